@@ -1,0 +1,1 @@
+"""banshi: the application shell shared by every process: settings, database, console command."""

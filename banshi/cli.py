@@ -1,0 +1,178 @@
+"""``banshi``: the one entry point for every job on the catalogue and the index."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from banshi.config import get_settings
+from banshi.db import get_engine, migrate, session_scope
+
+app = typer.Typer(help="办事 banshi: 政务服务事项库与智能问答", no_args_is_help=True, add_completion=False)
+eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=not sys.stderr.isatty(),
+        disable=not sys.stderr.isatty(),
+    )
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Create or upgrade the database schema."""
+    migrate()
+    console.print(f"数据库已是最新：{get_settings().resolved_database_url}")
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="File or folder: JSON/JSONL/CSV/XLSX or a platform export")],
+    draft: Annotated[bool, typer.Option(help="Keep imported changes as drafts instead of publishing")] = False,
+    author: Annotated[str, typer.Option(help="Recorded in each matter's history")] = "import",
+) -> None:
+    """Import matters; re-importing the same source updates them in place."""
+    from knowledge.importers import import_path
+    from knowledge.importers.runner import UnsupportedSource
+
+    migrate()
+    try:
+        with _progress() as progress, session_scope() as session:
+            task = progress.add_task(f"导入 {path.name}", total=None)
+            report = import_path(
+                session, path, author=author, publish=not draft, on_row=lambda _row: progress.advance(task)
+            )
+    except UnsupportedSource as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for error in report.errors:
+        errors.print(f"[yellow]错误[/yellow] {error}")
+    console.print(
+        f"新增 {len(report.created)}，更新 {len(report.updated)}，未变 {len(report.unchanged)}，"
+        f"出错 {len(report.errors)}" + ("（草稿，未发布）" if draft else "")
+    )
+    if not report.ok and report.errors:
+        raise typer.Exit(1)
+
+
+@app.command("index")
+def index_command() -> None:
+    """(Re)build the search index from the published catalogue."""
+    from banshi.runtime import index_options
+    from retriever import HybridIndex, make_embedder, rebuild
+
+    settings = get_settings()
+    migrate()
+    index = HybridIndex(make_embedder(settings.embedder), **index_options(settings))
+    with _progress() as progress, session_scope(get_engine()) as session:
+        from knowledge.store import count_by_status
+
+        task = progress.add_task("建立索引", total=count_by_status(session).get("published", 0))
+        rebuild(session, index, progress=lambda n: progress.advance(task, n))
+    index.save(settings.index_dir)
+    console.print(f"索引已建立：{len(index)} 个已发布事项，向量模型 {index.embedder.name}，位于 {settings.index_dir}")
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="The citizen's question")],
+    k: Annotated[int, typer.Option("--k", min=1, max=100)] = 5,
+    region: Annotated[str | None, typer.Option(help="Only matters for this place, e.g. 港口区")] = None,
+    department: Annotated[str | None, typer.Option(help="Only this department (substring)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list")] = False,
+) -> None:
+    """Ranked matters for a question."""
+    from banshi.runtime import load_index
+
+    result = load_index().search(query, k, region=region, department=department)
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {"external_id": h.external_id, "name": h.name, "department": h.department, "score": h.score}
+                    for h in result.hits
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return
+    table = Table(title=f"{query}（置信度 {result.confidence:.2f}{'' if result.confident else '，低于阈值'}）")
+    for column in ("#", "事项", "部门", "外部编号", "融合分", "BM25", "向量"):
+        table.add_column(column)
+    for rank, hit in enumerate(result.hits, start=1):
+        table.add_row(
+            str(rank),
+            hit.name,
+            hit.department,
+            hit.external_id,
+            f"{hit.score:.4f}",
+            "-" if hit.bm25 is None else f"{hit.bm25:.2f}",
+            "-" if hit.dense is None else f"{hit.dense:.3f}",
+        )
+    console.print(table)
+    if not result.hits:
+        console.print("没有找到相关事项。")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    queries: Annotated[Path, typer.Option("--queries", exists=True, dir_okay=False, help="JSONL: query, gold")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense")] = "hybrid",
+) -> None:
+    """Recall@1/5/10, MRR@10 and out-of-catalogue rejection over a query file."""
+    from banshi.runtime import load_index
+    from retriever.evaluation import evaluate, load_queries, percentile
+
+    try:
+        items = load_queries(queries)
+    except ValueError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    index = load_index()
+    report = evaluate(items, lambda q: index.search(q, 10, mode=mode))
+    figures = report.figures()
+    if not as_json:
+        for miss in report.misses:
+            console.print(f"  未命中第1位：{miss['query']} → 排名 {miss['rank']}，首位 {miss['top']}")
+    console.print(
+        f"{report.answerable} 个有答案的问题，{report.out_of_scope} 个库外问题；"
+        f"p50 {percentile(report.latencies_ms, 50):.1f} ms，p95 {percentile(report.latencies_ms, 95):.1f} ms"
+    )
+    for key, value in figures.items():
+        console.print(f"{key:>12}: {'-' if value is None else f'{value:.4f}'}")
+    if as_json:
+        print(json.dumps(figures))
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the search API (the chat gateway replaces this once the dialogue lands)."""
+    import uvicorn
+
+    from channels.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+if __name__ == "__main__":
+    app()

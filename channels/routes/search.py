@@ -1,0 +1,53 @@
+"""Matter search and guide lookup for apps, until the chat API lands."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+
+from channels.deps import IndexDep, SessionDep
+from knowledge import store
+from knowledge.schema import MatterIn
+
+router = APIRouter(prefix="/api/v1", tags=["search"])
+
+
+class HitOut(BaseModel):
+    external_id: str
+    name: str
+    department: str
+    region: str
+    parent_name: str | None
+    score: float
+
+
+class SearchOut(BaseModel):
+    query: str
+    confident: bool
+    confidence: float
+    hits: list[HitOut]
+
+
+@router.get("/search", response_model=SearchOut)
+def search(
+    index: IndexDep,
+    q: str = Query(min_length=1, max_length=200, description="市民的问题"),
+    k: int = Query(5, ge=1, le=50),
+    region: str | None = None,
+    department: str | None = None,
+) -> SearchOut:
+    result = index.search(q, k, region=region, department=department)
+    return SearchOut(
+        query=result.query,
+        confident=result.confident,
+        confidence=result.confidence,
+        hits=[HitOut(**{f: getattr(h, f) for f in HitOut.model_fields}) for h in result.hits],
+    )
+
+
+@router.get("/matters/{external_id}", response_model=MatterIn)
+def get_matter(external_id: str, session: SessionDep) -> MatterIn:
+    matter = store.get_by_external_id(session, external_id)
+    if matter is None or matter.status != "published":
+        raise HTTPException(404, detail="未找到该事项，或该事项尚未发布")
+    return store.to_schema(matter)

@@ -1,0 +1,1 @@
+"""The Rasa domain, stories, rules, forms and custom actions. Filled in by the dialogue issue."""

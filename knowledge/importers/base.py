@@ -1,0 +1,75 @@
+"""Shared shapes of the importers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from knowledge.schema import MatterIn
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    row: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file} 第{self.row}行 字段 {self.field}：{self.message}"
+
+
+@dataclass
+class SourceRow:
+    """One matter as read from a source, before it is stored: either valid or with errors."""
+
+    file: str
+    row: str
+    matter: MatterIn | None = None
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.unchanged)
+
+
+_MESSAGES = {
+    "missing": "缺少必填字段",
+    "string_too_short": "内容过短或为空",
+    "string_too_long": "内容过长",
+    "int_parsing": "应为整数",
+    "bool_parsing": "应为 是/否",
+    "literal_error": "取值不在允许范围内",
+    "greater_than_equal": "不能为负数",
+    "less_than_equal": "数值过大",
+    "extra_forbidden": "未知字段",
+    "list_type": "应为列表",
+    "datetime_from_date_parsing": "日期时间格式不正确",
+    "datetime_parsing": "日期时间格式不正确",
+}
+
+
+def validate_row(file: str, row: str, data: Any) -> SourceRow:
+    if not isinstance(data, dict):
+        return SourceRow(file, row, errors=[RowError(file, row, "-", "每行应为一个 JSON 对象")])
+    try:
+        return SourceRow(file, row, matter=MatterIn.model_validate(data))
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "-"
+            message = _MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, "))
+            if err["type"] == "literal_error":
+                message = f"{message}（{err['ctx'].get('expected', '')}）"
+            errors.append(RowError(file, row, where, message))
+        return SourceRow(file, row, errors=errors)

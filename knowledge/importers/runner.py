@@ -1,0 +1,132 @@
+"""Format detection and the import loop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from knowledge.importers import gxzwfw, native
+from knowledge.importers.base import ImportReport, RowError, SourceRow, validate_row
+from knowledge.store import Outcome, save_matter
+
+SUFFIXES = {".json", ".jsonl", ".csv", ".xlsx"}
+
+
+class UnsupportedSource(ValueError):
+    pass
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
+        if not files:
+            raise UnsupportedSource(f"目录 {path} 中没有可导入的文件（json/jsonl/csv/xlsx）")
+        return files
+    if not path.exists():
+        raise UnsupportedSource(f"找不到文件：{path}")
+    if path.suffix.lower() not in SUFFIXES:
+        raise UnsupportedSource(f"不支持的文件类型：{path.suffix or path.name}（支持 json/jsonl/csv/xlsx）")
+    return [path]
+
+
+def read_source(path: Path) -> Iterator[SourceRow]:
+    """Every matter in a file or folder, validated; the format is detected from the content."""
+    for file in _files(Path(path)):
+        suffix = file.suffix.lower()
+        if suffix == ".csv":
+            yield from native.read_csv(file)
+        elif suffix == ".xlsx":
+            yield from native.read_xlsx(file)
+        elif suffix == ".jsonl":
+            yield from _read_jsonl(file)
+        else:
+            yield from _read_json(file)
+
+
+def _read_json(file: Path) -> Iterator[SourceRow]:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        yield SourceRow(
+            file.name,
+            str(exc.lineno),
+            errors=[RowError(file.name, str(exc.lineno), "-", f"不是合法的 JSON（{exc.msg}）")],
+        )
+        return
+    if gxzwfw.is_raw_export(data):
+        platform = str(data.get("source_platform"))
+        items = data["items"]
+        file_city = gxzwfw.city_of(*_departments(items)) or _folder_city(file.parent)
+        for number, item in enumerate(items, start=1):
+            row = f"items[{number}]"
+            try:
+                converted = gxzwfw.raw_item_to_matter(item, platform, file_city)
+            except (KeyError, TypeError, AttributeError) as exc:
+                yield SourceRow(file.name, row, errors=[RowError(file.name, row, str(exc), "平台导出记录结构不完整")])
+                continue
+            yield validate_row(file.name, row, converted)
+    else:
+        yield from native.read_json(file, data)
+
+
+def _departments(items: list) -> list[str | None]:
+    return [(item.get("service") or {}).get("department") for item in items if isinstance(item, dict)]
+
+
+@lru_cache(maxsize=8)
+def _folder_city(folder: Path) -> str | None:
+    """A department named without its city (防城港海事局) takes the city of its sibling files."""
+    for file in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(file.read_text(encoding="utf-8-sig"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if gxzwfw.is_raw_export(data) and (city := gxzwfw.city_of(*_departments(data["items"]))):
+            return city
+    return None
+
+
+def _from_platform_if_needed(data: object) -> object:
+    return gxzwfw.clean_record_to_matter(data) if gxzwfw.is_clean_record(data) else data
+
+
+def _read_jsonl(file: Path) -> Iterator[SourceRow]:
+    return native.read_jsonl(file, convert=_from_platform_if_needed)
+
+
+def import_path(
+    session: Session,
+    path: Path,
+    *,
+    author: str = "import",
+    publish: bool = True,
+    on_row: Callable[[SourceRow], None] | None = None,
+) -> ImportReport:
+    """Stores every valid row; invalid rows are reported and skipped, never half-written."""
+    report = ImportReport()
+    seen: set[str] = set()
+    for source_row in read_source(Path(path)):
+        if on_row:
+            on_row(source_row)
+        if source_row.matter is None:
+            report.errors.extend(source_row.errors)
+            continue
+        item = source_row.matter
+        if item.external_id in seen:
+            report.errors.append(
+                RowError(
+                    source_row.file, source_row.row, "external_id", f"外部编号 {item.external_id} 在本次导入中重复"
+                )
+            )
+            continue
+        seen.add(item.external_id)
+        with session.begin_nested():
+            _, outcome = save_matter(session, item, author=author, note=f"导入自 {Path(path).name}", publish=publish)
+        {Outcome.created: report.created, Outcome.updated: report.updated, Outcome.unchanged: report.unchanged}[
+            outcome
+        ].append(item.external_id)
+    return report

@@ -1,0 +1,25 @@
+"""Alembic environment: the URL comes from banshi settings (or the caller), never from an ini file."""
+
+from alembic import context
+from sqlalchemy import pool
+
+import knowledge.models  # noqa: F401  (registers the catalogue tables)
+from banshi.db import Base, make_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

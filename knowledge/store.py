@@ -1,0 +1,151 @@
+"""Reading and writing matters. Every write records a version snapshot and, when it changes what
+citizens see, an entry in the change log that the indexes replay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from knowledge.models import CatalogueChange, Material, Matter, MatterVersion, utcnow
+from knowledge.schema import MatterIn
+
+_MATERIAL_FIELDS = (
+    "name",
+    "required",
+    "original_or_copy",
+    "original_count",
+    "copy_count",
+    "medium",
+    "source",
+    "note",
+    "condition",
+)
+_SCALAR_FIELDS = tuple(
+    name for name in MatterIn.model_fields if name not in {"materials", "process_steps", "updated_at"}
+)
+
+
+class Outcome(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    seq: int
+    external_id: str
+    op: str
+
+
+def to_schema(matter: Matter) -> MatterIn:
+    data = {name: getattr(matter, name) for name in _SCALAR_FIELDS}
+    data["process_steps"] = matter.process_steps or []
+    data["materials"] = [{f: getattr(m, f) for f in _MATERIAL_FIELDS} for m in matter.materials]
+    data["updated_at"] = matter.updated_at
+    return MatterIn.model_validate(data)
+
+
+def _apply(matter: Matter, item: MatterIn) -> None:
+    for name in _SCALAR_FIELDS:
+        setattr(matter, name, getattr(item, name))
+    matter.process_steps = [step.model_dump() for step in item.process_steps]
+    matter.materials = [
+        Material(position=i, **m.model_dump(include=set(_MATERIAL_FIELDS))) for i, m in enumerate(item.materials)
+    ]
+    matter.updated_at = (item.updated_at or utcnow()).replace(tzinfo=None)
+
+
+def get_by_external_id(session: Session, external_id: str) -> Matter | None:
+    return session.scalar(select(Matter).where(Matter.external_id == external_id))
+
+
+def save_matter(
+    session: Session,
+    item: MatterIn,
+    *,
+    author: str,
+    note: str | None = None,
+    publish: bool = True,
+) -> tuple[Matter, Outcome]:
+    """Create or update by external id; a re-import of identical content changes nothing."""
+    matter = get_by_external_id(session, item.external_id)
+    status = "published" if publish else "draft"
+    if matter is not None and matter.status != "deleted":
+        if to_schema(matter).content_key() == item.content_key() and matter.status == status:
+            return matter, Outcome.unchanged
+        outcome = Outcome.updated
+        matter.version += 1
+    else:
+        outcome = Outcome.created if matter is None else Outcome.updated
+        if matter is None:
+            matter = Matter(version=1)
+            session.add(matter)
+        else:
+            matter.version += 1
+    _apply(matter, item)
+    matter.status = status
+    session.flush()
+    session.add(
+        MatterVersion(
+            matter_id=matter.id,
+            version=matter.version,
+            data=item.model_dump(mode="json"),
+            author=author,
+            note=note,
+        )
+    )
+    if publish:
+        _log(session, matter, "publish")
+    return matter, outcome
+
+
+def delete_matter(session: Session, external_id: str, *, author: str) -> bool:
+    """Soft delete: history stays, citizens and indexes stop seeing it."""
+    matter = get_by_external_id(session, external_id)
+    if matter is None or matter.status == "deleted":
+        return False
+    was_published = matter.status == "published"
+    matter.status = "deleted"
+    matter.version += 1
+    session.add(
+        MatterVersion(
+            matter_id=matter.id,
+            version=matter.version,
+            data=to_schema(matter).model_dump(mode="json"),
+            author=author,
+            note="删除",
+        )
+    )
+    if was_published:
+        _log(session, matter, "delete")
+    return True
+
+
+def _log(session: Session, matter: Matter, op: str) -> None:
+    session.add(CatalogueChange(external_id=matter.external_id, op=op, version=matter.version))
+
+
+def published(session: Session, external_ids: Iterable[str] | None = None) -> list[MatterIn]:
+    query = select(Matter).where(Matter.status == "published").order_by(Matter.id)
+    if external_ids is not None:
+        query = query.where(Matter.external_id.in_(list(external_ids)))
+    return [to_schema(m) for m in session.scalars(query)]
+
+
+def last_change_seq(session: Session) -> int:
+    return session.scalar(select(func.coalesce(func.max(CatalogueChange.seq), 0))) or 0
+
+
+def changes_since(session: Session, seq: int) -> list[ChangeEntry]:
+    rows = session.scalars(select(CatalogueChange).where(CatalogueChange.seq > seq).order_by(CatalogueChange.seq))
+    return [ChangeEntry(r.seq, r.external_id, r.op) for r in rows]
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Matter.status, func.count()).group_by(Matter.status))
+    return {status: n for status, n in rows}

@@ -1,0 +1,55 @@
+"""How a matter looks to the indexes: a small typed record plus the texts each retriever reads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from knowledge.schema import MatterIn
+
+
+@dataclass(frozen=True)
+class MatterDoc:
+    external_id: str
+    name: str
+    department: str
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    parent_external_id: str | None = None
+    parent_name: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @classmethod
+    def from_matter(cls, matter: MatterIn) -> MatterDoc:
+        return cls(
+            external_id=matter.external_id,
+            name=matter.name,
+            department=matter.department,
+            province=matter.province,
+            city=matter.city,
+            county=matter.county,
+            parent_external_id=matter.parent_external_id,
+            parent_name=matter.parent_name,
+            aliases=tuple(matter.aliases),
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MatterDoc:
+        return cls(**{**data, "aliases": tuple(data.get("aliases") or ())})
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "aliases": list(self.aliases)}
+
+    @property
+    def keyword_text(self) -> str:
+        """The name counts twice: a citizen's words matching the title matter most."""
+        parts = [self.name, self.name, *self.aliases, self.parent_name or "", self.department]
+        return " ".join(p for p in parts if p)
+
+    @property
+    def dense_text(self) -> str:
+        """Short on purpose: the small embedders read titles well and long bodies poorly."""
+        parts = [self.name, *self.aliases]
+        if self.parent_name and self.parent_name not in self.name:
+            parts.append(self.parent_name)
+        return "；".join(parts)

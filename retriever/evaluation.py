@@ -1,0 +1,86 @@
+"""Retrieval figures over a query file: Recall@1/5/10, MRR@10, and how often out-of-catalogue
+questions are correctly left unanswered.
+
+Recall@k counts a question as found when any of its gold matters is in the top k: a generic
+question (公积金怎么取) lists every fitting sub-case as gold, and finding one of them is a success.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from retriever.index import SearchResult
+
+
+class EvalQuery(BaseModel):
+    query: str = Field(min_length=1)
+    gold: list[str] = Field(default_factory=list)
+
+
+@dataclass
+class EvalReport:
+    answerable: int = 0
+    out_of_scope: int = 0
+    hits_at: dict[int, int] = field(default_factory=lambda: {1: 0, 5: 0, 10: 0})
+    reciprocal_ranks: float = 0.0
+    rejected: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    misses: list[dict] = field(default_factory=list)
+
+    def figures(self) -> dict[str, float | None]:
+        n = self.answerable
+        return {
+            "recall@1": round(self.hits_at[1] / n, 4) if n else None,
+            "recall@5": round(self.hits_at[5] / n, 4) if n else None,
+            "recall@10": round(self.hits_at[10] / n, 4) if n else None,
+            "mrr@10": round(self.reciprocal_ranks / n, 4) if n else None,
+            "ood_rejected": round(self.rejected / self.out_of_scope, 4) if self.out_of_scope else None,
+        }
+
+
+def load_queries(path: Path) -> list[EvalQuery]:
+    queries = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                queries.append(EvalQuery.model_validate(json.loads(line)))
+            except (json.JSONDecodeError, ValueError) as exc:
+                raise ValueError(f"{path} 第{number}行：{exc}") from exc
+    return queries
+
+
+def evaluate(queries: list[EvalQuery], search: Callable[[str], SearchResult]) -> EvalReport:
+    report = EvalReport()
+    for item in queries:
+        started = time.perf_counter()
+        result = search(item.query)
+        report.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if not item.gold:
+            report.out_of_scope += 1
+            report.rejected += not result.confident
+            continue
+        report.answerable += 1
+        ranked = [hit.external_id for hit in result.hits[:10]]
+        rank = next((i for i, e in enumerate(ranked, start=1) if e in set(item.gold)), None)
+        for k in report.hits_at:
+            report.hits_at[k] += rank is not None and rank <= k
+        report.reciprocal_ranks += 1 / rank if rank else 0.0
+        if rank != 1:
+            report.misses.append(
+                {"query": item.query, "rank": rank, "top": result.hits[0].name if result.hits else None}
+            )
+    return report
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[position]

@@ -1,0 +1,257 @@
+"""The hybrid index: BM25 and dense retrieval over published matters, fused, filtered and scored.
+
+Searches read an immutable snapshot; an update builds the next snapshot beside it and swaps one
+reference, so the assistant keeps answering while the catalogue changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from knowledge.schema import MatterIn
+from retriever.confidence import Confidence, score_confidence
+from retriever.documents import MatterDoc
+from retriever.embedders import Embedder
+from retriever.joiners.rrf import reciprocal_rank_fusion
+from retriever.regions import RegionFilter
+from retriever.retrievers.bm25 import BM25Retriever
+from retriever.retrievers.dense import DenseRetriever
+from retriever.tokenize import Tokenizer
+
+FORMAT_VERSION = 1
+Mode = Literal["hybrid", "bm25", "dense"]
+
+
+class IndexMismatch(RuntimeError):
+    """The index on disk was built with another embedder or format; it must be rebuilt."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    external_id: str
+    name: str
+    department: str
+    region: str
+    parent_external_id: str | None
+    parent_name: str | None
+    score: float
+    bm25: float | None = None
+    dense: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    confidence: float
+    confident: bool
+    """False means: do not present a guide as the answer."""
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    docs: dict[int, MatterDoc]
+    slot_of: dict[str, int]
+    bm25: BM25Retriever
+    dense: DenseRetriever
+    seq: int
+    next_slot: int
+    regions: RegionFilter = field(default_factory=RegionFilter)
+
+
+class HybridIndex:
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        candidates: int = 50,
+        rrf_k: int = 60,
+        threshold: float = 0.5,
+    ) -> None:
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.threshold = threshold
+        self.tokenizer = Tokenizer()
+        self._snapshot = _Snapshot({}, {}, BM25Retriever(), DenseRetriever(embedder.dim), 0, 0)
+        self._write_lock = threading.Lock()
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._snapshot.docs)
+
+    @property
+    def seq(self) -> int:
+        """The last catalogue change this index has applied."""
+        return self._snapshot.seq
+
+    def external_ids(self) -> set[str]:
+        return set(self._snapshot.slot_of)
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        region: str | None = None,
+        department: str | None = None,
+        mode: Mode = "hybrid",
+    ) -> SearchResult:
+        snap = self._snapshot
+        allowed = self._allowed(snap, region, department)
+        tokens = self.tokenizer.query_tokens(query)
+        keyword = snap.bm25.search(tokens, self.candidates, allowed) if mode != "dense" else []
+        vector = self.embedder.embed_queries([query])[0] if mode != "bm25" else None
+        dense = snap.dense.search(vector, self.candidates, allowed) if vector is not None else []
+        fused = reciprocal_rank_fusion([keyword, dense], k=self.rrf_k) if mode == "hybrid" else keyword or dense
+        bm25_of, dense_of = dict(keyword), dict(dense)
+        hits = [self._hit(snap.docs[slot], score, bm25_of.get(slot), dense_of.get(slot)) for slot, score in fused[:k]]
+        confidence = self._confidence(snap, tokens, vector, fused, keyword, dense)
+        return SearchResult(query, hits, confidence.value, confidence.value >= self.threshold)
+
+    def _confidence(self, snap, tokens, vector, fused, keyword, dense) -> Confidence:
+        if not fused:
+            return Confidence(0.0)
+        top = fused[0][0]
+        cosine = float(snap.dense.vector(top) @ vector) if vector is not None else None
+        doc_tokens = set(snap.bm25.tokens_of(top))
+        return score_confidence(
+            cosine=cosine,
+            coverage=sum(t in doc_tokens for t in tokens) / len(tokens) if tokens else 0.0,
+            keyword_rank=next((i for i, (s, _) in enumerate(keyword) if s == top), None),
+            dense_rank=next((i for i, (s, _) in enumerate(dense) if s == top), None),
+        )
+
+    @staticmethod
+    def _hit(doc: MatterDoc, score: float, bm25: float | None, dense: float | None) -> Hit:
+        region = "".join(p for p in (doc.province, doc.city, doc.county) if p)
+        return Hit(
+            doc.external_id,
+            doc.name,
+            doc.department,
+            region,
+            doc.parent_external_id,
+            doc.parent_name,
+            round(score, 6),
+            None if bm25 is None else round(bm25, 4),
+            None if dense is None else round(dense, 4),
+        )
+
+    @staticmethod
+    def _allowed(snap: _Snapshot, region: str | None, department: str | None) -> set[int] | None:
+        if not region and not department:
+            return None
+        place = snap.regions.resolve(region) if region else None
+        return {
+            slot
+            for slot, doc in snap.docs.items()
+            if (place is None or place.admits(doc)) and (not department or department in doc.department)
+        }
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def build(self, matters: list[MatterIn], seq: int = 0, progress=None) -> None:
+        docs = {slot: MatterDoc.from_matter(m) for slot, m in enumerate(matters)}
+        self.tokenizer = Tokenizer(_user_words(docs.values()))
+        bm25 = BM25Retriever()
+        bm25.fit({slot: self.tokenizer.tokens(doc.keyword_text) for slot, doc in docs.items()})
+        dense = DenseRetriever(self.embedder.dim)
+        slots = list(docs)
+        batch = 512
+        for start in range(0, len(slots), batch):
+            part = slots[start : start + batch]
+            dense.add(part, self.embedder.embed_documents([docs[s].dense_text for s in part]))
+            if progress:
+                progress(len(part))
+        self._snapshot = _Snapshot(
+            docs, {d.external_id: s for s, d in docs.items()}, bm25, dense, seq, len(docs), RegionFilter(docs.values())
+        )
+
+    def apply(self, upserts: list[MatterIn], deletes: list[str], seq: int) -> None:
+        """Publish or withdraw a few matters without a rebuild: only they are tokenised and embedded."""
+        with self._write_lock:
+            snap = self._snapshot
+            remove = {snap.slot_of[e] for e in {*deletes, *(m.external_id for m in upserts)} if e in snap.slot_of}
+            docs = {s: d for s, d in snap.docs.items() if s not in remove}
+            new_docs = {snap.next_slot + i: MatterDoc.from_matter(m) for i, m in enumerate(upserts)}
+            self.tokenizer.add_words(_user_words(new_docs.values()))
+            tokens = {s: self.tokenizer.tokens(d.keyword_text) for s, d in new_docs.items()}
+            vectors = self.embedder.embed_documents([d.dense_text for d in new_docs.values()])
+            docs.update(new_docs)
+            self._snapshot = replace(
+                snap,
+                docs=docs,
+                slot_of={d.external_id: s for s, d in docs.items()},
+                bm25=snap.bm25.upsert(tokens, remove),
+                dense=snap.dense.upsert(list(new_docs), vectors, remove),
+                seq=max(seq, snap.seq),
+                next_slot=snap.next_slot + len(new_docs),
+                regions=RegionFilter(docs.values()),
+            )
+
+    # -- persistence -----------------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Written beside the old index and swapped in with renames, so a reader never sees half."""
+        snap = self._snapshot
+        folder = Path(folder)
+        staging = folder.with_name(folder.name + f".tmp{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        snap.bm25.save(staging)
+        snap.dense.save(staging)
+        manifest = {
+            "format": FORMAT_VERSION,
+            "embedder": self.embedder.name,
+            "dim": self.embedder.dim,
+            "seq": snap.seq,
+            "next_slot": snap.next_slot,
+            "user_words": self.tokenizer.user_words,
+            "docs": {str(slot): doc.to_dict() for slot, doc in snap.docs.items()},
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        old = folder.with_name(folder.name + f".old{os.getpid()}")
+        if folder.exists():
+            folder.rename(old)
+        staging.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path, embedder: Embedder, **options) -> HybridIndex:
+        folder = Path(folder)
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT_VERSION or manifest.get("embedder") != embedder.name:
+            raise IndexMismatch(
+                f"index in {folder} was built with {manifest.get('embedder')!r} (format {manifest.get('format')}); "
+                f"this process uses {embedder.name!r}: run `banshi index`"
+            )
+        index = cls(embedder, **options)
+        index.tokenizer = Tokenizer(manifest["user_words"])
+        docs = {int(slot): MatterDoc.from_dict(d) for slot, d in manifest["docs"].items()}
+        index._snapshot = _Snapshot(
+            docs,
+            {d.external_id: s for s, d in docs.items()},
+            BM25Retriever.load(folder),
+            DenseRetriever.load(folder),
+            manifest["seq"],
+            manifest["next_slot"],
+            RegionFilter(docs.values()),
+        )
+        return index
+
+
+def _user_words(docs) -> list[str]:
+    words: list[str] = []
+    for doc in docs:
+        words.append(doc.name)
+        words.extend(doc.aliases)
+        if doc.parent_name:
+            words.append(doc.parent_name)
+    return words

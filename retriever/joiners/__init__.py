@@ -1,0 +1,1 @@
+"""Ways of merging ranked lists."""

@@ -1,0 +1,1 @@
+"""The two first-stage retrievers; each returns ``(slot, score)`` pairs, best first."""

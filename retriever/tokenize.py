@@ -1,0 +1,47 @@
+"""Chinese tokenisation for BM25: jieba in search mode, the catalogue's own words, and synonyms.
+
+A private ``jieba.Tokenizer`` per instance keeps the catalogue's user dictionary from leaking into
+other users of jieba in the same process (the NLU pipeline has its own).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import jieba
+
+from retriever.synonyms import STOPWORDS, SYNONYMS
+
+jieba.setLogLevel(logging.WARNING)
+
+
+class Tokenizer:
+    def __init__(self, user_words: Iterable[str] = ()) -> None:
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        self.user_words: list[str] = []
+        self.add_words([*SYNONYMS, *user_words])
+
+    def add_words(self, words: Iterable[str]) -> None:
+        new = sorted({w.strip() for w in words if w and 2 <= len(w.strip()) <= 30} - set(self.user_words))
+        for word in new:
+            self._jieba.add_word(word, freq=max(self._jieba.suggest_freq(word, tune=False), 50))
+        self.user_words = sorted({*self.user_words, *new})
+
+    def tokens(self, text: str) -> list[str]:
+        """Search-mode cut: long words also yield their dictionary sub-words, which helps recall."""
+        words = self._jieba.cut_for_search(text.lower())
+        return [w for w in (w.strip() for w in words) if w and w not in STOPWORDS]
+
+    def query_tokens(self, text: str) -> list[str]:
+        tokens = self.tokens(text)
+        expanded = list(tokens)
+        for token in tokens:
+            for synonym in SYNONYMS.get(token, ()):
+                expanded.extend(self.tokens(synonym))
+        for phrase, synonyms in SYNONYMS.items():
+            if len(phrase) > 2 and phrase in text and phrase not in tokens:
+                for synonym in synonyms:
+                    expanded.extend(self.tokens(synonym))
+        return list(dict.fromkeys(expanded))

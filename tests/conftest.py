@@ -1,0 +1,50 @@
+"""Shared fixtures: a fresh data directory per test, and the real data in ../shared when present."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+GUIDES_RAW = SHARED_DATA / "guides" / "gxzwfw-fangchenggang-raw"
+GUIDES_JSONL = SHARED_DATA / "guides" / "gxzwfw_fangchenggang.jsonl"
+SAMPLE_CATALOGUE = ROOT / "knowledge" / "sample" / "catalogue.jsonl"
+
+needs_shared = pytest.mark.skipif(not GUIDES_RAW.is_dir(), reason="../shared/data is absent")
+
+
+def _clear_caches() -> None:
+    from banshi.config import get_settings
+    from banshi.db import get_engine
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Points every setting at a fresh directory, as a second catalogue beside the first would."""
+    monkeypatch.setenv("BANSHI_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    _clear_caches()
+    yield tmp_path / "var"
+    _clear_caches()
+
+
+@pytest.fixture
+def session(data_dir: Path):
+    from banshi.db import migrate, session_scope
+
+    migrate()
+    with session_scope() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def use_embedder():
+    from retriever import make_embedder
+
+    return make_embedder("use")

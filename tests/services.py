@@ -1,0 +1,53 @@
+"""Real servers from Debian's packages, started on loopback for a test session and stopped after."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_bindir() -> str | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return os.path.dirname(found[-1]) if found else None
+
+
+@contextmanager
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster; yields its SQLAlchemy URL."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL is not installed: run `make system-packages`")
+    root = tempfile.mkdtemp(prefix="banshi-pg-")
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        account = pwd.getpwnam("postgres")
+        os.chown(root, account.pw_uid, account.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    os.chmod(root, 0o755)
+    data, port = os.path.join(root, "data"), free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True, text=True, timeout=120)
+
+    try:
+        run(f"{bindir}/initdb", "-D", data, "-U", "banshi", "--auth=trust", "-E", "UTF8", "--no-locale")
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        run(f"{bindir}/pg_ctl", "-D", data, "-o", options, "-l", os.path.join(root, "log"), "-w", "start")
+        run(f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "banshi", "banshi")
+        yield f"postgresql+psycopg://banshi@127.0.0.1:{port}/banshi"
+    finally:
+        subprocess.run([*as_user, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
