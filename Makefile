@@ -4,7 +4,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PY311 ?= python3
-PY310 ?= $(shell command -v python3.10 2>/dev/null || echo "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.13/bin/python3.10")
+# A pyenv shim answers `command -v python3.10` even when it cannot run it: take the first that runs.
+PY310 ?= $(shell for p in python3.10 "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.13/bin/python3.10"; do \
+	"$$p" -V >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 VENV := .venv
 RASA_VENV := .venv-rasa
 BANSHI := $(VENV)/bin/banshi

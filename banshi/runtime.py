@@ -11,6 +11,7 @@ def index_options(settings: Settings) -> dict:
     return {
         "candidates": settings.candidates,
         "rrf_k": settings.rrf_k,
+        "keyword_weight": settings.keyword_weight,
         "threshold": settings.confidence_threshold,
     }
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from knowledge.schema import MatterIn
-from retriever.confidence import Confidence, score_confidence
+from retriever.confidence import cosine_baseline, score_confidence
 from retriever.documents import MatterDoc
 from retriever.embedders import Embedder
 from retriever.joiners.rrf import reciprocal_rank_fusion
@@ -63,6 +63,8 @@ class _Snapshot:
     seq: int
     next_slot: int
     regions: RegionFilter = field(default_factory=RegionFilter)
+    baseline: tuple[float, float] = (0.0, 1.0)
+    """Mean and spread of the cosine between unrelated matters, for calibrating confidence."""
 
 
 class HybridIndex:
@@ -71,12 +73,14 @@ class HybridIndex:
         embedder: Embedder,
         *,
         candidates: int = 50,
-        rrf_k: int = 60,
-        threshold: float = 0.5,
+        rrf_k: int = 5,
+        keyword_weight: float = 1.0,
+        threshold: float = 0.6,
     ) -> None:
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.keyword_weight = keyword_weight
         self.threshold = threshold
         self.tokenizer = Tokenizer()
         self._snapshot = _Snapshot({}, {}, BM25Retriever(), DenseRetriever(embedder.dim), 0, 0)
@@ -110,24 +114,31 @@ class HybridIndex:
         keyword = snap.bm25.search(tokens, self.candidates, allowed) if mode != "dense" else []
         vector = self.embedder.embed_queries([query])[0] if mode != "bm25" else None
         dense = snap.dense.search(vector, self.candidates, allowed) if vector is not None else []
-        fused = reciprocal_rank_fusion([keyword, dense], k=self.rrf_k) if mode == "hybrid" else keyword or dense
+        if mode == "hybrid":
+            # Keyword ranks count as much as the question's words are found in BM25's best match: an
+            # exact title wins, while stray shared words (办理, 证明) do not outvote the meaning.
+            weight = self.keyword_weight * self._coverage(snap, tokens, keyword[0][0]) ** 2 if keyword else 0.0
+            fused = reciprocal_rank_fusion([keyword, dense], k=self.rrf_k, weights=[weight, 1.0])
+        else:
+            fused = keyword or dense
         bm25_of, dense_of = dict(keyword), dict(dense)
         hits = [self._hit(snap.docs[slot], score, bm25_of.get(slot), dense_of.get(slot)) for slot, score in fused[:k]]
-        confidence = self._confidence(snap, tokens, vector, fused, keyword, dense)
-        return SearchResult(query, hits, confidence.value, confidence.value >= self.threshold)
-
-    def _confidence(self, snap, tokens, vector, fused, keyword, dense) -> Confidence:
         if not fused:
-            return Confidence(0.0)
+            return SearchResult(query, hits, 0.0, False)
         top = fused[0][0]
         cosine = float(snap.dense.vector(top) @ vector) if vector is not None else None
-        doc_tokens = set(snap.bm25.tokens_of(top))
-        return score_confidence(
-            cosine=cosine,
-            coverage=sum(t in doc_tokens for t in tokens) / len(tokens) if tokens else 0.0,
-            keyword_rank=next((i for i, (s, _) in enumerate(keyword) if s == top), None),
-            dense_rank=next((i for i, (s, _) in enumerate(dense) if s == top), None),
+        confidence = score_confidence(
+            cosine=cosine, baseline=snap.baseline, coverage=self._coverage(snap, tokens, top)
         )
+        return SearchResult(query, hits, confidence, confidence >= self.threshold)
+
+    @staticmethod
+    def _coverage(snap: _Snapshot, tokens: list[str], slot: int) -> float:
+        """Share of the question's tokens that occur in a matter's own words."""
+        if not tokens:
+            return 0.0
+        words = set(snap.bm25.tokens_of(slot))
+        return sum(token in words for token in tokens) / len(tokens)
 
     @staticmethod
     def _hit(doc: MatterDoc, score: float, bm25: float | None, dense: float | None) -> Hit:
@@ -171,7 +182,14 @@ class HybridIndex:
             if progress:
                 progress(len(part))
         self._snapshot = _Snapshot(
-            docs, {d.external_id: s for s, d in docs.items()}, bm25, dense, seq, len(docs), RegionFilter(docs.values())
+            docs,
+            {d.external_id: s for s, d in docs.items()},
+            bm25,
+            dense,
+            seq,
+            len(docs),
+            RegionFilter(docs.values()),
+            cosine_baseline(dense.vectors(), self.embedder),
         )
 
     def apply(self, upserts: list[MatterIn], deletes: list[str], seq: int) -> None:
@@ -213,6 +231,7 @@ class HybridIndex:
             "dim": self.embedder.dim,
             "seq": snap.seq,
             "next_slot": snap.next_slot,
+            "baseline": list(snap.baseline),
             "user_words": self.tokenizer.user_words,
             "docs": {str(slot): doc.to_dict() for slot, doc in snap.docs.items()},
         }
@@ -243,6 +262,7 @@ class HybridIndex:
             manifest["seq"],
             manifest["next_slot"],
             RegionFilter(docs.values()),
+            tuple(manifest["baseline"]),
         )
         return index
 

