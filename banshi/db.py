@@ -15,7 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from banshi.config import get_settings
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "knowledge" / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 class Base(DeclarativeBase):

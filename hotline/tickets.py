@@ -1,0 +1,97 @@
+"""Filing and looking up 12345 tickets.
+
+A ticket is accepted only once it is committed with its number, so a citizen who was given a
+number can always find it again, after restarts and on any replica.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline.masking import mask_phone
+from hotline.models import Ticket
+
+TicketType = Literal["咨询", "求助", "投诉", "举报", "建议"]
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+TICKET_NUMBER = re.compile(r"^12345-\d{8}-\d{4,}$")
+log = logging.getLogger(__name__)
+
+
+def normalise_phone(raw: str) -> str | None:
+    """A mainland mobile number as 11 digits, or None; spaces, dashes and +86 are forgiven."""
+    digits = re.sub(r"[\s\-()（）]", "", raw or "")
+    digits = re.sub(r"^(\+?86)", "", digits)
+    return digits if MOBILE.match(digits) else None
+
+
+class TicketIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    type: TicketType
+    content: str = Field(min_length=2, max_length=4000)
+    location: str | None = None
+    event_time: str | None = None
+    name: str | None = Field(default=None, max_length=50)
+    """None or 匿名 when the citizen stays anonymous."""
+    phone: str
+    conversation_id: str | None = None
+    slots: dict = Field(default_factory=dict)
+
+    @field_validator("phone")
+    @classmethod
+    def _mobile(cls, value: str) -> str:
+        phone = normalise_phone(value)
+        if phone is None:
+            raise ValueError("请提供有效的11位手机号码")
+        return phone
+
+
+def _next_number(session: Session, day: datetime) -> str:
+    prefix = f"12345-{day:%Y%m%d}-"
+    last = session.scalar(
+        select(Ticket.number).where(Ticket.number.like(f"{prefix}%")).order_by(Ticket.id.desc()).limit(1)
+    )
+    return f"{prefix}{(int(last.rsplit('-', 1)[1]) + 1) if last else 1:04d}"
+
+
+def create_ticket(session: Session, item: TicketIn, *, now: datetime | None = None) -> Ticket:
+    """Files the ticket with the day's next number; two replicas racing for it retry on the unique key."""
+    now = now or datetime.now()
+    for _attempt in range(20):
+        ticket = Ticket(
+            number=_next_number(session, now),
+            type=item.type,
+            content=item.content,
+            location=item.location,
+            event_time=item.event_time,
+            citizen_name=item.name,
+            phone=item.phone,
+            conversation_id=item.conversation_id,
+            slots=item.slots,
+        )
+        try:
+            with session.begin_nested():
+                session.add(ticket)
+        except IntegrityError:
+            continue
+        log.info("ticket %s filed (%s, %s)", ticket.number, ticket.type, mask_phone(ticket.phone))
+        return ticket
+    raise RuntimeError("could not allocate a ticket number")
+
+
+def find_ticket(session: Session, number: str, phone: str) -> Ticket | None:
+    """Only the number together with the phone it was filed with opens a ticket."""
+    phone_digits = normalise_phone(phone)
+    if phone_digits is None:
+        return None
+    return session.scalar(
+        select(Ticket).where(Ticket.number == number.strip().upper(), Ticket.phone == phone_digits)
+    )
