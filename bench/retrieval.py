@@ -91,7 +91,8 @@ def main() -> None:
     matters = [row.matter for row in read_source(CATALOGUE) if row.matter]
     queries = load_queries(QUERIES)
     answerable = sum(bool(q.gold) for q in queries)
-    console.print(f"{len(matters)} matters, {answerable} answerable + {len(queries) - answerable} out-of-catalogue queries")
+    outside = len(queries) - answerable
+    console.print(f"{len(matters)} matters, {answerable} answerable + {outside} out-of-catalogue queries")
 
     rows: list[dict] = []
     for position, spec in enumerate(args.embedders.split(",")):
