@@ -14,10 +14,16 @@ from rich.table import Table
 
 from banshi.config import get_settings
 from banshi.db import get_engine, migrate, session_scope
+from channels.users_cli import user_app
+from hotline.cli import hotline_app
 
 app = typer.Typer(help="办事 banshi: 政务服务事项库与智能问答", no_args_is_help=True, add_completion=False)
-eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval and NLU quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+nlu_app = typer.Typer(help="NLU resources generated from the catalogue.", no_args_is_help=True)
+app.add_typer(nlu_app, name="nlu")
+app.add_typer(hotline_app, name="hotline")
+app.add_typer(user_app, name="user")
 console = Console()
 errors = Console(stderr=True)
 
@@ -161,6 +167,74 @@ def eval_retrieval(
         print(json.dumps(figures))
 
 
+@nlu_app.command("export")
+def nlu_export(
+    out: Annotated[Path, typer.Option(help="Folder for gazetteer.json, jieba/ and catalogue_examples.yml")] = Path(
+        "nlu/generated"
+    ),
+) -> None:
+    """Write the gazetteer, jieba dictionary and templated examples; unchanged files are left alone."""
+    from nlu.gazetteer import export_published
+
+    report = export_published(out)
+    for path in report.written:
+        console.print(f"已写入 {path}")
+    console.print(
+        f"{report.matters} 个已发布事项，{report.examples} 条模板例句；写入 {len(report.written)} 个文件，"
+        f"未变 {len(report.unchanged)} 个"
+    )
+
+
+@eval_app.command("nlu")
+def eval_nlu(
+    messages: Annotated[Path, typer.Option("--messages", exists=True, dir_okay=False, help="JSONL: text, intent")],
+    model: Annotated[Path, typer.Option("--model", help="A trained Rasa model")] = Path("models/banshi.tar.gz"),
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
+) -> None:
+    """Intent, confidence and entities per message; accuracy and per-intent F1 when gold intents are given."""
+    from nlu.evaluation import ParseError, accuracy, intent_report, load_messages, macro_f1, parse_messages
+
+    if not model.is_file():
+        errors.print(f"[red]没有找到模型 {model}：请先训练 Rasa 模型[/red]")
+        raise typer.Exit(2)
+    try:
+        items = load_messages(messages)
+        predictions = parse_messages([item["text"] for item in items], model)
+    except (ValueError, ParseError) as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for item, pred in zip(items, predictions, strict=True):
+        gold = item.get("intent")
+        mark = "" if gold is None else ("✓ " if gold == pred["intent"] else f"✗ (应为 {gold}) ")
+        entities = "，".join(f"{e['entity']}={e['value']}" for e in pred["entities"])
+        console.print(f"{mark}{pred['intent']} {pred['confidence']:.2f} {item['text']}  {entities}", markup=False)
+    pairs = zip(items, predictions, strict=True)
+    labelled = [(item["intent"], pred["intent"]) for item, pred in pairs if item.get("intent")]
+    gold_intents, predicted = [g for g, _ in labelled], [p for _, p in labelled]
+    acc = accuracy(gold_intents, predicted)
+    if labelled:
+        scores = intent_report(gold_intents, predicted)
+        table = Table(title=f"意图准确率 {acc:.4f}（{len(labelled)} 条），macro-F1 {macro_f1(scores):.4f}")
+        for column in ("意图", "精确率", "召回率", "F1", "条数"):
+            table.add_column(column)
+        for s in scores:
+            table.add_row(s.intent, f"{s.precision:.2f}", f"{s.recall:.2f}", f"{s.f1:.2f}", str(s.support))
+        console.print(table)
+    if as_json:
+        print(json.dumps({"predictions": predictions, "accuracy": acc}, ensure_ascii=False))
+
+
+@eval_app.command("hotline")
+def eval_hotline_command(
+    messages: Annotated[Path, typer.Option("--messages", exists=True, dir_okay=False, help="JSONL: text, gold?")],
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
+) -> None:
+    """Hotline ticket type and category per message; type accuracy and category macro-F1 where gold is given."""
+    from hotline.cli import eval_hotline
+
+    eval_hotline(messages, as_json)
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -172,6 +246,46 @@ def serve_command(
     from channels.app import create_app
 
     uvicorn.run(create_app(), host=host, port=port)
+
+
+@app.command("up")
+def up_command(
+    host: Annotated[str, typer.Option(help="Where the gateway listens")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The gateway's port")] = 8000,
+    rasa_port: Annotated[int, typer.Option()] = 5005,
+    actions_port: Annotated[int, typer.Option()] = 5055,
+    model: Annotated[Path, typer.Option(help="Trained Rasa model (make train)")] = Path("models/banshi.tar.gz"),
+) -> None:
+    """Start the action server, the Rasa server and the gateway; Ctrl-C stops them all."""
+    import time
+
+    from banshi.stack import Ports, StackError, running, services, stack_env
+
+    if not model.is_file():
+        errors.print(f"[red]没有找到对话模型 {model}：请先运行 make train[/red]")
+        raise typer.Exit(2)
+    settings = get_settings()
+    migrate()
+    ports = Ports(gateway=port, rasa=rasa_port, actions=actions_port)
+    log_dir = settings.data_dir / "logs"
+    console.print(f"启动中（日志在 {log_dir}）…")
+    wanted = services(model.resolve(), ports, host=host)
+    try:
+        with running(wanted, stack_env(settings.data_dir, ports), log_dir) as procs:
+            console.print(f"Rasa 服务器     http://127.0.0.1:{rasa_port}  (REST: /webhooks/rest/webhook)")
+            console.print(f"动作服务器      http://127.0.0.1:{actions_port}")
+            console.print(f"接口文档        http://{host}:{port}/docs")
+            console.print("按 Ctrl-C 停止全部服务。")
+            while all(p.poll() is None for p in procs.values()):
+                time.sleep(1)
+            gone = [name for name, p in procs.items() if p.poll() is not None]
+            errors.print(f"[red]{', '.join(gone)} 已退出，正在停止其余服务；日志在 {log_dir}[/red]")
+            raise typer.Exit(1)
+    except StackError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        console.print("已停止。")
 
 
 if __name__ == "__main__":

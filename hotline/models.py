@@ -1,15 +1,23 @@
-"""Ticket tables. The hotline issue grows them (assignment, SLA, transitions); the dialogue already
-files tickets here, so nothing a citizen submitted is ever kept anywhere else."""
+"""Ticket, ticket-event and handoff tables.
+
+The dialogue files tickets here, agents move them through their lifecycle, and every move is kept
+in ``ticket_events``: nothing a citizen submitted, and nothing done about it, is kept anywhere else.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banshi.db import Base
+from channels.accounts import User  # noqa: F401  (registers the users table the foreign keys point at)
 from knowledge.models import utcnow
+
+OPEN_STATUSES = ("待受理", "已受理", "已派单", "办理中")
+CLOSED_STATUSES = ("已办结", "已回访")
+STATUSES = (*OPEN_STATUSES, *CLOSED_STATUSES)
 
 
 class Ticket(Base):
@@ -30,3 +38,60 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(8), default="待受理", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
+    """``normal`` or ``urgent``; urgent tickets lead the queue and are due the same working day."""
+    category: Mapped[str | None] = mapped_column(String(50), index=True)
+    category_confidence: Mapped[float | None] = mapped_column(Float)
+    """The classifier's calibrated confidence; None when a person chose the category."""
+    department: Mapped[str | None] = mapped_column(String(100), index=True)
+    """The department it is dispatched to; cleared when the department sends it back (退回)."""
+    assigned_agent: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    """The agent who claimed it; set only by the conditional update in ``hotline.claims``."""
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    """Deadline in UTC from the SLA; None only for tickets filed before the SLA existed."""
+    resolution: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column()
+    """The citizen's 1–5 satisfaction at the 回访."""
+    supervised: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """督办: a supervisor is watching; the queue shows it and the department sees it."""
+
+
+class TicketEvent(Base):
+    """One move of a ticket: the history the citizen, the department and an audit can all rely on."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(10))
+    """登记, 认领, 释放, 受理, 派单, 签收, 办结, 回访, 退回, 延期, 督办."""
+    from_status: Mapped[str | None] = mapped_column(String(8))
+    to_status: Mapped[str] = mapped_column(String(8))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """None when the citizen or the system acted (filing through the assistant)."""
+    actor_name: Mapped[str] = mapped_column(String(50))
+    """Kept as it was at the time, so the history reads the same after a rename."""
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    """What else changed: department, old and new deadline, rating."""
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Handoff(Base):
+    """A live conversation waiting for, or talking to, a human agent."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(8), default="waiting", index=True)
+    """``waiting`` → ``claimed`` → ``closed``; only the conditional update in ``hotline.claims`` claims."""
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    transcript: Mapped[list] = mapped_column(JSON, default=list)
+    """The conversation so far, so the agent does not ask again what the citizen already said."""
+    slots: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()

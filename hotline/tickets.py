@@ -16,10 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hotline import sla
 from hotline.masking import mask_phone
-from hotline.models import Ticket
+from hotline.models import Ticket, TicketEvent
+from knowledge.models import utcnow
 
 TicketType = Literal["咨询", "求助", "投诉", "举报", "建议"]
+Priority = Literal["normal", "urgent"]
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 TICKET_NUMBER = re.compile(r"^12345-\d{8}-\d{4,}$")
 log = logging.getLogger(__name__)
@@ -44,6 +47,9 @@ class TicketIn(BaseModel):
     phone: str
     conversation_id: str | None = None
     slots: dict = Field(default_factory=dict)
+    priority: Priority = "normal"
+    category: str | None = Field(default=None, max_length=50)
+    category_confidence: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("phone")
     @classmethod
@@ -63,11 +69,15 @@ def _next_number(session: Session, day: datetime) -> str:
 
 
 def create_ticket(session: Session, item: TicketIn, *, now: datetime | None = None) -> Ticket:
-    """Files the ticket with the day's next number; two replicas racing for it retry on the unique key."""
-    now = now or datetime.now()
+    """Files the ticket with the day's next number; two replicas racing for it retry on the unique key.
+
+    ``now`` is naive UTC like every stored time; the number takes the centre's local date, and the
+    deadline comes from the SLA for the ticket's type and priority.
+    """
+    now = now or utcnow()
     for _attempt in range(20):
         ticket = Ticket(
-            number=_next_number(session, now),
+            number=_next_number(session, sla.to_local(now)),
             type=item.type,
             content=item.content,
             location=item.location,
@@ -76,10 +86,20 @@ def create_ticket(session: Session, item: TicketIn, *, now: datetime | None = No
             phone=item.phone,
             conversation_id=item.conversation_id,
             slots=item.slots,
+            priority=item.priority,
+            category=item.category,
+            category_confidence=item.category_confidence,
+            created_at=now,
+            updated_at=now,
+            due_at=sla.due_at(item.type, item.priority, now),
         )
         try:
             with session.begin_nested():
                 session.add(ticket)
+                session.flush()
+                session.add(
+                    TicketEvent(ticket_id=ticket.id, action="登记", to_status=ticket.status, actor_name="市民", at=now)
+                )
         except IntegrityError:
             continue
         log.info("ticket %s filed (%s, %s)", ticket.number, ticket.type, mask_phone(ticket.phone))

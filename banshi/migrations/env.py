@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import pool
 
+import channels.accounts  # noqa: F401  (registers the users table)
 import hotline.models  # noqa: F401  (registers the ticket tables)
 import knowledge.models  # noqa: F401  (registers the catalogue tables)
 from banshi.db import Base, make_engine

@@ -1,0 +1,149 @@
+"""The assistant's processes: action server, Rasa server and gateway, started and stopped together.
+
+`banshi up` and the end-to-end tests both start the stack through here, so that what the tests
+drive is what a citizen talks to. Rasa lives in its own virtualenv (Python 3.10); everything else
+runs in this one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+DEFAULT_MODEL = ROOT / "models" / "banshi.tar.gz"
+
+
+class StackError(RuntimeError):
+    """A process of the stack exited or never became ready."""
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    startup_timeout: float = 180.0
+
+
+@dataclass(frozen=True)
+class Ports:
+    gateway: int = 8000
+    rasa: int = 5005
+    actions: int = 5055
+
+
+def stack_env(data_dir: Path, ports: Ports, database_url: str | None = None) -> dict[str, str]:
+    """What every process of one stack shares: one data dir, one database, the action server's URL."""
+    env = {
+        "BANSHI_DATA_DIR": str(data_dir.resolve()),
+        "BANSHI_ACTION_URL": f"http://127.0.0.1:{ports.actions}/webhook",
+        "BANSHI_RASA_URL": f"http://127.0.0.1:{ports.rasa}",
+        "BANSHI_TRACKER_DB": str((data_dir / "tracker.db").resolve()),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def services(
+    model: Path = DEFAULT_MODEL, ports: Ports | None = None, *, gateway: bool = True, host: str = "127.0.0.1"
+) -> list[Service]:
+    ports = ports or Ports()
+    found = [
+        Service(
+            "actions",
+            [sys.executable, "-m", "rasa_sdk", "--actions", "dialogue.actions", "--port", str(ports.actions)],
+            f"http://127.0.0.1:{ports.actions}/health",
+        ),
+        Service(
+            "rasa",
+            [
+                str(RASA_BIN), "run", "--enable-api", "--model", str(model),
+                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                "--interface", "127.0.0.1", "--port", str(ports.rasa),
+            ],
+            f"http://127.0.0.1:{ports.rasa}/status",
+        ),
+    ]
+    if gateway:
+        found.append(
+            Service(
+                "gateway",
+                [sys.executable, "-m", "uvicorn", "channels.app:create_app", "--factory",
+                 "--host", host, "--port", str(ports.gateway)],
+                f"http://127.0.0.1:{ports.gateway}/healthz",
+            )
+        )
+    return found
+
+
+def _wait_ready(service: Service, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + service.startup_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackError(f"{service.name} exited with {process.returncode}; see {log}:\n{_tail(log)}")
+        try:
+            if httpx.get(service.health_url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise StackError(f"{service.name} was not ready after {service.startup_timeout:.0f} s; see {log}:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return ""
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
+def running(wanted: list[Service], env: dict[str, str], log_dir: Path) -> Iterator[dict[str, subprocess.Popen]]:
+    """Starts each service in order, waits until it answers its health check, and stops them all on exit."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    started: dict[str, subprocess.Popen] = {}
+    try:
+        for service in wanted:
+            log = log_dir / f"{service.name}.log"
+            process = subprocess.Popen(
+                service.argv,
+                cwd=ROOT,
+                env={**os.environ, **env, **service.env},
+                stdout=log.open("ab"),
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            started[service.name] = process
+            _wait_ready(service, process, log)
+        yield started
+    finally:
+        _stop(list(started.values()))

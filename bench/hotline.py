@@ -1,0 +1,125 @@
+"""Hotline classifier figures on the held-out splits, from a fresh fit on the train splits.
+
+- category: macro-F1 and per-class F1 on a stratified 20 % of the 泰迪杯 labelled messages (7 classes),
+  the confusion counts, and how the 其他 threshold trades coverage for accuracy;
+- type: accuracy on a stratified 20 % of MSGABench (its own 3 classes), per-class F1, confusion;
+- latency of one ``classify`` call per message (both heads, as the hotline calls it), p50/p95.
+
+Usage: .venv/bin/python bench/hotline.py [--json]
+Needs ../shared/data/hotline. The shipped model is not touched (``banshi hotline train`` writes it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import unicodedata
+from dataclasses import asdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from hotline.classifier import CATEGORIES, MODEL_TYPES, HotlineClassifier, LinearHead  # noqa: E402
+from hotline.training import (  # noqa: E402
+    CATEGORY_RECIPE,
+    SHARED_HOTLINE,
+    TYPE_RECIPE,
+    HeadFigures,
+    LabelledSet,
+    held_out,
+    load_category_set,
+    load_type_set,
+)
+from retriever.evaluation import percentile  # noqa: E402
+
+console = Console()
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def _display_pad(text: str, width: int) -> str:
+    """Left-justify by display width: CJK characters take two terminal columns."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - columns)
+
+
+def confusion_text(figures: HeadFigures, classes: tuple[str, ...]) -> str:
+    """Rows gold, columns predicted (first two characters of each class)."""
+    lines = [_display_pad("gold / predicted", 18) + "".join(f"{c[:2]:>6}" for c in classes)]
+    for name, row in zip(classes, figures.confusion, strict=True):
+        lines.append(_display_pad(name, 18) + "".join(f"{n:>8}" for n in row))
+    return "\n".join(lines)
+
+
+def threshold_table(head: LinearHead, test: LabelledSet) -> list[dict]:
+    """For each 其他 threshold: share of messages kept, accuracy above it, accuracy below it."""
+    probs = head.probabilities(test.texts)
+    confidence = probs.max(axis=1)
+    correct = np.array([head.classes[i] == g for i, g in zip(probs.argmax(axis=1), test.labels, strict=True)])
+    rows = []
+    for threshold in THRESHOLDS:
+        kept = confidence >= threshold
+        rows.append({
+            "threshold": threshold,
+            "kept": round(float(kept.mean()), 4),
+            "accuracy_kept": round(float(correct[kept].mean()), 4) if kept.any() else None,
+            "accuracy_below": round(float(correct[~kept].mean()), 4) if (~kept).any() else None,
+        })  # fmt: skip
+    return rows
+
+
+def latencies_ms(classifier: HotlineClassifier, texts: list[str]) -> list[float]:
+    classifier.classify(texts[0])  # warm-up: first call imports scikit-learn
+    out = []
+    for text in texts:
+        started = time.perf_counter()
+        classifier.classify(text, category_threshold=0.5)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=SHARED_HOTLINE)
+    parser.add_argument("--json", action="store_true", help="Last line: one JSON object")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    category = held_out(load_category_set(args.data), CATEGORY_RECIPE, CATEGORIES)
+    kind = held_out(load_type_set(args.data), TYPE_RECIPE, MODEL_TYPES)
+    fit_seconds = time.perf_counter() - started
+    classifier = HotlineClassifier(kind.head, category.head, {})
+    latency = latencies_ms(classifier, category.test.texts + kind.test.texts)
+    thresholds = threshold_table(category.head, category.test)
+
+    console.print(f"[bold]类别（泰迪杯，训练 {category.figures.n_train} / 留出 {category.figures.n_test}）[/bold]")
+    console.print(f"macro-F1 {category.figures.macro_f1:.4f}，准确率 {category.figures.accuracy:.4f}，"
+                  f"ECE {category.figures.expected_calibration_error:.4f}")  # fmt: skip
+    for name, f1 in category.figures.per_class_f1.items():
+        console.print(f"  {name:<10} F1 {f1:.4f}")
+    console.print(confusion_text(category.figures, CATEGORIES), markup=False)
+    console.print("其他 threshold: kept share, accuracy kept, accuracy below")
+    for row in thresholds:
+        console.print(f"  {row['threshold']:.1f}  {row['kept']:.3f}  {row['accuracy_kept']}  {row['accuracy_below']}")
+    console.print(f"[bold]类型（MSGABench，训练 {kind.figures.n_train} / 留出 {kind.figures.n_test}）[/bold]")
+    console.print(f"准确率 {kind.figures.accuracy:.4f}，macro-F1 {kind.figures.macro_f1:.4f}，"
+                  f"ECE {kind.figures.expected_calibration_error:.4f}")  # fmt: skip
+    for name, f1 in kind.figures.per_class_f1.items():
+        console.print(f"  {name:<10} F1 {f1:.4f}")
+    console.print(confusion_text(kind.figures, MODEL_TYPES), markup=False)
+    p50, p95 = percentile(latency, 50), percentile(latency, 95)
+    console.print(f"每条留言 p50 {p50:.2f} ms，p95 {p95:.2f} ms（{len(latency)} 条）；"
+                  f"两个模型训练共 {fit_seconds:.1f} 秒")  # fmt: skip
+    if args.json:
+        print(json.dumps({
+            "category": asdict(category.figures), "type": asdict(kind.figures), "category_thresholds": thresholds,
+            "latency_ms": {"p50": round(p50, 3), "p95": round(p95, 3)}, "fit_seconds": round(fit_seconds, 2),
+        }, ensure_ascii=False))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Claims decided by the database: many agents at once, exactly one winner, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from hotline import claims
+from hotline.lifecycle import Actor
+from hotline.models import Handoff, Ticket, TicketEvent
+from tests.hotline_helpers import bring_to, staff, ticket
+from tests.services import postgres, postgres_bindir
+
+CLAIMERS = 24
+
+
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[str]:
+    if postgres_bindir() is None:
+        pytest.skip("PostgreSQL is not installed")
+    with postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, data_dir) -> str:
+    """A migrated, empty database of each kind; each PostgreSQL test gets a database of its own."""
+    from banshi.db import migrate
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{data_dir / 'claims.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        url = server.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def factory(database) -> Iterator[sessionmaker[Session]]:
+    from banshi.db import make_engine
+
+    engine = make_engine(database, poolclass=NullPool)  # every session its own connection
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+def race(factory: sessionmaker[Session], agents: list[Actor], claim: Callable[[Session, Actor], bool]) -> list[bool]:
+    """Every agent claims at the same instant from its own connection; the list says who won."""
+    results: list[bool | BaseException] = [False] * len(agents)
+    ready = threading.Barrier(len(agents))
+
+    def run(index: int) -> None:
+        try:
+            with factory() as session:
+                session.connection()  # connect before the barrier, so the claims really overlap
+                ready.wait(timeout=60)
+                results[index] = claim(session, agents[index])
+                session.commit()
+        except BaseException as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(agents))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert not errors, errors
+    return results
+
+
+def _agents(factory: sessionmaker[Session], count: int) -> list[Actor]:
+    with factory() as session, session.begin():
+        return [staff(session, f"agent{i:02d}") for i in range(count)]
+
+
+def test_many_agents_claim_one_ticket_and_exactly_one_wins(factory):
+    agents = _agents(factory, CLAIMERS)
+    with factory() as session, session.begin():
+        ticket_id = ticket(session).id
+    results = race(factory, agents, lambda s, agent: claims.claim_ticket(s, ticket_id, agent))
+    assert results.count(True) == 1
+    winner = agents[results.index(True)]
+    with factory() as session:
+        assert session.get(Ticket, ticket_id).assigned_agent == winner.id
+        claim_events = session.scalars(select(TicketEvent).where(TicketEvent.action == "认领")).all()
+        assert [(e.actor_id, e.ticket_id) for e in claim_events] == [(winner.id, ticket_id)]
+
+
+def test_many_agents_claim_one_waiting_conversation_and_exactly_one_wins(factory):
+    agents = _agents(factory, CLAIMERS)
+    with factory() as session, session.begin():
+        handoff_id = claims.request_handoff(
+            session, "conv-1", transcript=[{"from": "citizen", "text": "我要找人工，电话13877001234"}],
+            slots={"ticket_type": "投诉"}, reason="用户要求人工",
+        ).id
+    results = race(factory, agents, lambda s, agent: claims.claim_handoff(s, handoff_id, agent))
+    assert results.count(True) == 1
+    with factory() as session:
+        handoff = session.get(Handoff, handoff_id)
+        assert (handoff.status, handoff.agent_id) == ("claimed", agents[results.index(True)].id)
+        assert handoff.claimed_at is not None and handoff.slots == {"ticket_type": "投诉"}
+
+
+def test_release_reclaim_and_closed_tickets(factory):
+    with factory() as session, session.begin():
+        first, second, admin = staff(session, "a"), staff(session, "b"), staff(session, "boss", role="admin")
+        item = ticket(session)
+        assert claims.claim_ticket(session, item.id, first)
+        assert item.assigned_agent == first.id  # the loaded object sees the claim
+        assert not claims.claim_ticket(session, item.id, second)
+        assert not claims.release_ticket(session, item.id, second)  # not theirs to give back
+        assert claims.release_ticket(session, item.id, first)
+        assert item.assigned_agent is None
+        assert claims.claim_ticket(session, item.id, second)
+        assert claims.release_ticket(session, item.id, admin)
+        done = bring_to(session, ticket(session), admin, "已办结")
+        assert not claims.claim_ticket(session, done.id, first)
+
+
+def test_handoff_lifecycle_and_masked_waiting_list(factory):
+    with factory() as session, session.begin():
+        agent, other = staff(session, "a"), staff(session, "b")
+        first = claims.request_handoff(session, "conv-9", transcript=[{"text": "身份证450602199001011234"}])
+        assert claims.request_handoff(session, "conv-9").id == first.id  # asking twice waits once
+        [waiting] = claims.waiting_handoffs(session)
+        assert "450602199001011234" not in waiting.model_dump_json()
+        assert claims.claim_handoff(session, first.id, agent)
+        assert claims.waiting_handoffs(session) == []
+        assert not claims.close_handoff(session, first.id, other)
+        assert claims.close_handoff(session, first.id, agent)
+        assert first.status == "closed" and first.closed_at is not None
+        assert not claims.claim_handoff(session, first.id, other)
+        assert claims.request_handoff(session, "conv-9").id != first.id  # a new request after closing
+
+
+def test_migration_from_0002_keeps_old_tickets_and_gives_them_a_history(data_dir, request):
+    """Upgrade, downgrade and upgrade again on a database that already holds a ticket."""
+    from alembic import command
+    from alembic.config import Config
+
+    from banshi.db import MIGRATIONS, make_engine
+
+    urls = [f"sqlite:///{data_dir / 'old.db'}"]
+    if postgres_bindir() is not None:
+        urls.append(request.getfixturevalue("postgres_server"))
+    for url in urls:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.set_main_option("sqlalchemy.url", url)
+        cfg.attributes["configure_logger"] = False
+        command.upgrade(cfg, "0002")
+        engine = make_engine(url, poolclass=NullPool)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO tickets (number, type, content, phone, slots, status, created_at, updated_at) "
+                "VALUES ('12345-20261120-0001', '投诉', '噪音', '13877001234', '{}', '待受理', "
+                "'2026-11-20 01:00:00', '2026-11-20 01:00:00')"
+            ))
+        command.upgrade(cfg, "head")
+        with Session(engine) as session:
+            old = session.scalar(select(Ticket))
+            assert (old.priority, old.supervised, old.due_at, old.assigned_agent) == ("normal", False, None, None)
+            [event] = session.scalars(select(TicketEvent)).all()
+            assert (event.ticket_id, event.action, event.to_status) == (old.id, "登记", "待受理")
+        command.downgrade(cfg, "0002")
+        command.upgrade(cfg, "head")
+        engine.dispose()
