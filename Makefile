@@ -10,13 +10,20 @@ PY310 ?= $(shell for p in python3.10 "$$(pyenv root 2>/dev/null || echo $$HOME/.
 VENV := .venv
 RASA_VENV := .venv-rasa
 BANSHI := $(VENV)/bin/banshi
+RASA := $(RASA_VENV)/bin/rasa
+# The Rasa project's parts; every rasa command gets the same paths.
+RASA_PATHS := --config config.yml --domain dialogue/domain.yml
+RASA_DATA := nlu dialogue/data
+MODEL := models/banshi.tar.gz
+MODEL_INPUTS := config.yml dialogue/domain.yml $(wildcard nlu/data/*.yml dialogue/data/*.yml) nlu/spacy_gazetteer.py \
+	nlu/generated/gazetteer.json nlu/generated/jieba/userdict.txt nlu/generated/catalogue_examples.yml
 # The machine's pip config lists mirror folders that may be absent; their warnings are noise.
 PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: help install system-packages run test lint bench clean
+.PHONY: help install system-packages catalogue nlu-export train validate rasa-test run test lint bench clean FORCE
 
 help:
 	@echo "make run    install everything, load the sample catalogue, serve the assistant"
@@ -38,25 +45,50 @@ $(RASA_VENV)/.installed: requirements-rasa.txt
 
 # Servers the tests start on loopback come from Debian's packages.
 system-packages:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		echo "installing postgresql from Debian"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing from Debian:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 install: $(VENV)/.installed $(RASA_VENV)/.installed system-packages
 
-run: install
+# The sample catalogue is the embedded default; re-importing it changes nothing that is already there.
+catalogue: $(VENV)/.installed
 	$(BANSHI) import knowledge/sample/catalogue.jsonl --author sample
-	$(BANSHI) serve --host 127.0.0.1 --port 8000
+
+# Gazetteers, jieba words and template examples come from the published catalogue. The export only
+# rewrites a file whose content changed, so the model retrains only when its inputs really changed.
+nlu/generated/gazetteer.json nlu/generated/jieba/userdict.txt nlu/generated/catalogue_examples.yml &: FORCE | catalogue
+	$(BANSHI) nlu export --out nlu/generated
+
+$(MODEL): $(MODEL_INPUTS) | $(RASA_VENV)/.installed
+	$(RASA) train $(RASA_PATHS) --data $(RASA_DATA) --out models --fixed-model-name banshi
+	touch $@
+
+train: $(MODEL)
+
+validate: $(MODEL_INPUTS) | $(RASA_VENV)/.installed
+	$(RASA) data validate $(RASA_PATHS) --data $(RASA_DATA) --fail-on-warnings
+
+# Rasa's own check of the dialogue: the test stories must run as written with the trained model.
+rasa-test: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories dialogue/tests --out var/rasa-results --fail-on-prediction-errors
+
+run: install train
+	$(BANSHI) up --host 127.0.0.1 --port 8000
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-test: install lint
+test: install lint validate rasa-test
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/retrieval.py
 
 clean:
-	rm -rf $(VENV) $(RASA_VENV) var .pytest_cache
+	rm -rf $(VENV) $(RASA_VENV) var models nlu/generated .rasa .pytest_cache

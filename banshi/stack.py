@@ -54,6 +54,7 @@ def stack_env(data_dir: Path, ports: Ports, database_url: str | None = None) -> 
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "RASA_TELEMETRY_ENABLED": "false",
     }
     if database_url:
         env["DATABASE_URL"] = database_url

@@ -1,3 +1,3 @@
-"""Rasa NLU training data, the custom spaCy gazetteer component, and gazetteers generated from the
-catalogue. Code here also runs inside .venv-rasa (Python 3.10, Rasa 3.6): it must not import the
-rest of banshi. Filled in by the dialogue issue."""
+"""Rasa NLU training data (nlu/data), the custom SpacyGazetteer component, the catalogue export
+(nlu/generated, written by `banshi nlu export`) and NLU evaluation. Code here also runs inside
+.venv-rasa (Python 3.10, Rasa 3.6): this package must not import the rest of banshi at import time."""

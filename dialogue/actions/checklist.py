@@ -1,0 +1,173 @@
+"""The 一次告知 summary: every material of a matter with what the citizen still lacks, plus where,
+when, how long, how much and how many visits, as text and as the contract's ``checklist`` payload.
+
+The builders are pure (a ``MatterIn`` and the walk's statuses in, text and dicts out) so that the
+wording is tested without a Rasa server; the action at the bottom only fetches and sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from dialogue.actions import catalogue
+from dialogue.actions.materials import statuses_for
+from knowledge.schema import MaterialIn, MatterIn
+
+STATUS_LABELS = {
+    "have": "已准备",
+    "missing": "尚缺，请准备",
+    "unknown": "请自行核对",
+    "not_applicable": "您的情况不需要",
+}
+
+
+def copies_text(material: MaterialIn) -> str:
+    """原件1份、复印件2份: what the window actually counts."""
+    parts = []
+    if material.original_count:
+        parts.append(f"原件{material.original_count}份")
+    if material.copy_count:
+        parts.append(f"复印件{material.copy_count}份")
+    if not parts and material.original_or_copy:
+        parts.append(material.original_or_copy)
+    return "、".join(parts)
+
+
+def describe_material(material: MaterialIn) -> str:
+    """One line of practical notes: copies, paper or electronic, where to get it, and the note."""
+    bits = [copies_text(material)]
+    if material.medium:
+        bits.append(material.medium)
+    if material.source:
+        bits.append(f"来源：{material.source}")
+    line = "，".join(bit for bit in bits if bit)
+    if material.note:
+        line = f"{line}。{material.note}" if line else material.note
+    return line
+
+
+def time_limit_text(legal_days: int | None, promised_days: int | None) -> str | None:
+    """承诺/法定 working days; 0 means done on the spot (即办)."""
+    if promised_days == 0 or (promised_days is None and legal_days == 0):
+        return "即办（符合条件的当场办结）"
+    parts = []
+    if promised_days is not None:
+        parts.append(f"承诺{promised_days}个工作日内办结")
+    if legal_days is not None:
+        parts.append(f"法定{legal_days}个工作日")
+    return "，".join(parts) or None
+
+
+def visits_text(visits: int | None) -> str | None:
+    if visits is None:
+        return None
+    return "无需到现场（全程网办）" if visits == 0 else f"最多跑{visits}次"
+
+
+def citation_text(matter: MatterIn) -> str:
+    """Where the answer comes from, so the citizen can check it: code or id, link, update date."""
+    parts = [f"事项编码：{matter.code}" if matter.code else f"事项编号：{matter.external_id}"]
+    if matter.source_url:
+        parts.append(f"来源：{matter.source_url}")
+    if matter.updated_at:
+        parts.append(f"更新日期：{matter.updated_at:%Y-%m-%d}")
+    return "；".join(parts)
+
+
+def matter_ref(matter: MatterIn) -> dict[str, Any]:
+    return {
+        "external_id": matter.external_id,
+        "name": matter.name,
+        "department": matter.department,
+        "code": matter.code,
+        "source_url": matter.source_url,
+        "updated_at": matter.updated_at.isoformat() if matter.updated_at else None,
+    }
+
+
+def build_checklist(matter: MatterIn, statuses: list[str] | None = None) -> dict[str, Any]:
+    """The ``checklist`` payload; a material the walk never reached is ``unknown``."""
+    statuses = list(statuses or [])
+    statuses += ["unknown"] * (len(matter.materials) - len(statuses))
+    return {
+        "type": "checklist",
+        "matter": matter_ref(matter),
+        "materials": [
+            {
+                "name": m.name,
+                "required": m.required,
+                "condition": m.condition,
+                "original_or_copy": m.original_or_copy,
+                "original_count": m.original_count,
+                "copy_count": m.copy_count,
+                "medium": m.medium,
+                "source": m.source,
+                "note": m.note,
+                "status": status,
+            }
+            for m, status in zip(matter.materials, statuses, strict=False)
+        ],
+        "location": matter.location,
+        "hours": matter.hours,
+        "online_url": matter.online_url,
+        "time_limit": {"legal_days": matter.time_limit_legal_days, "promised_days": matter.time_limit_promised_days},
+        "fee": matter.fee,
+        "visits": matter.visits,
+        "phone": matter.phone,
+    }
+
+
+def render_checklist(matter: MatterIn, statuses: list[str] | None = None) -> str:
+    """The same checklist as a message a citizen can read (and screenshot) in one go."""
+    payload = build_checklist(matter, statuses)
+    lines = [f"【一次告知】{matter.name}（{matter.department}）", f"申请材料（共{len(matter.materials)}项）："]
+    if not matter.materials:
+        lines.append("办事指南中未列出需要提交的材料，具体以窗口要求为准。")
+    for number, (material, item) in enumerate(zip(matter.materials, payload["materials"], strict=True), 1):
+        condition = f"（{material.condition}需要）" if material.condition else ""
+        optional = "（非必需）" if not material.required and not material.condition else ""
+        notes = describe_material(material)
+        lines.append(
+            f"{number}. {material.name}{condition}{optional}【{STATUS_LABELS[item['status']]}】"
+            + (f"\n   {notes}" if notes else "")
+        )
+    missing = [m["name"] for m in payload["materials"] if m["status"] == "missing"]
+    if missing:
+        lines.append(f"您还需要准备：{'、'.join(missing)}。")
+    facts = [
+        ("办理地点", matter.location),
+        ("办理时间", matter.hours),
+        ("网上办理", matter.online_url),
+        ("办理时限", time_limit_text(matter.time_limit_legal_days, matter.time_limit_promised_days)),
+        ("收费标准", matter.fee),
+        ("跑动次数", visits_text(matter.visits)),
+        ("咨询电话", matter.phone),
+    ]
+    lines.extend(f"{label}：{value}" for label, value in facts if value)
+    lines.append(f"（{citation_text(matter)}；具体以办理窗口要求为准）")
+    return "\n".join(lines)
+
+
+class ActionChecklist(Action):
+    """Sends the summary after the walk-through, or straight away when the citizen skipped it."""
+
+    def name(self) -> str:
+        return "action_checklist"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        matter = catalogue.get_matter(tracker.get_slot("matter_id"))
+        if matter is None:
+            dispatcher.utter_message(
+                text="抱歉，我还不知道您要办理哪个事项。请告诉我事项名称，例如“办身份证要带什么材料”。"
+            )
+            return []
+        statuses = statuses_for(tracker.get_slot("walk_state"), matter.external_id)
+        dispatcher.utter_message(text=render_checklist(matter, statuses))
+        dispatcher.utter_message(json_message=build_checklist(matter, statuses))
+        dispatcher.utter_message(
+            text="如果还有其他问题，比如“在哪里办”“要多久”，可以继续问我；需要人工帮助请说“转人工”。"
+        )
+        return []

@@ -1,0 +1,74 @@
+"""Handing the conversation to a human agent (转人工), the two-strikes NLU fallback, and goodbyes
+that end whatever form was running."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from dialogue.actions.guide import HOTLINE_BUTTONS
+from dialogue.actions.session import leave_form
+
+HANDOFF_TEXT = (
+    "好的，正在为您转接12345热线人工客服，请稍候，不要关闭对话窗口。"
+    "接通后客服可以看到我们刚才的对话，您不用再重复说明。"
+)
+
+
+def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
+    dispatcher.utter_message(text=HANDOFF_TEXT)
+    dispatcher.utter_message(
+        json_message={"type": "handoff", "reason": reason, "matter": tracker.get_slot("matter_id")}
+    )
+    return [*leave_form(tracker), SlotSet("handoff", True)]
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many of the latest user messages in a row fell below the NLU confidence threshold."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        reason = "no_answer" if tracker.get_slot("unanswered") else "request_human"
+        return handoff(dispatcher, tracker, reason)
+
+
+class ActionFallback(Action):
+    """First miss: ask to rephrase. Second miss in a row: a person takes over."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if consecutive_fallbacks(tracker) >= 2:
+            dispatcher.utter_message(text="抱歉，我还是没能理解您的意思。")
+            return handoff(dispatcher, tracker, "fallback")
+        dispatcher.utter_message(
+            text="抱歉，我没太理解您的意思。您可以换个说法，比如“办身份证要带什么材料”“公积金怎么提取”，"
+            "也可以转人工客服。",
+            buttons=HOTLINE_BUTTONS,
+        )
+        return []
+
+
+class ActionGoodbye(Action):
+    def name(self) -> str:
+        return "action_goodbye"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text="感谢您的使用，再见！如有需要随时来问我。")
+        return leave_form(tracker)

@@ -1,0 +1,44 @@
+"""Small helpers every action module needs: entities of the latest message, and leaving a form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+
+
+def entity_value(tracker: Tracker, entity: str) -> str | None:
+    """The latest message's value for an entity, preferring the gazetteer (it gives canonical names)."""
+    found = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == entity]
+    found.sort(key=lambda e: e.get("extractor") != "SpacyGazetteer")
+    for item in found:
+        value = item.get("value")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def leave_form(tracker: Tracker) -> list[dict[str, Any]]:
+    """Ends whatever form is running, so an interrupting request (转人工, a complaint) takes over
+    instead of the form asking its question again."""
+    if (tracker.active_loop or {}).get("name"):
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return []
+
+
+def previous_bot_action(tracker: Tracker) -> str | None:
+    """The last action the assistant ran before the citizen's latest message (listen excluded)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") not in ("action_listen", None):
+            return event["name"]
+    return None

@@ -1,0 +1,379 @@
+"""Complaint intake for the 12345 hotline (投诉/举报/建议/求助/咨询) and ticket status look-up.
+
+The form collects content, place, time, an optional name and a mobile number; nothing is filed until
+the citizen confirms the summary. Phone numbers are masked in every log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from dialogue.actions.session import entity_value, latest_intent, leave_form
+
+log = logging.getLogger(__name__)
+
+TICKET_TYPE_OF_INTENT = {"complain": "投诉", "report": "举报", "suggest": "建议", "seek_help": "求助"}
+TICKET_TYPES = ("投诉", "举报", "建议", "求助", "咨询")
+TICKET_SLOTS = ("ticket_content", "ticket_location", "ticket_time", "ticket_name", "ticket_phone")
+TICKET_NUMBER = re.compile(r"12345-\d{8}-\d{4,}", re.IGNORECASE)
+INTRO = {
+    "投诉": "好的，我来帮您登记投诉，登记后会转交12345热线派单办理。",
+    "举报": "好的，我来帮您登记举报线索，我们会依法为举报人保密。",
+    "建议": "感谢您的建议！我来帮您登记，登记后会转交相关部门研究。",
+    "求助": "好的，我来帮您登记求助信息，登记后会转交相关部门处理。",
+    "咨询": "好的，请留下您想咨询的问题，12345热线工作人员会尽快答复您。",
+}
+ANONYMOUS_WORDS = ("匿名", "不留", "跳过", "不想留", "不方便", "不告诉", "保密", "无可奉告")
+_FILLER = re.compile(
+    r"你好|您好|请问|我要|我想|想要|我需要|需要|帮我|帮忙|麻烦|一下|投诉|举报|建议|求助|反映|反馈|留言|咨询|"
+    r"提个|提|个|问题|情况|事情|的|了|吗|呢|啊|[\s，。！？!?,.、]"
+)
+
+
+@dataclass(frozen=True)
+class PhoneCheck:
+    phone: str | None
+    problem: str | None = None
+
+
+def check_mobile(raw: str | None) -> PhoneCheck:
+    """A mainland mobile as 11 digits, or the reason it is not one, worded for the citizen."""
+    text = re.sub(r"[\s\-－—–()（）]", "", raw or "")
+    runs = re.findall(r"\+?\d+", text)
+    if not runs:
+        return PhoneCheck(None, "没有识别到电话号码。请输入11位手机号码，例如 13800138000。")
+    if len(runs) > 1:
+        return PhoneCheck(None, "我识别到了不止一个号码，请只输入一个11位手机号码。")
+    digits = re.sub(r"^(\+86|0086|86)(?=1\d{10}$)", "", runs[0]).lstrip("+")
+    if len(digits) >= 22 and len(re.findall(r"1[3-9]\d{9}", digits)) >= 2:
+        return PhoneCheck(None, "我识别到了不止一个号码，请只输入一个11位手机号码。")
+    if len(digits) != 11:
+        return PhoneCheck(None, f"手机号码应为11位数字，您输入的是{len(digits)}位，请核对后重新输入。")
+    if not digits.startswith("1"):
+        return PhoneCheck(None, "这看起来不是手机号码（手机号码以1开头）。为了便于工作人员回访，请留下11位手机号码。")
+    if digits[1] not in "3456789":
+        return PhoneCheck(None, "手机号码的第二位应为3到9之间的数字，请核对后重新输入。")
+    return PhoneCheck(digits)
+
+
+def validated_phone(slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict:
+    """A phone slot's validation: the digits, or the reason re-asked (None is a reset, not an answer)."""
+    if value is None:
+        return {}
+    check = check_mobile(str(value or ""))
+    if check.phone is None:
+        dispatcher.utter_message(text=check.problem)
+    return {slot: check.phone}
+
+
+def mask(phone: str | None) -> str:
+    from hotline.masking import mask_phone
+
+    return mask_phone(phone)
+
+
+def describes_problem(text: str | None) -> bool:
+    """True when the first message already says what happened, not just 我要投诉."""
+    if not text or text.startswith("/"):
+        return False
+    return len(_FILLER.sub("", text)) >= 6
+
+
+def is_anonymous(text: str) -> bool:
+    return any(word in text for word in ANONYMOUS_WORDS)
+
+
+def clean_name(text: str) -> str:
+    return re.sub(r"^(我叫|我是|叫我|我姓|姓名是|姓名|名字是|称呼我)", "", text.strip()).strip(" ：:，。")
+
+
+class ActionStartTicket(Action):
+    """Starts intake: type from the intent or the 留言咨询 button, content prefilled when already given."""
+
+    def name(self) -> str:
+        return "action_start_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        chosen = entity_value(tracker, "ticket_type")
+        ticket_type = (
+            chosen if chosen in TICKET_TYPES else TICKET_TYPE_OF_INTENT.get(latest_intent(tracker) or "", "求助")
+        )
+        text = tracker.latest_message.get("text") or ""
+        events = [*leave_form(tracker), SlotSet("ticket_type", ticket_type)]
+        events += [SlotSet(slot, None) for slot in TICKET_SLOTS]
+        if describes_problem(text):
+            events.append(SlotSet("ticket_content", text.strip()))
+        phone = check_mobile(entity_value(tracker, "phone")).phone if entity_value(tracker, "phone") else None
+        if phone:
+            events.append(SlotSet("ticket_phone", phone))
+        if address := entity_value(tracker, "address"):
+            events.append(SlotSet("ticket_location", address))
+        dispatcher.utter_message(text=INTRO[ticket_type] + "过程中如需人工帮助，随时说“转人工”。")
+        return events
+
+
+class _Ask(Action, ABC):
+    """A form question with optional quick replies; abstract so rasa_sdk registers only the concrete ones."""
+
+    buttons: tuple[dict[str, str], ...] = ()
+
+    @property
+    @abstractmethod
+    def slot(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def question(self) -> str: ...
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=self.question, buttons=list(self.buttons))
+        return []
+
+
+class AskTicketContent(_Ask):
+    slot = "ticket_content"
+    question = "请您具体说说遇到的情况，比如发生了什么、涉及哪个单位或部门。"
+
+
+class AskTicketLocation(_Ask):
+    slot = "ticket_location"
+    question = "事情发生在什么地点？请尽量具体到区县、街道、小区或门牌号。"
+    buttons = ({"title": "不涉及具体地点", "payload": "不涉及具体地点"},)
+
+
+class AskTicketTime(_Ask):
+    slot = "ticket_time"
+    question = "事情大概是什么时候发生的？例如“昨天晚上”“上周三上午”。"
+    buttons = ({"title": "记不清了", "payload": "记不清了"},)
+
+
+class AskTicketName(_Ask):
+    slot = "ticket_name"
+    question = "请问怎么称呼您？您也可以选择匿名。"
+    buttons = ({"title": "匿名", "payload": "匿名"},)
+
+
+class AskTicketPhone(_Ask):
+    slot = "ticket_phone"
+    question = "请留下您的手机号码，方便工作人员联系您并反馈办理结果。"
+
+
+class AskLookupTicketNo(_Ask):
+    slot = "lookup_ticket_no"
+    question = "请告诉我您的工单编号（格式如 12345-20260101-0001）。"
+
+
+class AskLookupPhone(_Ask):
+    slot = "lookup_phone"
+    question = "请告诉我提交工单时留下的手机号码，用于核实身份。"
+
+
+class ValidateTicketForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_ticket_form"
+
+    def validate_ticket_content(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
+        if value is None:  # a reset by the start action, not an answer
+            return {}
+        text = str(value or "").strip()
+        if len(text) < 4:
+            dispatcher.utter_message(text="内容有点简短，请再具体描述一下，方便工作人员了解情况。")
+            return {"ticket_content": None}
+        return {"ticket_content": text[:2000]}
+
+    def validate_ticket_location(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
+        if value is None:  # a reset by the start action, not an answer
+            return {}
+        text = str(value or "").strip()
+        return {"ticket_location": text[:300] or "未提供"}
+
+    def validate_ticket_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
+        if value is None:  # a reset by the start action, not an answer
+            return {}
+        text = str(value or "").strip()
+        return {"ticket_time": text[:100] or "未提供"}
+
+    def validate_ticket_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
+        if value is None:  # a reset by the start action, not an answer
+            return {}
+        text = str(value or "").strip()
+        if not text or is_anonymous(text) or latest_intent(tracker) == "deny":
+            return {"ticket_name": "匿名"}
+        name = clean_name(text)
+        if not name or len(name) > 20:
+            dispatcher.utter_message(text="请只告诉我一个简短的称呼（例如“王女士”），或者回复“匿名”。")
+            return {"ticket_name": None}
+        return {"ticket_name": name}
+
+    def validate_ticket_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
+        return validated_phone("ticket_phone", value, dispatcher)
+
+
+class ActionConfirmTicket(Action):
+    """Shows what will be filed and waits for 确认提交 / 取消."""
+
+    def name(self) -> str:
+        return "action_confirm_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        slot = tracker.get_slot
+        dispatcher.utter_message(
+            text="请核对您要提交的信息：\n"
+            f"类型：{slot('ticket_type') or '求助'}\n内容：{slot('ticket_content')}\n地点：{slot('ticket_location')}\n"
+            f"时间：{slot('ticket_time')}\n称呼：{slot('ticket_name') or '匿名'}\n手机号码：{slot('ticket_phone')}\n"
+            "确认无误请点“确认提交”。",
+            buttons=[{"title": "确认提交", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}],
+        )
+        return []
+
+
+def _reset_ticket() -> list[dict[str, Any]]:
+    return [SlotSet(slot, None) for slot in (*TICKET_SLOTS, "ticket_type")]
+
+
+class ActionSubmitTicket(Action):
+    def name(self) -> str:
+        return "action_submit_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        from dialogue.actions import catalogue
+        from hotline.tickets import TicketIn, create_ticket
+
+        slot = tracker.get_slot
+        if not slot("ticket_content") or not slot("ticket_phone"):
+            dispatcher.utter_message(text="当前没有待提交的信息。如需投诉、举报、建议或求助，请直接告诉我。")
+            return []
+        name = slot("ticket_name")
+        item = TicketIn(
+            type=slot("ticket_type") or "求助",
+            content=slot("ticket_content"),
+            location=slot("ticket_location"),
+            event_time=slot("ticket_time"),
+            name=None if name in (None, "匿名") else name,
+            phone=slot("ticket_phone"),
+            conversation_id=tracker.sender_id,
+            slots={s: slot(s) for s in (*TICKET_SLOTS, "ticket_type", "matter_id", "region")},
+        )
+        try:
+            with catalogue.session() as db:
+                ticket = create_ticket(db, item)
+                number, status, kind = ticket.number, ticket.status, ticket.type
+        except Exception:
+            log.exception("filing a ticket failed (phone %s)", mask(item.phone))
+            dispatcher.utter_message(
+                text="抱歉，系统暂时无法提交，您的信息没有丢失，请稍后再点“确认提交”，或直接拨打12345热线。"
+            )
+            return []
+        log.info("conversation %s filed ticket %s (phone %s)", tracker.sender_id, number, mask(item.phone))
+        dispatcher.utter_message(
+            text=f"已为您提交成功，工单编号：{number}，当前状态：{status}。\n"
+            "工作人员会尽快处理并通过您留下的手机号码联系您。请记下工单编号，之后可以凭编号和手机号码向我查询办理进度。"
+        )
+        dispatcher.utter_message(
+            json_message={"type": "ticket", "number": number, "ticket_type": kind, "status": status}
+        )
+        return _reset_ticket()
+
+
+class ActionCancelTicket(Action):
+    def name(self) -> str:
+        return "action_cancel_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text="好的，已取消，这次填写的信息不会提交。还有什么可以帮您？")
+        return _reset_ticket()
+
+
+class ActionStartTicketLookup(Action):
+    """check_ticket: takes the number and phone from the message when given, otherwise the form asks."""
+
+    def name(self) -> str:
+        return "action_start_ticket_lookup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        number = entity_value(tracker, "ticket_no") or next(iter(TICKET_NUMBER.findall(text)), None)
+        phone = entity_value(tracker, "phone")
+        return [
+            *leave_form(tracker),
+            SlotSet("lookup_ticket_no", number.upper() if number else None),
+            SlotSet("lookup_phone", check_mobile(phone).phone if phone else None),
+        ]
+
+
+class ValidateTicketLookupForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_ticket_lookup_form"
+
+    def validate_lookup_ticket_no(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
+        if value is None:  # a reset by the start action, not an answer
+            return {}
+        found = TICKET_NUMBER.search(str(value or ""))
+        if not found:
+            dispatcher.utter_message(text="工单编号的格式类似 12345-20260101-0001，请核对后重新输入。")
+            return {"lookup_ticket_no": None}
+        return {"lookup_ticket_no": found.group(0).upper()}
+
+    def validate_lookup_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
+        return validated_phone("lookup_phone", value, dispatcher)
+
+
+class ActionCheckTicket(Action):
+    """Answers only for the right number-and-phone pair, and says the same for every wrong pair."""
+
+    def name(self) -> str:
+        return "action_check_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        from dialogue.actions import catalogue
+        from hotline.tickets import find_ticket
+
+        number, phone = tracker.get_slot("lookup_ticket_no"), tracker.get_slot("lookup_phone")
+        reset = [SlotSet("lookup_ticket_no", None), SlotSet("lookup_phone", None)]
+        if not number or not phone:
+            dispatcher.utter_message(text="请提供工单编号和提交时留下的手机号码，我来帮您查询。")
+            return reset
+        with catalogue.session() as db:
+            ticket = find_ticket(db, number, phone)
+            found = None if ticket is None else (ticket.number, ticket.type, ticket.status, ticket.created_at)
+        log.info("ticket lookup %s (phone %s): %s", number, mask(phone), "found" if found else "no match")
+        if found is None:
+            dispatcher.utter_message(
+                text="没有查到与这个手机号码对应的工单。请核对工单编号和提交时留下的手机号码后再试；"
+                "如有疑问，也可以拨打12345热线查询。"
+            )
+            return reset
+        number, kind, status, created = found
+        dispatcher.utter_message(
+            text=f"工单 {number}（{kind}）当前状态：{status}。\n提交时间：{created:%Y-%m-%d %H:%M}。"
+            "工作人员办理后会通过您留下的手机号码联系您。"
+        )
+        dispatcher.utter_message(
+            json_message={"type": "ticket", "number": number, "ticket_type": kind, "status": status}
+        )
+        return reset
