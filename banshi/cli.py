@@ -255,6 +255,9 @@ def up_command(
     rasa_port: Annotated[int, typer.Option()] = 5005,
     actions_port: Annotated[int, typer.Option()] = 5055,
     model: Annotated[Path, typer.Option(help="Trained Rasa model (make train)")] = Path("models/banshi.tar.gz"),
+    endpoints: Annotated[str, typer.Option(help="endpoints.scale.yml: trackers in PostgreSQL, locks in Redis")] = (
+        "endpoints.yml"
+    ),
 ) -> None:
     """Start the action server, the Rasa server and the gateway; Ctrl-C stops them all."""
     import time
@@ -269,7 +272,7 @@ def up_command(
     ports = Ports(gateway=port, rasa=rasa_port, actions=actions_port)
     log_dir = settings.data_dir / "logs"
     console.print(f"启动中（日志在 {log_dir}）…")
-    wanted = services(model.resolve(), ports, host=host)
+    wanted = services(model.resolve(), ports, host=host, endpoints=endpoints)
     try:
         with running(wanted, stack_env(settings.data_dir, ports), log_dir) as procs:
             console.print(f"Rasa 服务器     http://127.0.0.1:{rasa_port}  (REST: /webhooks/rest/webhook)")

@@ -62,8 +62,14 @@ def stack_env(data_dir: Path, ports: Ports, database_url: str | None = None) -> 
 
 
 def services(
-    model: Path = DEFAULT_MODEL, ports: Ports | None = None, *, gateway: bool = True, host: str = "127.0.0.1"
+    model: Path = DEFAULT_MODEL,
+    ports: Ports | None = None,
+    *,
+    gateway: bool = True,
+    host: str = "127.0.0.1",
+    endpoints: str = "endpoints.yml",
 ) -> list[Service]:
+    """``endpoints.scale.yml`` puts Rasa's trackers in PostgreSQL and its locks in Redis (see its env vars)."""
     ports = ports or Ports()
     found = [
         Service(
@@ -75,7 +81,7 @@ def services(
             "rasa",
             [
                 str(RASA_BIN), "run", "--enable-api", "--model", str(model),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                "--endpoints", endpoints, "--credentials", "credentials.yml",
                 "--interface", "127.0.0.1", "--port", str(ports.rasa),
             ],
             f"http://127.0.0.1:{ports.rasa}/status",
