@@ -23,12 +23,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: help install system-packages catalogue nlu-export train validate rasa-test run test lint bench clean FORCE
+.PHONY: help install system-packages catalogue nlu-export train validate rasa-test run test lint bench bench-chat clean FORCE
 
 help:
 	@echo "make run    install everything, load the sample catalogue, serve the assistant"
 	@echo "make test   install everything and run the whole test suite"
-	@echo "make bench  print retrieval figures (needs ../shared/data)"
+	@echo "make bench  print retrieval figures (needs ../shared/data); make bench-chat: dialogue and chat latency"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
@@ -49,6 +49,7 @@ system-packages:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-wqy-zenhei"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing from Debian:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -79,6 +80,8 @@ rasa-test: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories dialogue/tests --out var/rasa-results --fail-on-prediction-errors
 
 run: install train
+	$(BANSHI) user ensure-admin
+	@echo "市民对话页 http://127.0.0.1:8000/   坐席工作台 http://127.0.0.1:8000/console（演示账号 admin）   接口文档 http://127.0.0.1:8000/docs"
 	$(BANSHI) up --host 127.0.0.1 --port 8000
 
 lint: $(VENV)/.installed
@@ -89,6 +92,10 @@ test: install lint validate rasa-test
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/retrieval.py
+
+bench-chat: $(MODEL) | $(VENV)/.installed
+	$(VENV)/bin/python bench/dialogue.py --no-train
+	$(VENV)/bin/python bench/chat_load.py
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var models nlu/generated .rasa .pytest_cache

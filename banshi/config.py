@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     )
     """Which department a ticket's category suggests; 其他 is the fallback (JSON in the environment)."""
 
+    rasa_url: str = "http://127.0.0.1:5005"
+    """The Rasa server the gateway forwards citizens' turns to (its REST channel and tracker API)."""
+    rasa_timeout: float = 30.0
+    """Seconds the gateway waits for Rasa's reply before telling the citizen the assistant is unavailable."""
+    live_poll_seconds: float = 0.5
+    """How often a live stream looks for new messages in the database (works across gateway replicas)."""
+    live_stream_seconds: float = 300.0
+    """A live stream ends after this long and the browser reconnects, so no connection lives forever."""
+
     timezone: str = "Asia/Shanghai"
     """The 12345 centre's clock: ticket numbers, working days and the end of the working day are local."""
     sla_working_days: dict[str, int] = Field(
@@ -64,6 +73,23 @@ class Settings(BaseSettings):
     """Weekend days worked to make up for a holiday (调休): they count as working days."""
     sla_extension_working_days: int = 5
     """How far one 延期 moves a ticket's deadline unless the agent says otherwise."""
+
+    secret_key: str | None = None
+    """Signs the staff session cookies. Unset: a random key is generated once and kept in the data dir
+    (``session_secret``), so restarts keep sessions; replicas on separate machines must share one value."""
+    session_hours: int = 12
+    """How long a console login lasts: one shift, then the agent signs in again."""
+    canned_replies: list[str] = Field(
+        default_factory=lambda: [
+            "您好，我是12345热线坐席，很高兴为您服务。请问有什么可以帮您？",
+            "请您稍等，我正在为您查询相关信息。",
+            "为便于核实和回复，请留下您的联系电话。",
+            "您反映的问题我们已经记录，将尽快转交相关部门办理。",
+            "感谢您的耐心等待，请问还有其他需要帮助的吗？",
+            "感谢您的来电，祝您生活愉快，再见！",
+        ]
+    )
+    """The agent console's quick replies (JSON list in the environment)."""
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,20 +6,36 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
 
 from banshi.runtime import load_index
-from channels.routes import search
+from channels.errors import validation_error_in_chinese
+from channels.relay import Relay
+from channels.routes import agent, auth, chat, console, pages, search, tickets
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.index = load_index()
-    yield
+    app.state.relay = Relay()
+    try:
+        yield
+    finally:
+        app.state.relay.close()
 
 
 def create_app() -> FastAPI:
     app = FastAPI(title="banshi 办事", version="0.1.0", lifespan=_lifespan)
     app.include_router(search.router)
+    app.include_router(auth.router)
+    app.include_router(agent.router)
+    app.include_router(tickets.router)
+    app.include_router(console.router)
+    app.include_router(chat.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    app.add_exception_handler(RequestValidationError, validation_error_in_chinese)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,14 +1,19 @@
-"""Request dependencies: one database session per request and the process's shared index."""
+"""Request dependencies: a database session per request, the shared index, and the signed-in staff member."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from banshi.db import session_scope
+from channels import auth
+from channels.accounts import ROLE_LABELS, UserOut, has_role
+from channels.relay import Relay
+from hotline.lifecycle import Actor
 from retriever import HybridIndex
 
 
@@ -21,5 +26,59 @@ def get_index(request: Request) -> HybridIndex:
     return request.app.state.index
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+"""Commits when the route returns, before the response is sent: a client that acts on a response (the
+page opening the live stream of the conversation it was just given) must find the rows committed."""
 IndexDep = Annotated[HybridIndex, Depends(get_index)]
+
+
+_bearer = HTTPBearer(auto_error=False, description="登录返回的 token；控制台用同名 Cookie")
+
+
+def get_current_user(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> UserOut:
+    """401 without a valid session: the console shows its login form, an app asks for the password again."""
+    token = credentials.credentials if credentials else request.cookies.get(auth.COOKIE_NAME)
+    user = auth.user_from_token(session, token) if token else None
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="请先登录", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return UserOut.model_validate(user)
+
+
+CurrentUser = Annotated[UserOut, Depends(get_current_user)]
+
+
+def require_role(*roles: str):
+    """A dependency that lets through these roles (and admins, who may do everything), 403 for the rest."""
+
+    def check(user: CurrentUser) -> UserOut:
+        if not has_role(user, *roles):
+            wanted = "、".join(ROLE_LABELS.get(r, r) for r in roles)
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"没有权限：需要{wanted}角色")
+        return user
+
+    return check
+
+
+AgentUser = Annotated[UserOut, Depends(require_role("agent"))]
+"""Hotline staff: agents and admins (the console, tickets, live conversations)."""
+
+
+def actor_of(user: UserOut) -> Actor:
+    return Actor.model_validate(user)
+
+
+def get_relay(request: Request) -> Relay:
+    """The process's relay to Rasa (one pooled HTTP client), made on first use if the lifespan did not run."""
+    relay = getattr(request.app.state, "relay", None)
+    if relay is None:
+        relay = request.app.state.relay = Relay()
+    return relay
+
+
+RelayDep = Annotated[Relay, Depends(get_relay)]

@@ -57,3 +57,7 @@ def use_embedder():
     from retriever import make_embedder
 
     return make_embedder("use")
+
+
+# The browser tests' fixtures (one stack, one Chromium for all of them); Playwright is imported lazily.
+from tests.browser import browser, live_stack, page  # noqa: E402, F401

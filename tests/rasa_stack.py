@@ -28,6 +28,16 @@ def model_path() -> Path:
     return Path(os.environ.get("BANSHI_TEST_MODEL") or DEFAULT_MODEL)
 
 
+def trained_model() -> Path:
+    """The model to test with; the calling test skips, saying why, when none was trained."""
+    import pytest
+
+    model = model_path()
+    if not model.is_file():
+        pytest.skip(f"no trained dialogue model at {model}: run `make train` first")
+    return model
+
+
 def stack_environment(data_dir: Path, ports: Ports) -> dict[str, str]:
     """One data dir and one SQLite database for every process, whatever the caller's environment says."""
     return stack_env(data_dir, ports, database_url=f"sqlite:///{(data_dir / 'banshi.db').resolve()}")

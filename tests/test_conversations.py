@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rasa_stack import import_catalogue, model_path, rasa_stack, say
+from tests.rasa_stack import import_catalogue, rasa_stack, say, trained_model
 
 pytestmark = pytest.mark.slow
 TICKET_NUMBER = re.compile(r"12345-\d{8}-\d{4,}")
@@ -19,9 +19,7 @@ TICKET_NUMBER = re.compile(r"12345-\d{8}-\d{4,}")
 
 @pytest.fixture(scope="module")
 def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    model = model_path()
-    if not model.is_file():
-        pytest.skip(f"no trained dialogue model at {model}: run `make train` first")
+    model = trained_model()
     data_dir = tmp_path_factory.mktemp("dialogue") / "var"
     import_catalogue(data_dir)
     with rasa_stack(model, data_dir) as url:
@@ -182,9 +180,7 @@ def test_two_misunderstandings_in_a_row_hand_over(webhook):
 
 def test_a_walk_through_survives_a_restart_of_both_servers(tmp_path: Path):
     """Conversations live in the SQLite tracker store: after a restart the walk goes on where it was."""
-    model = model_path()
-    if not model.is_file():
-        pytest.skip(f"no trained dialogue model at {model}: run `make train` first")
+    model = trained_model()
     data_dir = tmp_path / "var"
     import_catalogue(data_dir)
     sender = f"test-{uuid.uuid4().hex[:10]}"

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from banshi.stack import ROOT, Ports, running, services, stack_env
-from tests.rasa_stack import SAMPLE_CATALOGUE, model_path, say
+from tests.rasa_stack import SAMPLE_CATALOGUE, say, trained_model
 from tests.services import free_port, postgres, postgres_bindir, redis
 
 pytestmark = pytest.mark.slow
@@ -26,9 +26,7 @@ def _texts(messages: list[dict]) -> str:
 
 @pytest.mark.skipif(postgres_bindir() is None, reason="PostgreSQL is not installed")
 def test_a_conversation_survives_a_rasa_restart_on_postgres_and_redis(tmp_path: Path) -> None:
-    model = model_path()
-    if not model.is_file():
-        pytest.skip(f"no trained dialogue model at {model}: run `make train` first")
+    model = trained_model()
     with postgres() as database_url, redis() as redis_port:
         server = urlsplit(database_url)
         ports = Ports(gateway=0, rasa=free_port(), actions=free_port())

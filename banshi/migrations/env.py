@@ -3,7 +3,8 @@
 from alembic import context
 from sqlalchemy import pool
 
-import channels.accounts  # noqa: F401  (registers the users table)
+import channels.accounts  # registers the users table
+import channels.conversations  # noqa: F401  (registers the conversation tables)
 import hotline.models  # noqa: F401  (registers the ticket tables)
 import knowledge.models  # noqa: F401  (registers the catalogue tables)
 from banshi.db import Base, make_engine

@@ -1,0 +1,60 @@
+"""Request validation errors in Chinese: the page shows ``message`` to the citizen as it is.
+
+The 422 body keeps FastAPI's shape (``detail``: a list of {loc, msg, type}), so clients written against
+the OpenAPI schema still parse it; only ``msg`` is translated, and ``message`` joins them in one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+FIELD_NAMES = {"text": "消息", "score": "评分", "comment": "评价内容", "after": "after", "channel": "来源"}
+
+
+def _chinese(error: dict[str, Any]) -> str:
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        return "缺少必填项"
+    if kind == "string_too_short":
+        return "不能为空" if ctx.get("min_length") == 1 else f"至少需要 {ctx.get('min_length')} 个字符"
+    if kind == "string_too_long":
+        return f"不能超过 {ctx.get('max_length')} 个字符"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"不能小于{'等于' if kind == 'greater_than' else ''} {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"不能大于{'等于' if kind == 'less_than' else ''} {ctx.get('le', ctx.get('lt'))}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "必须是整数"
+    if kind in ("float_parsing", "float_type"):
+        return "必须是数字"
+    if kind in ("string_type",):
+        return "必须是文字"
+    if kind == "literal_error":
+        return f"只能是 {ctx.get('expected')}"
+    if kind == "string_pattern_mismatch":
+        return "格式不正确"
+    if kind in ("json_invalid", "model_attributes_type", "dict_type", "model_type"):
+        return "请求内容不是有效的 JSON 对象"
+    if kind == "value_error":
+        return str(ctx.get("error") or error.get("msg", "")).removeprefix("Value error, ")
+    return "内容不正确"
+
+
+def _field(loc: tuple | list) -> str:
+    names = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return "、".join(FIELD_NAMES.get(n, n) for n in names)
+
+
+async def validation_error_in_chinese(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    detail = []
+    for error in exc.errors():
+        field, msg = _field(error.get("loc", ())), _chinese(error)
+        shown = f"{field}{msg}" if field else msg
+        detail.append({"loc": error.get("loc", ()), "msg": shown, "type": error.get("type")})
+    message = "；".join(d["msg"] for d in detail) or "请求内容不正确"
+    return JSONResponse(status_code=422, content=jsonable_encoder({"detail": detail, "message": message}))

@@ -1,0 +1,127 @@
+"""A 12345 ticket from a live conversation: what the citizen said becomes the content, the slots fill the rest.
+
+The agent sees the draft first (content, phone, type, category with the classifier's confidence)
+and may correct it; the ticket is filed through ``hotline.tickets`` like one the assistant files,
+with the conversation id, so the ticket and the chat can be read side by side later.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import HTTPException, status
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.orm import Session
+
+from channels import conversations as conv
+from channels.accounts import UserOut
+from hotline import classifier
+from hotline.models import Handoff, Ticket
+from hotline.tickets import Priority, TicketIn, TicketType, create_ticket, normalise_phone
+
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+TICKET_TYPES: tuple[str, ...] = ("咨询", "求助", "投诉", "举报", "建议")
+MAX_CONTENT = 4000
+
+
+class TicketDraft(BaseModel):
+    type: str
+    type_confidence: float
+    content: str
+    phone: str | None
+    name: str | None
+    location: str | None
+    event_time: str | None
+    category: str
+    category_confidence: float
+    suggested_department: str
+
+
+class TicketFromChatIn(BaseModel):
+    """Every field optional: what the agent leaves out comes from the draft."""
+
+    type: TicketType | None = None
+    content: str | None = Field(default=None, max_length=MAX_CONTENT)
+    phone: str | None = Field(default=None, max_length=30)
+    name: str | None = Field(default=None, max_length=50)
+    location: str | None = Field(default=None, max_length=500)
+    event_time: str | None = Field(default=None, max_length=100)
+    priority: Priority = "normal"
+
+
+def _citizen_texts(session: Session, handoff: Handoff) -> list[str]:
+    if conv.get_conversation(session, handoff.conversation_id) is not None:
+        return [
+            m.text for m in conv.messages_since(session, handoff.conversation_id)
+            if m.sender == "citizen" and m.kind == "text" and m.text and not m.text.startswith("/")
+        ]
+    return [
+        str(t["text"]) for t in handoff.transcript
+        if isinstance(t, dict) and t.get("sender") == "citizen" and t.get("text")
+    ]
+
+
+def _slots(session: Session, handoff: Handoff) -> dict:
+    conversation = conv.get_conversation(session, handoff.conversation_id)
+    return {**((conversation.slots or {}) if conversation else {}), **(handoff.slots or {})}
+
+
+def _text_slot(slots: dict, *names: str) -> str | None:
+    for name in names:
+        value = slots.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def draft_ticket(session: Session, handoff: Handoff) -> TicketDraft:
+    said = _citizen_texts(session, handoff)
+    slots = _slots(session, handoff)
+    content = "\n".join(said)[:MAX_CONTENT]
+    phone = normalise_phone(_text_slot(slots, "phone") or "")
+    if phone is None:
+        found = [m for text in said for m in _MOBILE_IN_TEXT.findall(text)]
+        phone = found[-1] if found else None
+    prediction = classifier.classify(content or "其他")
+    declared = _text_slot(slots, "ticket_type")
+    ticket_type = declared if declared in TICKET_TYPES else prediction.type
+    return TicketDraft(
+        type=ticket_type, type_confidence=1.0 if declared in TICKET_TYPES else prediction.type_confidence,
+        content=content, phone=phone, name=_text_slot(slots, "name", "citizen_name"),
+        location=_text_slot(slots, "address", "location"), event_time=_text_slot(slots, "event_time"),
+        category=prediction.category, category_confidence=prediction.category_confidence,
+        suggested_department=classifier.suggest_department(prediction.category),
+    )
+
+
+def file_ticket(session: Session, handoff: Handoff, body: TicketFromChatIn, user: UserOut) -> Ticket:
+    draft = draft_ticket(session, handoff)
+    content = (body.content if body.content is not None else draft.content).strip()
+    phone = (body.phone if body.phone is not None else draft.phone) or ""
+    if len(content) < 2:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="请填写工单内容（至少 2 个字）")
+    if not phone.strip():
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="请填写市民的联系电话")
+    prediction = classifier.classify(content) if content != draft.content else None
+    category = prediction.category if prediction else draft.category
+    confidence = prediction.category_confidence if prediction else draft.category_confidence
+    try:
+        item = TicketIn(
+            type=body.type or draft.type, content=content, phone=phone,
+            name=body.name if body.name is not None else draft.name,
+            location=body.location if body.location is not None else draft.location,
+            event_time=body.event_time if body.event_time is not None else draft.event_time,
+            conversation_id=handoff.conversation_id, slots=_slots(session, handoff), priority=body.priority,
+            category=category, category_confidence=confidence,
+        )
+    except ValidationError as exc:
+        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=message) from exc
+    ticket = create_ticket(session, item)
+    if conv.get_conversation(session, handoff.conversation_id) is not None:
+        conv.add_message(
+            session, handoff.conversation_id, "system", "ticket",
+            f"人工客服{user.display_name}已为您登记工单，编号 {ticket.number}。凭工单号和手机号可查询办理进度。",
+            {"type": "ticket", "number": ticket.number, "ticket_type": ticket.type, "status": ticket.status},
+        )
+    return ticket

@@ -1,0 +1,205 @@
+"""The gateway's relay: a citizen's turn goes to the bot or to a person, depending on the conversation's mode.
+
+Bot mode forwards the turn to Rasa's REST channel (sender = conversation id) and stores Rasa's replies
+as structured messages. Waiting and agent modes only store the turn: the agent console reads it from
+the database. Each database write is its own short transaction and no transaction is open while Rasa
+thinks, because the action server writes tickets to the same database (on SQLite one writer at a time).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+
+from banshi.config import get_settings
+from banshi.db import session_scope
+from channels.conversations import (
+    ChatMessage,
+    ConversationNotFound,
+    Kind,
+    add_message,
+    get_conversation,
+    set_mode,
+    transcript,
+)
+from hotline.claims import request_handoff
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE_TEXT = (
+    "抱歉，智能助手暂时无法回复，请稍后再试。"
+    "您也可以点击“转人工”联系人工客服，或直接拨打12345政务服务便民热线。"
+)
+WAITING_TEXT = "您已进入人工客服排队，坐席接入后会在这里直接回复您，请不要关闭页面。您也可以继续留言。"
+ALREADY_WAITING_TEXT = "您已在人工客服排队中，请稍候，坐席接入后会马上回复您。"
+ALREADY_WITH_AGENT_TEXT = "人工客服正在为您服务，请直接在这里留言。"
+STRUCTURED = ("checklist", "ticket", "handoff")
+
+Sessions = Callable[[], AbstractContextManager[Session]]
+
+
+class ConversationClosed(RuntimeError):
+    """The conversation was closed; the citizen should start a new one."""
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer, or answered with something that is not its REST reply."""
+
+
+@dataclass
+class Outgoing:
+    """One message the bot sends, before it is stored."""
+
+    kind: Kind
+    text: str | None
+    payload: dict[str, Any] | None = None
+
+
+def map_rasa_reply(replies: list[dict[str, Any]]) -> list[Outgoing]:
+    """Rasa's REST messages (``text``, ``buttons``, ``custom``) as the gateway's message kinds.
+
+    A checklist takes the text sent just before it as its plain-text form when that text names the
+    matter (the dialogue renders the same checklist as text for channels that cannot draw it), so the
+    page shows the list once. Images, attachments and unknown custom payloads are dropped.
+    """
+    out: list[Outgoing] = []
+    for reply in replies:
+        if not isinstance(reply, dict):
+            continue
+        custom = reply.get("custom")
+        text = reply.get("text") if isinstance(reply.get("text"), str) else None
+        if isinstance(custom, dict) and custom.get("type") in STRUCTURED:
+            kind = custom["type"]
+            if kind == "checklist" and text is None and out and out[-1].kind == "text":
+                name = str((custom.get("matter") or {}).get("name") or "")
+                if name and name in (out[-1].text or ""):
+                    text = out.pop().text
+            if kind == "ticket" and not custom.get("number"):
+                log.warning("ticket payload without a number dropped: %s", custom)
+                continue
+            out.append(Outgoing(kind, text, dict(custom)))
+        elif reply.get("buttons"):
+            buttons = [
+                {"title": str(b.get("title") or b.get("payload")), "payload": str(b["payload"])}
+                for b in reply["buttons"]
+                if isinstance(b, dict) and b.get("payload")
+            ]
+            out.append(Outgoing("buttons", text, {"buttons": buttons}) if buttons else Outgoing("text", text))
+        elif text:
+            out.append(Outgoing("text", text))
+        elif custom is not None:
+            log.info("unknown custom payload dropped: %s", custom)
+    return [o for o in out if o.text or o.payload]
+
+
+class Relay:
+    """One per gateway process: holds the pooled HTTP client to Rasa (thread-safe; routes run in threads)."""
+
+    def __init__(
+        self,
+        rasa_url: str | None = None,
+        *,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sessions: Sessions = session_scope,
+    ) -> None:
+        settings = get_settings()
+        self.rasa_url = (rasa_url or settings.rasa_url).rstrip("/")
+        self.client = httpx.Client(
+            base_url=self.rasa_url, timeout=timeout or settings.rasa_timeout, transport=transport,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
+        self.sessions = sessions
+
+    def close(self) -> None:
+        self.client.close()
+
+    # ---- Rasa ----
+
+    def ask_rasa(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
+        try:
+            response = self.client.post("/webhooks/rest/webhook", json={"sender": conversation_id, "message": text})
+            response.raise_for_status()
+            replies = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RasaUnavailable(f"Rasa at {self.rasa_url}: {exc!r}") from exc
+        if not isinstance(replies, list):
+            raise RasaUnavailable(f"Rasa at {self.rasa_url} answered {replies!r}")
+        return replies
+
+    def tracker_slots(self, conversation_id: str) -> dict[str, Any]:
+        """The dialogue's filled slots, for the agent; empty when Rasa cannot say (the handoff goes on anyway)."""
+        try:
+            response = self.client.get(
+                f"/conversations/{conversation_id}/tracker", params={"include_events": "NONE"}, timeout=5.0
+            )
+            response.raise_for_status()
+            slots = response.json().get("slots") or {}
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            log.warning("no slots for %s from Rasa: %r", conversation_id, exc)
+            return {}
+        return {k: v for k, v in slots.items() if v not in (None, [], {}, "") and k != "requested_slot"}
+
+    # ---- turns ----
+
+    def citizen_turn(self, conversation_id: str, text: str, *, shown: str | None = None) -> list[ChatMessage]:
+        """Stores the citizen's turn and, in bot mode, the bot's answer; returns the new messages, oldest first.
+
+        ``text`` is what the bot gets (a button's payload such as ``/affirm``); ``shown`` is what the
+        transcript shows for it (the button's title).
+        """
+        with self.sessions() as session:
+            conversation = get_conversation(session, conversation_id)
+            if conversation is None:
+                raise ConversationNotFound(conversation_id)
+            if conversation.mode == "closed":
+                raise ConversationClosed(conversation_id)
+            mode = conversation.mode
+            payload = {"payload": text} if shown and shown != text else None
+            citizen = add_message(session, conversation_id, "citizen", "text", shown or text, payload)
+        if mode != "bot":
+            return [citizen]
+        try:
+            replies = map_rasa_reply(self.ask_rasa(conversation_id, text))
+        except RasaUnavailable as exc:
+            log.error("turn of %s not answered: %s", conversation_id, exc)
+            with self.sessions() as session:
+                return [citizen, add_message(session, conversation_id, "system", "text", UNAVAILABLE_TEXT)]
+        with self.sessions() as session:
+            stored = [add_message(session, conversation_id, "bot", o.kind, o.text, o.payload) for o in replies]
+        handoff = next((o for o in replies if o.kind == "handoff"), None)
+        if handoff is not None:
+            stored += self.hand_off(conversation_id, reason=str((handoff.payload or {}).get("reason") or "bot"))
+        return [citizen, *stored]
+
+    def hand_off(self, conversation_id: str, *, reason: str = "request_human") -> list[ChatMessage]:
+        """Puts the conversation in the agents' queue with its transcript and slots; tells the citizen to wait.
+
+        Idempotent: asking again while waiting or talking to an agent only says so.
+        """
+        with self.sessions() as session:
+            conversation = get_conversation(session, conversation_id)
+            if conversation is None:
+                raise ConversationNotFound(conversation_id)
+            mode = conversation.mode
+        if mode == "closed":
+            raise ConversationClosed(conversation_id)
+        if mode in ("waiting", "agent"):
+            text = ALREADY_WAITING_TEXT if mode == "waiting" else ALREADY_WITH_AGENT_TEXT
+            with self.sessions() as session:
+                return [add_message(session, conversation_id, "system", "text", text)]
+        slots = self.tracker_slots(conversation_id)  # outside any transaction: Rasa may be slow
+        with self.sessions() as session:
+            conversation = get_conversation(session, conversation_id)
+            conversation.slots = slots
+            set_mode(session, conversation_id, "waiting")
+            request_handoff(
+                session, conversation_id, transcript=transcript(session, conversation_id), slots=slots, reason=reason
+            )
+            return [add_message(session, conversation_id, "system", "text", WAITING_TEXT, {"mode": "waiting"})]

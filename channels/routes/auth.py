@@ -1,0 +1,60 @@
+"""Staff sign-in and sign-out: the console keeps the session in an HttpOnly cookie, apps send it as a bearer token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from pydantic import BaseModel, Field
+
+from channels import auth
+from channels.accounts import ROLE_LABELS, UserOut, authenticate
+from channels.deps import CurrentUser, SessionDep
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=50)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class MeOut(UserOut):
+    role_label: str
+
+
+class LoginOut(BaseModel):
+    token: str
+    """The same value as the cookie, for clients that send ``Authorization: Bearer``."""
+    expires_in: int
+    user: MeOut
+
+
+def _me(user: UserOut) -> MeOut:
+    return MeOut(**user.model_dump(), role_label=ROLE_LABELS.get(user.role, user.role))
+
+
+@router.post("/login", response_model=LoginOut)
+def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
+    user = authenticate(session, body.username, body.password)
+    if user is None:
+        # One message for a wrong name and a wrong password: nobody learns which accounts exist.
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="用户名或密码错误")
+    token = auth.issue_token(user)
+    max_age = auth.max_age_seconds()
+    response.set_cookie(
+        auth.COOKIE_NAME, token, max_age=max_age, httponly=True, samesite="strict",
+        secure=request.url.scheme == "https", path="/",
+    )
+    return LoginOut(token=token, expires_in=max_age, user=_me(UserOut.model_validate(user)))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(response: Response) -> Response:
+    """Drops the cookie; open to anyone, so a console with an expired session can still clear it."""
+    response.status_code = status.HTTP_204_NO_CONTENT
+    response.delete_cookie(auth.COOKIE_NAME, path="/", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/me", response_model=MeOut)
+def me(user: CurrentUser) -> MeOut:
+    return _me(user)

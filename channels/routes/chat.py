@@ -1,0 +1,177 @@
+"""The citizen's chat API, used by the chat page, the embeddable widget and apps.
+
+A conversation id is an unguessable uuid and is all a citizen holds: there is no login. The bot's
+replies come back in the POST's response; anything later (an agent's reply, a mode change) comes
+through the live stream or by asking for the messages after the last id seen.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sse_starlette import EventSourceResponse
+
+from banshi.db import session_scope
+from channels import conversations as conv
+from channels.conversations import ConversationNotFound, MessageOut, Mode, message_out
+from channels.deps import RelayDep, SessionDep
+from channels.live import stream_response
+from channels.relay import ConversationClosed
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["chat"])
+
+NOT_FOUND = "未找到该会话，请刷新页面开始新的会话"
+CLOSED = "本次会话已结束，请开始新的会话"
+ConversationId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="会话编号（32位十六进制）")]
+ERRORS = {404: {"description": NOT_FOUND}, 409: {"description": CLOSED}}
+
+
+class ConversationIn(BaseModel):
+    channel: Literal["web", "widget", "app"] = Field("web", description="会话来源：网页、嵌入式挂件或移动应用")
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    channel: str
+    mode: Mode = Field(description="bot 智能助手；waiting 等待人工；agent 人工服务中；closed 已结束")
+    created_at: datetime
+    rating: int | None = None
+    rating_comment: str | None = None
+
+
+class TextIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    text: str = Field(min_length=1, max_length=1000, description="市民输入的文字，或所点按钮的标题")
+    payload: str | None = Field(
+        None, max_length=1000, description="所点按钮的 payload（如 /affirm）；有它时机器人收到它，记录里显示 text"
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not re.sub(r"\s", "", value):
+            raise ValueError("消息不能为空")
+        return value
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    score: int = Field(ge=1, le=5, description="1 非常不满意 … 5 非常满意")
+    comment: str | None = Field(None, max_length=500)
+
+
+class TranscriptOut(ConversationOut):
+    messages: list[MessageOut]
+
+
+class HandoffOut(BaseModel):
+    mode: Mode
+    messages: list[MessageOut]
+
+
+def _conversation(session, conversation_id: str) -> conv.Conversation:
+    found = conv.get_conversation(session, conversation_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
+    return found
+
+
+def _out(conversation: conv.Conversation) -> ConversationOut:
+    out = ConversationOut.model_validate(conversation)
+    out.created_at = conversation.created_at.replace(tzinfo=UTC)
+    return out
+
+
+@router.post("", response_model=ConversationOut, status_code=status.HTTP_201_CREATED, summary="开始一个会话")
+def start(session: SessionDep, body: ConversationIn | None = None) -> ConversationOut:
+    return _out(conv.start_conversation(session, (body or ConversationIn()).channel))
+
+
+@router.get("/{conversation_id}", response_model=ConversationOut, responses=ERRORS, summary="会话状态")
+def show(conversation_id: ConversationId, session: SessionDep) -> ConversationOut:
+    return _out(_conversation(session, conversation_id))
+
+
+@router.post(
+    "/{conversation_id}/messages", response_model=list[MessageOut], responses=ERRORS, summary="发送一条消息"
+)
+def send(conversation_id: ConversationId, body: TextIn, relay: RelayDep) -> list[MessageOut]:
+    """Returns the citizen's message and the bot's replies; in waiting or agent mode only the citizen's."""
+    try:
+        if body.payload:
+            stored = relay.citizen_turn(conversation_id, body.payload, shown=body.text)
+        else:
+            stored = relay.citizen_turn(conversation_id, body.text)
+    except ConversationNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND) from exc
+    except ConversationClosed as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=CLOSED) from exc
+    return [message_out(m) for m in stored]
+
+
+@router.get("/{conversation_id}/messages", response_model=list[MessageOut], responses=ERRORS, summary="新消息")
+def since(
+    conversation_id: ConversationId,
+    session: SessionDep,
+    after: Annotated[int, Query(ge=0, description="已收到的最后一条消息的 id")] = 0,
+) -> list[MessageOut]:
+    _conversation(session, conversation_id)
+    return [message_out(m) for m in conv.messages_since(session, conversation_id, after)]
+
+
+@router.get(
+    "/{conversation_id}/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "text/event-stream：message 事件（数据同 MessageOut）、mode 事件（{\"mode\"}）",
+            "content": {"text/event-stream": {}},
+        },
+        **ERRORS,
+    },
+    summary="实时消息流（SSE）",
+)
+def stream(
+    conversation_id: ConversationId,
+    request: Request,
+    after: Annotated[int, Query(ge=0, description="已收到的最后一条消息的 id")] = 0,
+    seconds: Annotated[float | None, Query(gt=0, le=3600, description="流的最长时间（秒），到时浏览器自动重连")] = None,
+) -> EventSourceResponse:
+    with session_scope() as session:  # not SessionDep: that would hold a pooled connection for the whole stream
+        _conversation(session, conversation_id)
+    return stream_response(request, conversation_id, after, seconds)
+
+
+@router.get("/{conversation_id}/transcript", response_model=TranscriptOut, responses=ERRORS, summary="完整对话记录")
+def show_transcript(conversation_id: ConversationId, session: SessionDep) -> TranscriptOut:
+    found = _conversation(session, conversation_id)
+    messages = [message_out(m) for m in conv.messages_since(session, conversation_id)]
+    return TranscriptOut(**_out(found).model_dump(), messages=messages)
+
+
+@router.post("/{conversation_id}/rating", response_model=ConversationOut, responses=ERRORS, summary="好差评")
+def rate(conversation_id: ConversationId, body: RatingIn, session: SessionDep) -> ConversationOut:
+    found = _conversation(session, conversation_id)
+    conv.set_rating(session, conversation_id, body.score, body.comment or None)
+    return _out(found)
+
+
+@router.post("/{conversation_id}/handoff", response_model=HandoffOut, responses=ERRORS, summary="转人工")
+def hand_off(conversation_id: ConversationId, relay: RelayDep) -> HandoffOut:
+    try:
+        stored = relay.hand_off(conversation_id, reason="request_human")
+    except ConversationNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND) from exc
+    except ConversationClosed as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=CLOSED) from exc
+    with relay.sessions() as session:
+        mode = _conversation(session, conversation_id).mode
+    return HandoffOut(mode=mode, messages=[message_out(m) for m in stored])

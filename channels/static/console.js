@@ -1,0 +1,380 @@
+// The agent console. Plain JS, no build step and no external assets: it must run on an offline intranet.
+// Every datum comes from /api/v1/agent and /api/v1/tickets with the session cookie; a 401 shows the login form.
+// The queues are polled (every 3 s) and the open conversation every 1.5 s; countdowns tick each second
+// against the server's clock, so a wrong PC clock does not hide an overdue ticket.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const QUEUE_MS = 3000;
+const CHAT_MS = 1500;
+const SOON_SECONDS = 2 * 3600;
+const SENDERS = { citizen: "市民", bot: "智能助手", agent: "坐席", system: "系统" };
+const PRIORITY = { urgent: "紧急", normal: "普通" };
+
+const state = {
+  me: null, clockOffset: 0, selected: null, // {kind: "handoff"|"ticket", id}
+  handoff: null, lastMessageId: 0, ticket: null, searching: false, timers: [],
+};
+
+// ---------- helpers ----------
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+function parseTime(text) { // the server sends naive UTC
+  if (!text) return null;
+  return Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : text + "Z");
+}
+function serverNow() { return Date.now() + state.clockOffset; }
+function syncClock(nowText) { const t = parseTime(nowText); if (t) state.clockOffset = t - Date.now(); }
+function localTime(text) {
+  const t = parseTime(text);
+  return t ? new Date(t).toLocaleString("zh-CN", { hour12: false }) : "";
+}
+
+function duration(seconds) {
+  const s = Math.abs(Math.round(seconds));
+  const d = Math.floor(s / 86400), hh = Math.floor((s % 86400) / 3600), mm = Math.floor((s % 3600) / 60), ss = s % 60;
+  const clock = [hh, mm, ss].map((n) => String(n).padStart(2, "0")).join(":");
+  return d ? `${d}天 ${clock}` : clock;
+}
+
+function slaText(dueText) {
+  const due = parseTime(dueText);
+  if (!due) return { text: "无时限", cls: "" };
+  const left = (due - serverNow()) / 1000;
+  if (left < 0) return { text: `已超时 ${duration(left)}`, cls: "overdue" };
+  return { text: `剩余 ${duration(left)}`, cls: left < SOON_SECONDS ? "soon" : "" };
+}
+
+let toastTimer = null;
+function toast(text, bad = false) {
+  const el = $("toast");
+  el.textContent = text;
+  el.className = bad ? "toast bad" : "toast";
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
+}
+
+class ApiError extends Error {
+  constructor(status, detail) { super(detail); this.status = status; }
+}
+
+async function api(path, { method = "GET", body } = {}) {
+  const response = await fetch(path, {
+    method, credentials: "same-origin",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401 && !path.endsWith("/auth/login")) {
+    showLogin();
+    throw new ApiError(401, "登录已过期，请重新登录");
+  }
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof data.detail === "string" ? data.detail : "操作失败，请稍后再试";
+    throw new ApiError(response.status, detail);
+  }
+  return data;
+}
+
+async function act(work) { // runs a button's request and shows the server's Chinese message on failure
+  try { return await work(); } catch (error) { if (error.status !== 401) toast(error.message, true); return null; }
+}
+
+// ---------- login ----------
+function showLogin() {
+  state.timers.forEach(clearInterval);
+  state.timers = [];
+  state.me = null;
+  $("console-view").hidden = true;
+  $("login-view").hidden = false;
+  $("username").focus();
+}
+
+async function showConsole(me) {
+  state.me = me;
+  $("who").textContent = `${me.display_name}（${me.role_label}）`;
+  $("login-view").hidden = true;
+  $("console-view").hidden = false;
+  await Promise.all([loadCanned(), loadAgents(), refreshQueues()]);
+  state.timers.push(setInterval(refreshQueues, QUEUE_MS), setInterval(pollMessages, CHAT_MS), setInterval(tick, 1000));
+}
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("login-error").textContent = "";
+  try {
+    const result = await api("/api/v1/auth/login", {
+      method: "POST", body: { username: $("username").value.trim(), password: $("password").value },
+    });
+    $("password").value = "";
+    if (!["agent", "admin"].includes(result.user.role)) {
+      $("login-error").textContent = "该账号不是坐席，无法使用坐席工作台";
+      await api("/api/v1/auth/logout", { method: "POST" });
+      return;
+    }
+    await showConsole(result.user);
+  } catch (error) {
+    $("login-error").textContent = error.message;
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  await act(() => api("/api/v1/auth/logout", { method: "POST" }));
+  showLogin();
+});
+
+// ---------- queues ----------
+async function refreshQueues() {
+  if (!state.me) return;
+  await Promise.all([refreshHandoffs(), state.searching ? null : refreshTickets()].filter(Boolean))
+    .catch((error) => { if (error.status !== 401) $("clock").textContent = "连接中断，正在重试…"; });
+}
+
+function emptyItem(text) { return h("li", { class: "empty" }, text); }
+
+function handoffItem(item, mine) {
+  const li = h("li", {
+    "data-id": item.id, "data-kind": "handoff",
+    class: [mine ? "mine" : "", state.selected?.kind === "handoff" && state.selected.id === item.id ? "selected" : ""]
+      .join(" "),
+    onclick: () => openHandoff(item.id),
+  },
+  h("div", { class: "line1" }, h("span", {}, mine ? "接待中" : "等待接入"),
+    h("span", { class: "countdown", "data-since": item.created_at, "data-until": mine ? item.claimed_at : "" },
+      "")),
+  h("div", { class: "line2" }, item.last_citizen_text || "（无消息）"));
+  return li;
+}
+
+async function refreshHandoffs() {
+  const data = await api("/api/v1/agent/handoffs");
+  syncClock(data.now);
+  $("handoff-count").textContent = data.waiting.length;
+  $("handoff-list").replaceChildren(...(data.waiting.length ? data.waiting.map((i) => handoffItem(i, false))
+    : [emptyItem("暂无等待的会话")]));
+  $("my-handoff-list").replaceChildren(...(data.mine.length ? data.mine.map((i) => handoffItem(i, true))
+    : [emptyItem("暂无")]));
+  tick();
+}
+
+function ticketItem(item, agentNames) {
+  const mine = item.assigned_agent === state.me.id;
+  const holder = item.assigned_agent ? (mine ? "我" : agentNames[item.assigned_agent] || "他人") : "未认领";
+  const selected = state.selected?.kind === "ticket" && state.selected.id === item.id;
+  return h("li", {
+    "data-id": item.id, "data-kind": "ticket", "data-number": item.number,
+    class: [item.priority === "urgent" ? "urgent" : "", mine ? "mine" : "", selected ? "selected" : ""].join(" "),
+    onclick: () => openTicket(item.id),
+  },
+  h("div", { class: "line1" },
+    h("span", {}, item.priority === "urgent" ? h("span", { class: "tag urgent" }, "紧急") : null, " ", item.number),
+    h("span", { class: "countdown", "data-due": item.due_at || "", "data-open": item.remaining_text !== item.status ? "true" : "false" }, "")),
+  h("div", { class: "line2" }, `${item.type}｜${item.status}｜${holder}｜${item.phone}${item.supervised ? "｜督办" : ""}`),
+  h("div", { class: "line2" }, item.preview));
+}
+
+function renderTickets(data) {
+  syncClock(data.now);
+  $("ticket-count").textContent = data.items.length;
+  $("ticket-list").replaceChildren(...(data.items.length ? data.items.map((i) => ticketItem(i, data.agent_names))
+    : [emptyItem(state.searching ? "没有找到匹配的工单" : "暂无待办工单")]));
+  tick();
+}
+
+async function refreshTickets() {
+  const params = new URLSearchParams({ scope: $("ticket-scope").value });
+  if ($("ticket-overdue").checked) params.set("overdue", "true");
+  renderTickets(await api(`/api/v1/tickets?${params}`));
+}
+
+$("ticket-scope").addEventListener("change", () => { state.searching = false; act(refreshTickets); });
+$("ticket-overdue").addEventListener("change", () => { state.searching = false; act(refreshTickets); });
+$("search-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const q = $("search-text").value.trim();
+  state.searching = Boolean(q);
+  if (!q) { await act(refreshTickets); return; }
+  const data = await act(() => api(`/api/v1/tickets/search?${new URLSearchParams({ q })}`));
+  if (data) renderTickets(data);
+});
+
+function tick() { // live countdowns in both lists and on the open ticket
+  $("clock").textContent = new Date(serverNow()).toLocaleTimeString("zh-CN", { hour12: false });
+  for (const el of document.querySelectorAll(".countdown[data-due]")) {
+    const li = el.closest("li");
+    if (el.dataset.open === "false") { el.textContent = ""; continue; }
+    const { text, cls } = slaText(el.dataset.due);
+    el.textContent = text;
+    li.classList.toggle("overdue", cls === "overdue");
+    li.classList.toggle("soon", cls === "soon");
+  }
+  for (const el of document.querySelectorAll(".countdown[data-since]")) {
+    const end = el.dataset.until ? parseTime(el.dataset.until) : serverNow();
+    el.textContent = `${el.dataset.until ? "曾等待" : "已等待"} ${duration((end - parseTime(el.dataset.since)) / 1000)}`;
+  }
+  if (state.ticket && !$("ticket-pane").hidden) {
+    const open = !["已办结", "已回访"].includes(state.ticket.status);
+    const { text, cls } = open ? slaText(state.ticket.due_at) : { text: state.ticket.status, cls: "" };
+    $("t-sla").textContent = text;
+    $("t-sla").className = `sla ${cls}`;
+  }
+}
+
+// ---------- conversation pane ----------
+function select(kind, id) {
+  state.selected = { kind, id };
+  $("empty-detail").hidden = true;
+  $("conv-pane").hidden = kind !== "handoff";
+  $("ticket-pane").hidden = kind !== "ticket";
+  for (const li of document.querySelectorAll(".list li[data-id]")) {
+    li.classList.toggle("selected", li.dataset.kind === kind && Number(li.dataset.id) === id);
+  }
+}
+
+function messageItem(m) {
+  const who = m.sender === "agent" && m.author ? `坐席 ${m.author}` : SENDERS[m.sender] || m.sender;
+  return h("li", { class: m.sender, "data-id": m.id },
+    m.sender === "system" ? null : h("span", { class: "who" }, `${who} · ${localTime(m.created_at)}`), m.text);
+}
+
+function appendMessages(messages) {
+  const list = $("conv-messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  for (const m of messages) {
+    if (m.id <= state.lastMessageId) continue;
+    list.append(messageItem(m));
+    state.lastMessageId = m.id;
+  }
+  if (atBottom || messages.length) list.scrollTop = list.scrollHeight;
+}
+
+function renderHandoff(detail) {
+  state.handoff = detail;
+  const holding = detail.status === "claimed" && detail.agent_id === state.me.id;
+  const admin = state.me.role === "admin";
+  $("conv-id").textContent = detail.conversation_id.slice(0, 8);
+  const label = { waiting: "等待接入", claimed: holding ? "接待中（我）" : `由${detail.agent_name || "其他坐席"}接待`,
+    closed: "已结束" }[detail.status];
+  $("conv-status").textContent = label;
+  $("conv-slots").replaceChildren(...Object.entries(detail.slots || {})
+    .filter(([, v]) => v !== null && v !== "" && typeof v !== "object").map(([k, v]) => h("span", {}, `${k}：${v}`)));
+  $("conv-claim").hidden = detail.status !== "waiting";
+  const manage = holding || (admin && detail.status === "claimed");
+  for (const id of ["conv-transfer", "conv-transfer-to", "conv-bot", "conv-close", "conv-ticket"]) $(id).hidden = !manage;
+  $("reply-form").hidden = !holding;
+  $("canned").hidden = !holding;
+  if (!manage) $("ticket-form").hidden = true;
+}
+
+async function openHandoff(id) {
+  const detail = await act(() => api(`/api/v1/agent/handoffs/${id}`));
+  if (!detail) return;
+  select("handoff", id);
+  state.lastMessageId = 0;
+  $("conv-messages").replaceChildren();
+  $("ticket-form").hidden = true;
+  renderHandoff(detail);
+  appendMessages(detail.messages);
+}
+
+async function pollMessages() {
+  if (state.selected?.kind !== "handoff" || !state.handoff) return;
+  const id = state.selected.id;
+  try {
+    const messages = await api(`/api/v1/agent/handoffs/${id}/messages?after=${state.lastMessageId}`);
+    if (state.selected?.id === id) appendMessages(messages);
+  } catch { /* the next poll retries */ }
+}
+
+async function handoffAction(path, body) {
+  const id = state.selected.id;
+  const detail = await act(() => api(`/api/v1/agent/handoffs/${id}/${path}`, { method: "POST", body }));
+  if (detail) { renderHandoff(detail); appendMessages(detail.messages); await act(refreshHandoffs); }
+  return detail;
+}
+
+$("conv-claim").addEventListener("click", async () => {
+  if (await handoffAction("claim")) { toast("已接入会话"); $("reply-text").focus(); }
+});
+$("conv-transfer").addEventListener("click", async () => {
+  const target = Number($("conv-transfer-to").value);
+  if (!target) { toast("请选择要转接的坐席", true); return; }
+  if (await handoffAction("transfer", { agent_id: target })) toast("已转接");
+});
+$("conv-bot").addEventListener("click", async () => { if (await handoffAction("bot")) toast("已交回智能助手"); });
+$("conv-close").addEventListener("click", async () => { if (await handoffAction("close")) toast("会话已结束"); });
+
+async function sendReply(text) {
+  text = text.trim();
+  if (!text) return;
+  const id = state.selected.id;
+  const sent = await act(() => api(`/api/v1/agent/handoffs/${id}/reply`, { method: "POST", body: { text } }));
+  if (sent) { $("reply-text").value = ""; appendMessages([sent]); }
+}
+$("reply-form").addEventListener("submit", (event) => { event.preventDefault(); sendReply($("reply-text").value); });
+$("reply-text").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    sendReply($("reply-text").value);
+  }
+});
+
+async function loadCanned() {
+  const replies = await act(() => api("/api/v1/agent/canned-replies")) || [];
+  $("canned").replaceChildren(...replies.map((text) => h("button", {
+    type: "button", title: text, onclick: () => { $("reply-text").value = text; $("reply-text").focus(); },
+  }, text)));
+}
+
+async function loadAgents() {
+  const agents = await act(() => api("/api/v1/agent/agents")) || [];
+  $("conv-transfer-to").replaceChildren(h("option", { value: "" }, "转接给…"),
+    ...agents.map((a) => h("option", { value: a.id }, a.display_name)));
+}
+
+$("conv-ticket").addEventListener("click", async () => {
+  const draft = await act(() => api(`/api/v1/agent/handoffs/${state.selected.id}/ticket-draft`));
+  if (!draft) return;
+  $("tf-type").value = draft.type;
+  $("tf-phone").value = draft.phone || "";
+  $("tf-name").value = draft.name || "";
+  $("tf-location").value = draft.location || "";
+  $("tf-content").value = draft.content;
+  $("tf-priority").value = "normal";
+  $("tf-hint").textContent = `分类预测：${draft.category}（置信度 ${Math.round(draft.category_confidence * 100)}%），`
+    + `建议承办部门：${draft.suggested_department}`;
+  $("ticket-form").hidden = false;
+});
+$("tf-cancel").addEventListener("click", () => { $("ticket-form").hidden = true; });
+$("ticket-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const body = {
+    type: $("tf-type").value, phone: $("tf-phone").value, name: $("tf-name").value || null,
+    location: $("tf-location").value || null, content: $("tf-content").value, priority: $("tf-priority").value,
+  };
+  const made = await act(() => api(`/api/v1/agent/handoffs/${state.selected.id}/ticket`, { method: "POST", body }));
+  if (made) { $("ticket-form").hidden = true; toast(`已创建工单 ${made.number}`); await act(refreshTickets); }
+});
+
+// ---------- start ----------
+(async () => {
+  try {
+    const me = await api("/api/v1/auth/me");
+    if (!["agent", "admin"].includes(me.role)) { showLogin(); return; }
+    await showConsole(me);
+  } catch { showLogin(); }
+})();

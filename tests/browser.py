@@ -1,0 +1,109 @@
+"""Browser tests' shared fixtures: the whole stack (action server, Rasa, gateway) as `banshi up` starts it,
+over a fresh data dir holding the imported sample catalogue, and Debian's Chromium driven by Playwright.
+
+    from tests.browser import browser, live_stack, page, screenshot  # noqa: F401  (fixtures)
+
+    def test_something(live_stack, page):
+        page.goto(live_stack.url("/"))
+
+`live_stack` and `browser` are session-scoped: one stack and one browser serve every browser test that
+shares them through tests/conftest.py (which imports them). Everything skips cleanly when
+/usr/bin/chromium, Playwright or the trained dialogue model is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from banshi.stack import ROOT, Ports, running, services
+from tests.rasa_stack import import_catalogue, stack_environment, trained_model
+from tests.services import free_port
+
+CHROMIUM = Path(os.environ.get("BANSHI_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@dataclass(frozen=True)
+class LiveStack:
+    """Where the running stack is: its gateway's base URL and the environment of its processes.
+
+    ``env`` holds BANSHI_DATA_DIR / DATABASE_URL, so a test can seed the same database in-process
+    (e.g. an agent account) with ``pytest.MonkeyPatch`` + ``get_settings.cache_clear()``.
+    """
+
+    base_url: str
+    data_dir: Path
+    env: dict[str, str]
+
+    @property
+    def database_url(self) -> str:
+        return self.env["DATABASE_URL"]
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+
+def _skip_unless_ready() -> Path:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("Playwright is not installed in .venv")
+    model = trained_model()
+    return model
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    model = _skip_unless_ready()
+    data_dir = tmp_path_factory.mktemp("browser-stack") / "var"
+    data_dir.mkdir(parents=True)
+    import_catalogue(data_dir)
+    ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
+    env = stack_environment(data_dir, ports)
+    with running(services(model.resolve(), ports), env, data_dir / "logs"):
+        yield LiveStack(f"http://127.0.0.1:{ports.gateway}", data_dir, env)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    _skip_unless_ready()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    """A fresh context (no cookies, no localStorage) with a phone-sized viewport and Chinese locale."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=1)
+    context.set_default_timeout(30_000)
+    opened = context.new_page()
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Saves ``tests/artifacts/<name>`` (git-ignored) and returns its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+

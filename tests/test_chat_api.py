@@ -1,0 +1,117 @@
+"""The citizen chat API in-process (TestClient) against a real Rasa server and action server over the
+sample catalogue: a guide ends in a checklist, a complaint in a ticket, 转人工 in the agents' queue."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.rasa_stack import import_catalogue, rasa_stack, trained_model
+
+pytestmark = pytest.mark.slow
+TICKET_NUMBER = re.compile(r"^12345-\d{8}-\d{4,}$")
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    model = trained_model()
+    from banshi.config import get_settings
+    from banshi.db import get_engine
+
+    data_dir = tmp_path_factory.mktemp("chat-api") / "var"
+    import_catalogue(data_dir)
+    with rasa_stack(model, data_dir) as webhook, pytest.MonkeyPatch.context() as env:
+        env.setenv("BANSHI_DATA_DIR", str(data_dir))
+        env.setenv("DATABASE_URL", f"sqlite:///{(data_dir / 'banshi.db').resolve()}")
+        env.setenv("BANSHI_RASA_URL", webhook.removesuffix("/webhooks/rest/webhook"))
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        from channels.app import create_app
+
+        try:
+            with TestClient(create_app()) as test_client:
+                yield test_client
+        finally:
+            get_settings.cache_clear()
+            get_engine.cache_clear()
+
+
+class Citizen:
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.id = client.post("/api/v1/conversations").json()["id"]
+
+    def say(self, text: str, payload: str | None = None) -> list[dict]:
+        body = {"text": text, **({"payload": payload} if payload else {})}
+        response = self.client.post(f"/api/v1/conversations/{self.id}/messages", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def click(self, replies: list[dict], title: str) -> list[dict]:
+        button = next(b for m in replies for b in (m["buttons"] or []) if b["title"] == title)
+        return self.say(button["title"], button["payload"])
+
+
+def _texts(replies: list[dict]) -> str:
+    return "\n".join(m["text"] or "" for m in replies)
+
+
+def test_a_guide_ends_in_a_checklist(client):
+    citizen = Citizen(client)
+    replies = citizen.say("换身份证要带什么材料")
+    assert replies[0]["sender"] == "citizen" and all(m["sender"] == "bot" for m in replies[1:])
+    replies = citizen.click(replies, "直接告诉我全部")
+    assert replies[0]["text"] == "直接告诉我全部"
+    [checklist] = [m["checklist"] for m in replies if m["kind"] == "checklist"]
+    assert checklist["matter"]["name"] == "居民身份证换领"
+    assert checklist["materials"] and {m["status"] for m in checklist["materials"]} == {"unknown"}
+    assert checklist["location"]
+    transcript = client.get(f"/api/v1/conversations/{citizen.id}/transcript").json()
+    assert [m["kind"] for m in transcript["messages"]].count("checklist") == 1
+
+
+def test_a_complaint_ends_in_a_ticket(client):
+    citizen = Citizen(client)
+    replies = citizen.say("我要投诉港口区渔洲坪路口的路灯坏了一个月没人修")
+    answers = [
+        ("什么地点", "港口区渔洲坪路口"), ("什么时候", "上个月开始"), ("怎么称呼", "匿名"), ("手机号码", "13800138000"),
+    ]
+    for _turn in range(8):
+        if any(b["title"] == "确认提交" for m in replies for b in (m["buttons"] or [])):
+            break
+        question = _texts(replies)
+        answer = next((a for cue, a in answers if cue in question), None)
+        assert answer, f"unexpected question: {question}"
+        replies = citizen.say(answer)
+    replies = citizen.click(replies, "确认提交")
+    [ticket] = [m["ticket"] for m in replies if m["kind"] == "ticket"]
+    assert TICKET_NUMBER.match(ticket["number"]) and ticket["ticket_type"] == "投诉" and ticket["status"] == "待受理"
+
+    from banshi.db import session_scope
+    from hotline.tickets import find_ticket
+
+    with session_scope() as session:
+        filed = find_ticket(session, ticket["number"], "13800138000")
+        assert filed is not None and filed.conversation_id == citizen.id
+
+
+def test_asking_for_a_person_queues_the_conversation_with_its_slots(client):
+    from banshi.db import session_scope
+    from hotline.claims import waiting_handoffs
+    from hotline.models import Handoff
+
+    citizen = Citizen(client)
+    citizen.say("办身份证要带什么")
+    replies = citizen.say("转人工")
+    assert [m["kind"] for m in replies][-2:] == ["handoff", "text"] and replies[-1]["sender"] == "system"
+    assert client.get(f"/api/v1/conversations/{citizen.id}").json()["mode"] == "waiting"
+    with session_scope() as session:
+        [queued] = [h for h in waiting_handoffs(session) if h.conversation_id == citizen.id]
+        assert queued.transcript[0]["text"] == "办身份证要带什么"
+        assert session.get(Handoff, queued.id).slots.get("matter_id") == "bs-sfz-sc"
+    quiet = citizen.say("请问还要多久")
+    assert [m["sender"] for m in quiet] == ["citizen"], "the bot is silent while the citizen waits"
+
