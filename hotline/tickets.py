@@ -68,6 +68,20 @@ def _next_number(session: Session, day: datetime) -> str:
     return f"{prefix}{(int(last.rsplit('-', 1)[1]) + 1) if last else 1:04d}"
 
 
+def _classified(item: TicketIn) -> tuple[str, float | None]:
+    """The caller's category if it gave one, else the classifier's.
+
+    Every ticket reaches the queue already sorted by subject (and so with a suggested department),
+    whichever channel filed it: an agent corrects the classifier rather than reading every ticket to
+    route it. The department itself is set only when the ticket is dispatched (派单)."""
+    if item.category is not None:
+        return item.category, item.category_confidence
+    from hotline import classifier
+
+    prediction = classifier.classify(item.content)
+    return prediction.category, prediction.category_confidence
+
+
 def create_ticket(session: Session, item: TicketIn, *, now: datetime | None = None) -> Ticket:
     """Files the ticket with the day's next number; two replicas racing for it retry on the unique key.
 
@@ -75,6 +89,7 @@ def create_ticket(session: Session, item: TicketIn, *, now: datetime | None = No
     deadline comes from the SLA for the ticket's type and priority.
     """
     now = now or utcnow()
+    category, confidence = _classified(item)
     for _attempt in range(20):
         ticket = Ticket(
             number=_next_number(session, sla.to_local(now)),
@@ -87,8 +102,8 @@ def create_ticket(session: Session, item: TicketIn, *, now: datetime | None = No
             conversation_id=item.conversation_id,
             slots=item.slots,
             priority=item.priority,
-            category=item.category,
-            category_confidence=item.category_confidence,
+            category=category,
+            category_confidence=confidence,
             created_at=now,
             updated_at=now,
             due_at=sla.due_at(item.type, item.priority, now),

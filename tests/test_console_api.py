@@ -6,6 +6,7 @@ of these routes searches). Races between replicas are tested on PostgreSQL in te
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -235,6 +236,14 @@ def test_ticket_from_a_conversation(app, agents, session):
     assert ticket.category is not None and ticket.category_confidence is not None
     card = conv.messages_since(session, conversation_id)[-1]
     assert card.kind == "ticket" and card.payload["number"] == ticket.number
+
+    # The ticket shows the conversation it came from: in full to the agent who holds it, masked to others.
+    session.commit()
+    own = first.post(f"/api/v1/tickets/{ticket.id}/claim").json()
+    said = "\n".join(line["text"] or "" for line in own["transcript"] if line["sender"] == "citizen")
+    assert "夜间施工噪音" in said and "13877001234" in said
+    other = _second.get(f"/api/v1/tickets/{ticket.id}").json()
+    assert "13877001234" not in json.dumps(other["transcript"], ensure_ascii=False)
 
 
 def test_ticket_desk(app, agents, session):

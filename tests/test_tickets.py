@@ -57,3 +57,11 @@ def test_phone_and_id_numbers_are_masked():
     text = mask_text("我的电话13877001234，身份证450602199001011234")
     assert "13877001234" not in text and "450602199001011234" not in text
     assert "138****1234" in text and "450***********1234" in text
+
+
+def test_a_ticket_is_filed_with_a_predicted_category(session):
+    ticket = create_ticket(session, _ticket(content="工厂晚上偷排废水，河里的鱼都死了，气味很大"))
+    assert ticket.category == "环境保护" and 0.5 <= ticket.category_confidence <= 1
+    assert ticket.department is None  # set when it is dispatched
+    chosen = create_ticket(session, _ticket(category="交通运输", category_confidence=1.0))
+    assert (chosen.category, chosen.category_confidence) == ("交通运输", 1.0)

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from channels.accounts import User, UserOut
+from channels.conversations import transcript
 from channels.deps import AgentUser, SessionDep, actor_of, require_role
 from hotline import claims, classifier, lifecycle, queue, sla
 from hotline.lifecycle import ConcurrentChange, EventOut, IllegalTransition, TicketError
@@ -68,6 +69,8 @@ class TicketDetail(BaseModel):
     event_time: str | None
     slots: dict
     conversation_id: str | None
+    transcript: list[dict]
+    """The conversation the ticket came from, so the agent never asks again what the citizen said."""
     created_at: datetime
     updated_at: datetime
     due_at: datetime | None
@@ -149,6 +152,7 @@ def detail(session: Session, ticket: Ticket, user: UserOut, now: datetime | None
         phone=ticket.phone if in_full else mask_phone(ticket.phone), contact_in_full=in_full,
         content=shown(ticket.content), location=shown(ticket.location), event_time=ticket.event_time,
         slots=shown(ticket.slots or {}), conversation_id=ticket.conversation_id,
+        transcript=shown(transcript(session, ticket.conversation_id) if ticket.conversation_id else []),
         created_at=ticket.created_at, updated_at=ticket.updated_at, due_at=ticket.due_at,
         overdue=sla.is_overdue(ticket, now), remaining_seconds=None if left is None else int(left.total_seconds()),
         remaining_text=sla.describe_remaining(left) if ticket.status in OPEN_STATUSES else ticket.status,

@@ -55,6 +55,15 @@ function renderTicket(t) {
     h("strong", {}, e.action), ` ${e.from_status && e.from_status !== e.to_status ? `${e.from_status} → ` : ""}${e.to_status}`,
     ` · ${e.actor_name}`, h("span", { class: "when" }, localTime(e.at)),
     e.note ? h("div", { class: "muted" }, e.note) : null)));
+  const SLOT_LABELS = { ticket_content: "内容", ticket_location: "地点", ticket_time: "时间", ticket_name: "称呼",
+    ticket_phone: "电话", ticket_type: "类型", matter_id: "事项" };
+  $("t-slots").replaceChildren(...Object.entries(t.slots || {})
+    .filter(([, v]) => v !== null && v !== "" && typeof v !== "object")
+    .flatMap(([k, v]) => field(SLOT_LABELS[k] || k, String(v))));
+  const SENDERS = { citizen: "市民", bot: "机器人", agent: "坐席", system: "系统" };
+  $("t-transcript").replaceChildren(...(t.transcript.length ? t.transcript.map((m) => h("li", { class: m.sender },
+    h("strong", {}, SENDERS[m.sender] || m.sender), `：${m.text || ""}`, h("span", { class: "when" }, localTime(m.at))))
+    : [h("li", { class: "muted" }, "（该工单不是从网页对话中产生的）")]));
   tick();
 }
 
