@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     """Small: the first few ranks of each list should decide (tuned on the development query set)."""
     keyword_weight: float = 1.0
     """BM25's weight in fusion when the question's words are all in its best match."""
+    unanswered_group_threshold: float = 0.75
+    """Cosine similarity (of the process's embedder) above which two unanswered questions are one group
+    for the editors: near-duplicates (身份证丢了怎么补 / 身份证丢了怎么补办) merge, different needs stay apart."""
 
     hotline_category_threshold: float = 0.5
     """Below this calibrated confidence the hotline files a message under 其他 rather than guess one
@@ -90,6 +93,9 @@ class Settings(BaseSettings):
         ]
     )
     """The agent console's quick replies (JSON list in the environment)."""
+
+    upload_max_mb: int = 20
+    """Largest catalogue file an editor may upload for import; kept under ``uploads/`` until confirmed."""
 
     @property
     def resolved_database_url(self) -> str:

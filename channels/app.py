@@ -12,7 +12,20 @@ from fastapi.staticfiles import StaticFiles
 from banshi.runtime import load_index
 from channels.errors import validation_error_in_chinese
 from channels.relay import Relay
-from channels.routes import agent, auth, chat, console, pages, search, tickets
+from channels.routes import (
+    agent,
+    auth,
+    catalogue_io,
+    chat,
+    console,
+    faqs,
+    hittest,
+    matters,
+    pages,
+    search,
+    tickets,
+    unanswered,
+)
 
 
 @asynccontextmanager
@@ -31,6 +44,11 @@ def create_app() -> FastAPI:
     app.include_router(auth.router)
     app.include_router(agent.router)
     app.include_router(tickets.router)
+    app.include_router(matters.router)
+    app.include_router(catalogue_io.router)
+    app.include_router(hittest.router)
+    app.include_router(faqs.router)
+    app.include_router(unanswered.router)
     app.include_router(console.router)
     app.include_router(chat.router)
     app.include_router(pages.router)

@@ -13,7 +13,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-FIELD_NAMES = {"text": "消息", "score": "评分", "comment": "评价内容", "after": "after", "channel": "来源"}
+FIELD_NAMES = {"text": "消息", "score": "评分", "comment": "评价内容", "after": "after", "channel": "来源",
+               "question": "问题", "questions": "问题列表", "expected_external_id": "预期事项编号",
+               "drafts": "含草稿", "region": "办理地点", "limit": "条数", "offset": "起始位置"}
 
 
 def _chinese(error: dict[str, Any]) -> str:

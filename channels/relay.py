@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
 from banshi.db import session_scope
+from channels import capture
 from channels.conversations import (
     ChatMessage,
     ConversationNotFound,
@@ -173,6 +174,7 @@ class Relay:
                 return [citizen, add_message(session, conversation_id, "system", "text", UNAVAILABLE_TEXT)]
         with self.sessions() as session:
             stored = [add_message(session, conversation_id, "bot", o.kind, o.text, o.payload) for o in replies]
+        capture.safely(self.sessions, capture.after_bot_turn, conversation_id, text, citizen, stored)
         handoff = next((o for o in replies if o.kind == "handoff"), None)
         if handoff is not None:
             stored += self.hand_off(conversation_id, reason=str((handoff.payload or {}).get("reason") or "bot"))
@@ -202,4 +204,6 @@ class Relay:
             request_handoff(
                 session, conversation_id, transcript=transcript(session, conversation_id), slots=slots, reason=reason
             )
-            return [add_message(session, conversation_id, "system", "text", WAITING_TEXT, {"mode": "waiting"})]
+            waiting = add_message(session, conversation_id, "system", "text", WAITING_TEXT, {"mode": "waiting"})
+        capture.safely(self.sessions, capture.on_handoff, conversation_id)
+        return [waiting]

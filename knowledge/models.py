@@ -48,7 +48,9 @@ class Matter(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(12), default="published", index=True)
-    """``draft`` (never seen by citizens), ``published`` or ``deleted``."""
+    """``draft`` (never published, never seen by citizens), ``published`` or ``deleted``."""
+    published_version: Mapped[int | None] = mapped_column(default=None)
+    """The version citizens see; a newer ``matter_versions`` row is a draft (``knowledge.versions``)."""
 
     materials: Mapped[list[Material]] = relationship(
         back_populates="matter",
@@ -91,6 +93,10 @@ class MatterVersion(Base):
     author: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When this version went live; ``None`` for a draft that never was."""
+
+    __table_args__ = (Index("ix_matter_versions_matter_version", "matter_id", "version", unique=True),)
 
 
 class CatalogueChange(Base):
@@ -108,3 +114,17 @@ class CatalogueChange(Base):
     """``publish`` or ``delete``."""
     version: Mapped[int]
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who changed the catalogue, when and how: every save, publish, rollback, import and delete."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(20), index=True)
+    """``save``, ``publish``, ``rollback``, ``import``, ``delete``."""
+    target: Mapped[str] = mapped_column(String(200), index=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

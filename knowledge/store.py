@@ -64,6 +64,55 @@ def get_by_external_id(session: Session, external_id: str) -> Matter | None:
     return session.scalar(select(Matter).where(Matter.external_id == external_id))
 
 
+def latest_version(session: Session, matter: Matter) -> MatterVersion | None:
+    return session.scalar(
+        select(MatterVersion)
+        .where(MatterVersion.matter_id == matter.id)
+        .order_by(MatterVersion.version.desc())
+        .limit(1)
+    )
+
+
+def version_row(session: Session, matter: Matter, version: int) -> MatterVersion | None:
+    return session.scalar(
+        select(MatterVersion).where(MatterVersion.matter_id == matter.id, MatterVersion.version == version)
+    )
+
+
+def add_version(session: Session, item: MatterIn, *, author: str, note: str | None = None) -> MatterVersion:
+    """Records ``item`` as the matter's next version without changing what citizens see.
+
+    A matter that was never published gets its row created (status ``draft``) or refreshed, so lists
+    show its current name; a published one keeps its live row until ``publish_version``.
+    """
+    matter = get_by_external_id(session, item.external_id)
+    if matter is None:
+        matter = Matter(version=0, status="draft")
+        session.add(matter)
+    if matter.published_version is None:
+        _apply(matter, item)
+        matter.status = "draft"
+    matter.version += 1
+    session.flush()
+    row = MatterVersion(
+        matter_id=matter.id, version=matter.version, data=item.model_dump(mode="json"), author=author, note=note
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def publish_version(session: Session, matter: Matter, row: MatterVersion) -> Matter:
+    """Makes a stored version the live row and tells every index (through the change log)."""
+    _apply(matter, MatterIn.model_validate(row.data))
+    matter.status = "published"
+    matter.published_version = row.version
+    row.published_at = utcnow()
+    session.flush()
+    _log(session, matter, "publish", row.version)
+    return matter
+
+
 def save_matter(
     session: Session,
     item: MatterIn,
@@ -72,46 +121,38 @@ def save_matter(
     note: str | None = None,
     publish: bool = True,
 ) -> tuple[Matter, Outcome]:
-    """Create or update by external id; a re-import of identical content changes nothing."""
+    """Create or update by external id; a re-import of identical content changes nothing.
+
+    ``publish=False`` stores a draft version: a published matter stays as citizens know it.
+    """
     matter = get_by_external_id(session, item.external_id)
-    status = "published" if publish else "draft"
     if matter is not None and matter.status != "deleted":
-        if to_schema(matter).content_key() == item.content_key() and matter.status == status:
-            return matter, Outcome.unchanged
-        outcome = Outcome.updated
-        matter.version += 1
-    else:
-        outcome = Outcome.created if matter is None else Outcome.updated
-        if matter is None:
-            matter = Matter(version=1)
-            session.add(matter)
-        else:
-            matter.version += 1
-    _apply(matter, item)
-    matter.status = status
-    session.flush()
-    session.add(
-        MatterVersion(
-            matter_id=matter.id,
-            version=matter.version,
-            data=item.model_dump(mode="json"),
-            author=author,
-            note=note,
-        )
-    )
+        latest = latest_version(session, matter)
+        current = MatterIn.model_validate(latest.data) if latest is not None else to_schema(matter)
+        if current.content_key() == item.content_key():
+            live = matter.status == "published" and (latest is None or matter.published_version == latest.version)
+            if live or not publish:
+                return matter, Outcome.unchanged
+    outcome = Outcome.created if matter is None else Outcome.updated
+    row = add_version(session, item, author=author, note=note)
+    matter = get_by_external_id(session, item.external_id)
     if publish:
-        _log(session, matter, "publish")
+        publish_version(session, matter, row)
     return matter, outcome
 
 
 def delete_matter(session: Session, external_id: str, *, author: str) -> bool:
-    """Soft delete: history stays, citizens and indexes stop seeing it."""
+    """Soft delete: history stays, citizens and indexes stop seeing it.
+
+    The deletion is itself a published version, so no draft is left pending behind it.
+    """
     matter = get_by_external_id(session, external_id)
     if matter is None or matter.status == "deleted":
         return False
     was_published = matter.status == "published"
     matter.status = "deleted"
     matter.version += 1
+    matter.published_version = matter.version
     session.add(
         MatterVersion(
             matter_id=matter.id,
@@ -119,15 +160,16 @@ def delete_matter(session: Session, external_id: str, *, author: str) -> bool:
             data=to_schema(matter).model_dump(mode="json"),
             author=author,
             note="删除",
+            published_at=utcnow(),
         )
     )
     if was_published:
-        _log(session, matter, "delete")
+        _log(session, matter, "delete", matter.version)
     return True
 
 
-def _log(session: Session, matter: Matter, op: str) -> None:
-    session.add(CatalogueChange(external_id=matter.external_id, op=op, version=matter.version))
+def _log(session: Session, matter: Matter, op: str, version: int) -> None:
+    session.add(CatalogueChange(external_id=matter.external_id, op=op, version=version))
 
 
 def published(session: Session, external_ids: Iterable[str] | None = None) -> list[MatterIn]:

@@ -18,9 +18,11 @@ class MatterDoc:
     parent_external_id: str | None = None
     parent_name: str | None = None
     aliases: tuple[str, ...] = ()
+    faqs: tuple[str, ...] = ()
+    """Published FAQ questions linked to the matter: asked as written, they should find it."""
 
     @classmethod
-    def from_matter(cls, matter: MatterIn) -> MatterDoc:
+    def from_matter(cls, matter: MatterIn, faqs: tuple[str, ...] | list[str] = ()) -> MatterDoc:
         return cls(
             external_id=matter.external_id,
             name=matter.name,
@@ -31,25 +33,26 @@ class MatterDoc:
             parent_external_id=matter.parent_external_id,
             parent_name=matter.parent_name,
             aliases=tuple(matter.aliases),
+            faqs=tuple(faqs),
         )
 
     @classmethod
     def from_dict(cls, data: dict) -> MatterDoc:
-        return cls(**{**data, "aliases": tuple(data.get("aliases") or ())})
+        return cls(**{**data, "aliases": tuple(data.get("aliases") or ()), "faqs": tuple(data.get("faqs") or ())})
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "aliases": list(self.aliases)}
+        return {**asdict(self), "aliases": list(self.aliases), "faqs": list(self.faqs)}
 
     @property
     def keyword_text(self) -> str:
         """The name counts twice: a citizen's words matching the title matter most."""
-        parts = [self.name, self.name, *self.aliases, self.parent_name or "", self.department]
+        parts = [self.name, self.name, *self.aliases, *self.faqs, self.parent_name or "", self.department]
         return " ".join(p for p in parts if p)
 
     @property
     def dense_text(self) -> str:
         """Short on purpose: the small embedders read titles well and long bodies poorly."""
-        parts = [self.name, *self.aliases]
+        parts = [self.name, *self.aliases, *self.faqs]
         if self.parent_name and self.parent_name not in self.name:
             parts.append(self.parent_name)
         return "；".join(parts)

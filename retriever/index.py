@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -168,8 +169,12 @@ class HybridIndex:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def build(self, matters: list[MatterIn], seq: int = 0, progress=None) -> None:
-        docs = {slot: MatterDoc.from_matter(m) for slot, m in enumerate(matters)}
+    def build(
+        self, matters: list[MatterIn], seq: int = 0, progress=None, faqs: Mapping[str, list[str]] | None = None
+    ) -> None:
+        """``faqs``: published FAQ questions per external id, searched as part of their matter."""
+        faqs = faqs or {}
+        docs = {slot: MatterDoc.from_matter(m, faqs.get(m.external_id, ())) for slot, m in enumerate(matters)}
         self.tokenizer = Tokenizer(_user_words(docs.values()))
         bm25 = BM25Retriever()
         bm25.fit({slot: self.tokenizer.tokens(doc.keyword_text) for slot, doc in docs.items()})
@@ -192,13 +197,18 @@ class HybridIndex:
             cosine_baseline(dense.vectors(), self.embedder),
         )
 
-    def apply(self, upserts: list[MatterIn], deletes: list[str], seq: int) -> None:
+    def apply(
+        self, upserts: list[MatterIn], deletes: list[str], seq: int, faqs: Mapping[str, list[str]] | None = None
+    ) -> None:
         """Publish or withdraw a few matters without a rebuild: only they are tokenised and embedded."""
+        faqs = faqs or {}
         with self._write_lock:
             snap = self._snapshot
             remove = {snap.slot_of[e] for e in {*deletes, *(m.external_id for m in upserts)} if e in snap.slot_of}
             docs = {s: d for s, d in snap.docs.items() if s not in remove}
-            new_docs = {snap.next_slot + i: MatterDoc.from_matter(m) for i, m in enumerate(upserts)}
+            new_docs = {
+                snap.next_slot + i: MatterDoc.from_matter(m, faqs.get(m.external_id, ())) for i, m in enumerate(upserts)
+            }
             self.tokenizer.add_words(_user_words(new_docs.values()))
             tokens = {s: self.tokenizer.tokens(d.keyword_text) for s, d in new_docs.items()}
             vectors = self.embedder.embed_documents([d.dense_text for d in new_docs.values()])

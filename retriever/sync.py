@@ -11,13 +11,14 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from knowledge import store
+from knowledge.faqs import faq_questions
 from retriever.embedders import Embedder
 from retriever.index import HybridIndex, IndexMismatch
 
 
 def rebuild(session: Session, index: HybridIndex, progress=None) -> None:
     seq = store.last_change_seq(session)
-    index.build(store.published(session), seq=seq, progress=progress)
+    index.build(store.published(session), seq=seq, progress=progress, faqs=faq_questions(session))
 
 
 def catch_up(session: Session, index: HybridIndex) -> int:
@@ -31,7 +32,8 @@ def catch_up(session: Session, index: HybridIndex) -> int:
     live = {m.external_id: m for m in store.published(session, latest)}
     upserts = [live[e] for e, op in latest.items() if op == "publish" and e in live]
     deletes = [e for e in latest if e not in live]
-    index.apply(upserts, deletes, seq=changes[-1].seq)
+    faqs = faq_questions(session, [m.external_id for m in upserts])
+    index.apply(upserts, deletes, seq=changes[-1].seq, faqs=faqs)
     return len(latest)
 
 

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channels.accounts import UserIn, create_user, get_user, set_password
+from tests.staff_api import PASSWORD, assert_guarded, login, operations
 
-PASSWORD = "correct horse 1"
 USERS = {"agent1": ("agent", "李坐席"), "agent2": ("agent", "王坐席"), "editor1": ("editor", "赵编辑"),
          "boss": ("admin", "周主任")}  # fmt: skip
 STAFF_PREFIXES = ("/api/v1/agent", "/api/v1/tickets")
@@ -43,11 +43,6 @@ def app(session):
     return create_app()
 
 
-def login(app, username: str) -> TestClient:
-    client = TestClient(app)  # no `with`: the lifespan would load the search index, which these routes never use
-    response = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return client
 
 
 @pytest.fixture
@@ -102,27 +97,10 @@ def test_signing_key_survives_a_restart(app, data_dir):
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
-def _staff_operations(app) -> list[tuple[str, str]]:
-    """Every method and path under the staff prefixes, from the OpenAPI schema (as a client would find them)."""
-    found = []
-    for path, operations in app.openapi()["paths"].items():
-        if path.startswith(STAFF_PREFIXES):
-            found += [(method.upper(), re.sub(r"\{[^}]+\}", "1", path)) for method in operations]
-    return found
-
-
 def test_every_staff_route_needs_login_and_the_agent_role(app):
-    operations = _staff_operations(app)
-    assert len(operations) >= 19 and {p.split("/")[3] for _m, p in operations} == {"agent", "tickets"}, operations
-    anonymous, editor, agent = TestClient(app), login(app, "editor1"), login(app, "agent1")
-    for method, path in operations:
-        response = anonymous.request(method, path, json={})
-        assert response.status_code == 401, (method, path, response.status_code)
-        assert response.json()["detail"] == "请先登录"
-        response = editor.request(method, path, json={})
-        assert response.status_code == 403, (method, path, response.status_code)
-        assert "没有权限" in response.json()["detail"]
-        assert agent.request(method, path, json={}).status_code not in (401, 403), (method, path)
+    found = operations(app, STAFF_PREFIXES)
+    assert len(found) >= 19 and {p.split("/")[3] for _m, p in found} == {"agent", "tickets"}, found
+    assert_guarded(app, found, denied="editor1", allowed="agent1")
 
 
 def _waiting_conversation(session, phone: str = "13877001234") -> tuple[str, int]:

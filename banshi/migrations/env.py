@@ -4,9 +4,12 @@ from alembic import context
 from sqlalchemy import pool
 
 import channels.accounts  # registers the users table
-import channels.conversations  # noqa: F401  (registers the conversation tables)
+import channels.conversations  # registers the conversation tables
+import channels.hittest  # noqa: F401  (registers the hit-test history and test-set tables)
 import hotline.models  # noqa: F401  (registers the ticket tables)
-import knowledge.models  # noqa: F401  (registers the catalogue tables)
+import knowledge.faqs  # registers the FAQ table
+import knowledge.models  # registers the catalogue tables
+import knowledge.unanswered  # noqa: F401  (registers the unanswered and out-of-scope question tables)
 from banshi.db import Base, make_engine
 
 config = context.config

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sse_starlette import EventSourceResponse
 
 from banshi.db import session_scope
+from channels import capture
 from channels import conversations as conv
 from channels.conversations import ConversationNotFound, MessageOut, Mode, message_out
 from channels.deps import RelayDep, SessionDep
@@ -161,6 +162,7 @@ def show_transcript(conversation_id: ConversationId, session: SessionDep) -> Tra
 def rate(conversation_id: ConversationId, body: RatingIn, session: SessionDep) -> ConversationOut:
     found = _conversation(session, conversation_id)
     conv.set_rating(session, conversation_id, body.score, body.comment or None)
+    capture.on_rating(session, conversation_id, body.score)
     return _out(found)
 
 

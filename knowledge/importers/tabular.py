@@ -99,6 +99,12 @@ def _days_or_raw(value: Any) -> Any:
 def _steps(value: Any) -> Any:
     if isinstance(value, list):
         return value
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        # An export writes the steps as JSON when a description spans lines (see knowledge.transfer).
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            pass
     steps = []
     for line in str(value).splitlines():
         name, _, desc = line.strip().partition("：")

@@ -1,0 +1,108 @@
+"""Catalogue export and import for editors, and the audit log for admins.
+
+Export streams the filtered catalogue as JSONL or XLSX (Chinese headers, so the file re-imports).
+Import is two requests: the upload returns a dry-run report and an id; the confirm stores the same
+file's valid rows as drafts or published, as the editor chose.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, UploadFile, status
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from banshi.config import get_settings
+from channels.accounts import UserOut
+from channels.deps import SessionDep, require_role
+from knowledge import audit, transfer
+from knowledge.audit import AuditOut
+from knowledge.transfer import CatalogueFilter, DryRun, UploadError
+
+editor = require_role("editor")
+router = APIRouter(prefix="/api/v1", tags=["catalogue"])
+EditorUser = Annotated[UserOut, Depends(editor)]
+AdminUser = Annotated[UserOut, Depends(require_role("admin"))]
+
+_MEDIA = {
+    "jsonl": "application/x-ndjson; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ConfirmIn(BaseModel):
+    publish: bool = False
+    """False keeps every imported change as a draft for review; True publishes at once."""
+
+
+class ImportResult(BaseModel):
+    file: str
+    publish: bool
+    created: list[str]
+    updated: list[str]
+    unchanged: int
+    errors: list[str]
+
+
+@router.get("/export", dependencies=[Depends(editor)])
+def export(
+    session: SessionDep,
+    format: Literal["jsonl", "xlsx"] = "jsonl",
+    q: str | None = Query(default=None, max_length=100),
+    department: str | None = Query(default=None, max_length=100),
+    region: str | None = Query(default=None, max_length=50),
+    type: str | None = Query(default=None, max_length=30),
+    status_filter: str | None = Query(default=None, alias="status", pattern="^(published|draft|deleted)$"),
+) -> Response:
+    where = CatalogueFilter(q=q, department=department, region=region, type=type, status=status_filter)
+    items = transfer.export_items(session, where)
+    content = transfer.to_jsonl(items) if format == "jsonl" else transfer.to_xlsx(items)
+    headers = {"Content-Disposition": f'attachment; filename="catalogue.{format}"'}
+    return Response(content, media_type=_MEDIA[format], headers=headers)
+
+
+@router.post("/imports", response_model=DryRun, status_code=status.HTTP_201_CREATED)
+async def upload(file: UploadFile, session: SessionDep, user: EditorUser) -> DryRun:
+    """Keeps the file under ``uploads/`` and reports what an import would do; nothing is stored yet."""
+    settings = get_settings()
+    limit = settings.upload_max_mb * 1024 * 1024
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        too_big = f"文件不能超过 {settings.upload_max_mb} MB"
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail=too_big)
+    if not content:
+        raise HTTPException(422, detail="上传的文件是空的")
+    try:
+        upload_id = transfer.store_upload(settings.data_dir, file.filename or "", content)
+    except UploadError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    try:
+        return transfer.dry_run(session, settings.data_dir, upload_id)
+    except Exception as exc:  # an unreadable file (broken XLSX, wrong encoding) is the editor's to fix
+        raise HTTPException(422, detail=f"无法读取文件：{exc}") from exc
+
+
+@router.post("/imports/{upload_id}/confirm", response_model=ImportResult)
+def confirm(upload_id: str, body: ConfirmIn, session: SessionDep, user: EditorUser) -> ImportResult:
+    try:
+        summary = transfer.confirm(
+            session, get_settings().data_dir, upload_id, author=user.username, publish=body.publish
+        )
+    except UploadError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+    return ImportResult(**summary)
+
+
+@router.get("/audit", response_model=list[AuditOut])
+def audit_log(
+    session: SessionDep,
+    _admin: AdminUser,
+    target: str | None = Query(default=None, max_length=200),
+    actor: str | None = Query(default=None, max_length=100),
+    action: Literal["save", "publish", "rollback", "import", "delete"] | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
+) -> list[AuditOut]:
+    """Admins only: who changed what in the catalogue, newest first."""
+    return audit.entries(session, target=target, actor=actor, action=action, limit=limit, offset=offset)

@@ -1,0 +1,315 @@
+"""命中测试 API for editors: test a question, read the history, keep and re-run named test sets.
+
+The search runs on the gateway's own index (caught up first, so a publish a second ago counts), or
+with ``drafts`` on a preview of it that adds the latest drafts. NLU comes from the running Rasa
+server through the relay's pooled client; when Rasa is down the response says so and still shows
+the retrieval part, which is what an editor can fix.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from channels import hittest
+from channels.accounts import UserOut
+from channels.deps import IndexDep, RelayDep, SessionDep, require_role
+from channels.hittest import HitTestRun, HitTestSet, NluParse
+from retriever import HybridIndex, catch_up
+
+router = APIRouter(prefix="/api/v1/hittest", tags=["hittest"], dependencies=[Depends(require_role("editor", "admin"))])
+EditorUser = Annotated[UserOut, Depends(require_role("editor", "admin"))]
+
+
+def _question(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("不能为空")
+    return value
+
+
+class HitTestIn(BaseModel):
+    question: str = Field(min_length=1, max_length=500)
+    drafts: bool = False
+    """Search the published catalogue plus the latest drafts (a preview; citizens still see the published one)."""
+    region: str | None = Field(default=None, max_length=50)
+    """Where the citizen said they are (the dialogue's ``region`` slot); otherwise the NLU's region entity."""
+
+    _strip = field_validator("question")(_question)
+
+
+class NluOut(BaseModel):
+    available: bool
+    intent: str | None
+    intent_confidence: float | None
+    intent_ranking: list[dict]
+    entities: list[dict]
+    error: str | None
+
+
+class HitOut(BaseModel):
+    rank: int
+    external_id: str
+    name: str
+    department: str
+    region: str
+    parent_name: str | None
+    score: float
+    """The fused (RRF) score that ranks the list."""
+    bm25: float | None
+    dense: float | None
+    draft: bool
+    """The hit comes from a draft (only with drafts on)."""
+
+
+class DecisionOut(BaseModel):
+    kind: str
+    label: str
+    external_ids: list[str]
+    named: str | None
+    """The matter the NLU named (entity ``matter``), which the dialogue looks up by keyword first."""
+    region: str | None
+
+
+class HitTestOut(BaseModel):
+    id: int
+    question: str
+    drafts: bool
+    created_at: datetime
+    nlu: NluOut
+    hits: list[HitOut]
+    confidence: float
+    threshold: float
+    confident: bool
+    decision: DecisionOut
+
+
+class HistoryItem(BaseModel):
+    id: int
+    question: str
+    author: str
+    created_at: datetime
+    drafts: bool
+    top_external_id: str | None
+    top_name: str | None
+    confidence: float
+    confident: bool
+    decision: str
+    intent: str | None
+
+
+class HistoryOut(BaseModel):
+    total: int
+    items: list[HistoryItem]
+
+
+class SetQuestion(BaseModel):
+    question: str = Field(min_length=1, max_length=500)
+    expected_external_id: str | None = Field(default=None, max_length=100)
+
+    _strip = field_validator("question")(_question)
+
+
+class SetIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    questions: list[SetQuestion] = Field(min_length=1, max_length=500)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("不能为空")
+        return value
+
+
+class SetOut(BaseModel):
+    id: int
+    name: str
+    questions: list[SetQuestion]
+    author: str
+    created_at: datetime
+    runs: int
+    last_run_id: int | None
+
+
+class RunIn(BaseModel):
+    drafts: bool = False
+
+
+class RunResult(BaseModel):
+    question: str
+    expected_external_id: str | None
+    top_external_id: str | None
+    top_name: str | None
+    confidence: float
+    confident: bool
+    decision: str
+    shown_external_ids: list[str]
+    expected_found: bool | None
+    previous_top_external_id: str | None
+    top_changed: bool
+    regression: bool
+    reasons: list[str]
+
+
+class RunOut(BaseModel):
+    id: int
+    set_id: int
+    set_name: str
+    author: str
+    created_at: datetime
+    drafts: bool
+    previous_run_id: int | None
+    total: int
+    regressions: int
+    results: list[RunResult]
+
+
+def _index_for(session: Session, index: HybridIndex, drafts: bool) -> tuple[HybridIndex, set[str]]:
+    """The live index caught up with the catalogue, or a preview of it with the latest drafts."""
+    catch_up(session, index)
+    if not drafts:
+        return index, set()
+    found, faqs = hittest.latest_drafts(session)
+    return hittest.preview_index(index, found, faqs), {m.external_id for m in found}
+
+
+def _test(client, index: HybridIndex, question: str, nlu: NluParse | None = None, region: str | None = None):
+    nlu = nlu or hittest.parse(client, question)
+    outcome = hittest.find(index, question, named=nlu.entity("matter"), region=region or nlu.entity("region"))
+    return nlu, outcome
+
+
+@router.post("", response_model=HitTestOut)
+def test_question(body: HitTestIn, session: SessionDep, index: IndexDep, relay: RelayDep, user: EditorUser):
+    """What the assistant would do with this question now (or once the drafts are published)."""
+    searched, draft_ids = _index_for(session, index, body.drafts)
+    nlu, outcome = _test(relay.client, searched, body.question, region=body.region)
+    row = hittest.record(session, body.question, outcome, nlu, user_id=user.id, author=user.display_name,
+                         drafts=body.drafts)  # fmt: skip
+    result = outcome.result
+    hits = [
+        HitOut(
+            rank=i + 1,
+            external_id=h.external_id,
+            name=h.name,
+            department=h.department,
+            region=h.region,
+            parent_name=h.parent_name,
+            score=h.score,
+            bm25=h.bm25,
+            dense=h.dense,
+            draft=h.external_id in draft_ids,
+        )
+        for i, h in enumerate(result.hits)
+    ]
+    decision = outcome.decision
+    return HitTestOut(
+        id=row.id, question=body.question, drafts=body.drafts, created_at=row.created_at,
+        nlu=NluOut(**vars(nlu)), hits=hits, confidence=round(result.confidence, 4), threshold=searched.threshold,
+        confident=result.confident,
+        decision=DecisionOut(kind=decision.kind, label=hittest.DECISION_LABELS[decision.kind],
+                             external_ids=[h.external_id for h in decision.hits], named=outcome.named,
+                             region=outcome.region),
+    )  # fmt: skip
+
+
+@router.get("/history", response_model=HistoryOut)
+def test_history(
+    session: SessionDep,
+    user: EditorUser,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    mine: bool = False,
+):
+    """Single tests, newest first; ``mine`` keeps only the signed-in editor's."""
+    total, rows = hittest.history(session, limit=limit, offset=offset, user_id=user.id if mine else None)
+    return HistoryOut(total=total, items=[HistoryItem.model_validate(r, from_attributes=True) for r in rows])
+
+
+def _set_out(session: Session, item: HitTestSet) -> SetOut:
+    runs = session.scalar(select(func.count()).select_from(HitTestRun).where(HitTestRun.set_id == item.id)) or 0
+    last = hittest.previous_run(session, item.id)
+    return SetOut(id=item.id, name=item.name, questions=item.questions, author=item.author,
+                  created_at=item.created_at, runs=runs, last_run_id=last.id if last else None)  # fmt: skip
+
+
+def _set_or_404(session: Session, set_id: int) -> HitTestSet:
+    item = session.get(HitTestSet, set_id)
+    if item is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="未找到该测试集")
+    return item
+
+
+@router.post("/sets", response_model=SetOut, status_code=status.HTTP_201_CREATED)
+def create_set(body: SetIn, session: SessionDep, user: EditorUser):
+    if session.scalar(select(HitTestSet.id).where(HitTestSet.name == body.name)) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail="已有同名的测试集，请换一个名称")
+    item = HitTestSet(name=body.name, questions=[q.model_dump() for q in body.questions], author=user.display_name)
+    session.add(item)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another editor took the name in the meantime
+        raise HTTPException(status.HTTP_409_CONFLICT, detail="已有同名的测试集，请换一个名称") from exc
+    return _set_out(session, item)
+
+
+@router.get("/sets", response_model=list[SetOut])
+def list_sets(session: SessionDep):
+    return [_set_out(session, s) for s in session.scalars(select(HitTestSet).order_by(HitTestSet.id.desc()))]
+
+
+def _run_out(item: HitTestSet, run: HitTestRun) -> RunOut:
+    return RunOut(id=run.id, set_id=item.id, set_name=item.name, author=run.author, created_at=run.created_at,
+                  drafts=run.drafts, previous_run_id=run.previous_run_id, total=run.total,
+                  regressions=run.regressions, results=run.results)  # fmt: skip
+
+
+@router.post("/sets/{set_id}/run", response_model=RunOut, status_code=status.HTTP_201_CREATED)
+def run_set(
+    set_id: int,
+    session: SessionDep,
+    index: IndexDep,
+    relay: RelayDep,
+    user: EditorUser,
+    body: Annotated[RunIn | None, Body()] = None,
+):
+    """Tests every question of the set and compares each with the set's previous run."""
+    item = _set_or_404(session, set_id)
+    drafts = bool(body and body.drafts)
+    searched, _ = _index_for(session, index, drafts)
+    before = hittest.previous_run(session, item.id)
+    earlier = hittest.previous_results(before)
+    run = HitTestRun(set_id=item.id, author=user.display_name, drafts=drafts,
+                     previous_run_id=before.id if before else None)  # fmt: skip
+    session.add(run)
+    session.flush()
+    results, down = [], None
+    for question in item.questions:
+        text, expected = question["question"], question.get("expected_external_id")
+        # Once Rasa has failed, the rest of the run skips it rather than wait for each timeout.
+        nlu, outcome = _test(relay.client, searched, text, down)
+        if not nlu.available:
+            down = nlu
+        hittest.record(session, text, outcome, nlu, user_id=user.id, author=user.display_name, drafts=drafts,
+                       run_id=run.id)  # fmt: skip
+        results.append(hittest.compare(text, expected, outcome, earlier.get(text)))
+    run.results, run.total, run.regressions = results, len(results), sum(r["regression"] for r in results)
+    session.flush()
+    return _run_out(item, run)
+
+
+@router.get("/sets/{set_id}/runs/{run_id}", response_model=RunOut)
+def get_run(set_id: int, run_id: int, session: SessionDep):
+    item = _set_or_404(session, set_id)
+    run = session.get(HitTestRun, run_id)
+    if run is None or run.set_id != item.id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="未找到该次运行")
+    return _run_out(item, run)
