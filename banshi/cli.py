@@ -260,7 +260,16 @@ def up_command(
     ),
 ) -> None:
     """Start the action server, the Rasa server and the gateway; Ctrl-C stops them all."""
+    import signal
     import time
+
+    def _stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C, and a supervisor's TERM, stop every process; a shell that started us in the background
+    # would otherwise have left SIGINT ignored.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
 
     from banshi.stack import Ports, StackError, running, services, stack_env
 
