@@ -235,3 +235,25 @@ def test_a_suggestion_picked_in_words(text, count, expected):
     from dialogue.actions.guide import pick_ordinal
 
     assert pick_ordinal(text, count) == expected
+
+
+def test_a_question_editors_ruled_out_of_scope_is_declined_with_the_hotline(data_dir):
+    import asyncio
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from banshi.db import migrate, session_scope
+    from dialogue.actions.guide import ActionFindGuide
+    from knowledge.unanswered import mark_out_of_scope
+
+    migrate()
+    with session_scope() as db:
+        mark_out_of_scope(db, ["帮我订一张去北京的机票"], author="editor1")
+    message = {"text": "帮我订一张去北京的机票", "intent": {"name": "ask_guide"}, "entities": []}
+    tracker = Tracker("t-oos", {}, message, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionFindGuide().run(dispatcher, tracker, {}))
+    [reply] = dispatcher.messages
+    assert "没有在办事指南库里找到" in reply["text"]
+    assert "/request_human" in [b["payload"] for b in reply["buttons"]]

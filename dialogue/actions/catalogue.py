@@ -76,3 +76,11 @@ def get_matter(external_id: str | None) -> MatterIn | None:
         if matter is None or matter.status != "published":
             return None
         return to_schema(matter)
+
+
+def ruled_out_of_scope(question: str) -> bool:
+    """Editors marked this question as outside the catalogue: answer with the hotline, never a guide."""
+    from knowledge.unanswered import is_out_of_scope
+
+    with session() as db:
+        return is_out_of_scope(db, question)

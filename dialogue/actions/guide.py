@@ -177,6 +177,8 @@ class ActionFindGuide(Action):
         if chosen:
             return [*events, *present(dispatcher, tracker, chosen)]
         text = tracker.latest_message.get("text") or ""
+        if catalogue.ruled_out_of_scope(text):
+            return [*events, *say_not_found(dispatcher)]
         named = entity_value(tracker, "matter")
         region = entity_value(tracker, "region") or tracker.get_slot("region")
         decision = find(text, named=named, region=region)
