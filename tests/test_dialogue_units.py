@@ -239,6 +239,7 @@ def test_a_suggestion_picked_in_words(text, count, expected):
 
 def test_a_question_editors_ruled_out_of_scope_is_declined_with_the_hotline(data_dir):
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from rasa_sdk import Tracker
     from rasa_sdk.executor import CollectingDispatcher
@@ -253,7 +254,10 @@ def test_a_question_editors_ruled_out_of_scope_is_declined_with_the_hotline(data
     message = {"text": "帮我订一张去北京的机票", "intent": {"name": "ask_guide"}, "entities": []}
     tracker = Tracker("t-oos", {}, message, [], False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
-    asyncio.run(ActionFindGuide().run(dispatcher, tracker, {}))
+    # Playwright's sync API leaves a loop running in this thread when the
+    # browser tests ran first, so the action gets a thread of its own.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, ActionFindGuide().run(dispatcher, tracker, {})).result()
     [reply] = dispatcher.messages
     assert "没有在办事指南库里找到" in reply["text"]
     assert "/request_human" in [b["payload"] for b in reply["buttons"]]
