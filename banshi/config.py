@@ -96,6 +96,8 @@ class Settings(BaseSettings):
 
     upload_max_mb: int = 20
     """Largest catalogue file an editor may upload for import; kept under ``uploads/`` until confirmed."""
+    upload_keep_hours: float = 24
+    """An upload not confirmed within this many hours expires; expired uploads are deleted on the next upload."""
 
     @property
     def resolved_database_url(self) -> str:

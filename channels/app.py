@@ -18,11 +18,13 @@ from channels.routes import (
     catalogue_io,
     chat,
     console,
+    dashboard,
     faqs,
     hittest,
     matters,
     pages,
     search,
+    studio,
     tickets,
     unanswered,
 )
@@ -49,7 +51,9 @@ def create_app() -> FastAPI:
     app.include_router(hittest.router)
     app.include_router(faqs.router)
     app.include_router(unanswered.router)
+    app.include_router(dashboard.router)
     app.include_router(console.router)
+    app.include_router(studio.router)
     app.include_router(chat.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

@@ -4,12 +4,17 @@ An FAQ is searched as part of its matter (the retriever adds published FAQ quest
 texts), so asking the FAQ's question finds the matter and the answer can cite it. Every change to a
 published FAQ of a published matter logs a ``publish`` of that matter in the catalogue change log,
 which is how every process's index picks up the new question within a second, like any other publish.
+Every change is also written to the audit log (who, what, when), as matter edits are.
+
+When a citizen asks (nearly) an FAQ's own question, the dialogue speaks the FAQ's answer rather than
+the generic guide (``matching_faq``); only published FAQs of published matters are ever spoken.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -18,8 +23,10 @@ from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.db import Base
-from knowledge.models import CatalogueChange, utcnow
+from knowledge import audit
+from knowledge.models import CatalogueChange, Matter, utcnow
 from knowledge.store import get_by_external_id
+from knowledge.unanswered import normalize
 
 FaqStatus = Literal["published", "draft"]
 
@@ -80,6 +87,10 @@ def out(session: Session, faq: Faq) -> FaqOut:
     return FaqOut.model_validate(faq).model_copy(update={"matter_name": matter.name if matter else None})
 
 
+def _content(faq: Faq) -> dict[str, str]:
+    return {name: getattr(faq, name) for name in FaqIn.model_fields}
+
+
 def create_faq(session: Session, item: FaqIn, *, author: str) -> Faq:
     _check_matter(session, item.matter_external_id)
     faq = Faq(**item.model_dump(), author=author)
@@ -87,12 +98,17 @@ def create_faq(session: Session, item: FaqIn, *, author: str) -> Faq:
     session.flush()
     if faq.status == "published":
         _touch_matter(session, faq.matter_external_id)
+    audit.record(
+        session, actor=author, action="faq_create", target=faq.matter_external_id,
+        details={"faq_id": faq.id, **_content(faq)},
+    )  # fmt: skip
     return faq
 
 
 def update_faq(session: Session, faq: Faq, item: FaqIn, *, author: str) -> Faq:
     _check_matter(session, item.matter_external_id)
     touched = {faq.matter_external_id} if faq.status == "published" else set()
+    before = _content(faq)
     for name, value in item.model_dump().items():
         setattr(faq, name, value)
     faq.author, faq.updated_at = author, utcnow()
@@ -101,14 +117,22 @@ def update_faq(session: Session, faq: Faq, item: FaqIn, *, author: str) -> Faq:
         touched.add(faq.matter_external_id)
     for external_id in sorted(touched):
         _touch_matter(session, external_id)
+    after = _content(faq)
+    changes = {name: {"before": before[name], "after": after[name]} for name in after if before[name] != after[name]}
+    audit.record(
+        session, actor=author, action="faq_update", target=faq.matter_external_id,
+        details={"faq_id": faq.id, "question": faq.question, "changes": changes},
+    )  # fmt: skip
     return faq
 
 
-def delete_faq(session: Session, faq: Faq) -> None:
+def delete_faq(session: Session, faq: Faq, *, author: str) -> None:
     if faq.status == "published":
         _touch_matter(session, faq.matter_external_id)
+    details = {"faq_id": faq.id, **_content(faq)}
     session.delete(faq)
     session.flush()
+    audit.record(session, actor=author, action="faq_delete", target=details["matter_external_id"], details=details)
 
 
 def get_faq(session: Session, faq_id: int) -> Faq | None:
@@ -133,3 +157,80 @@ def faq_questions(session: Session, external_ids: Iterable[str] | None = None) -
     for external_id, question in session.execute(query):
         found[external_id].append(question)
     return dict(found)
+
+
+# -- answering a citizen with an FAQ ----------------------------------------------------------------
+
+FAQ_MATCH_THRESHOLD = 0.75
+"""Dice similarity of character bigrams above which a citizen's question is the FAQ's own question.
+
+High on purpose: an FAQ answer is specific (公司地址变了 is not 公司名称变了, which scores 0.67), so a
+merely related question gets the matter's full guide instead. A reworded question with a few extra
+words (公司地址变了需要办什么手续 against 公司地址变了要办什么) still scores about 0.76.
+"""
+_OPENERS = ("请问一下", "请问", "你好", "您好", "我想问一下", "我想问", "想问一下", "想问下", "问一下", "麻烦问一下")
+
+
+def _key(text: str) -> str:
+    """Punctuation, spaces, case and a polite opening do not change which question was asked."""
+    key = normalize(text)
+    stripped = True
+    while stripped:
+        stripped = False
+        for opener in _OPENERS:
+            if key.startswith(opener) and len(key) > len(opener):
+                key, stripped = key[len(opener) :], True
+    return key
+
+
+def _bigrams(key: str) -> set[str]:
+    return {key[i : i + 2] for i in range(len(key) - 1)} or ({key} if key else set())
+
+
+def question_similarity(a: str, b: str) -> float:
+    """1.0 for the same question however punctuated; character bigrams need no tokenizer or model."""
+    first, second = _key(a), _key(b)
+    if not first or not second:
+        return 0.0
+    if first == second:
+        return 1.0
+    x, y = _bigrams(first), _bigrams(second)
+    return 2 * len(x & y) / (len(x) + len(y))
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    faq_id: int
+    question: str
+    answer: str
+    matter_external_id: str
+    matter_name: str
+    similarity: float
+
+
+def matching_faq(
+    session: Session, question: str, external_ids: Sequence[str], *, threshold: float = FAQ_MATCH_THRESHOLD
+) -> FaqMatch | None:
+    """The published FAQ of one of these (published) matters whose question is the citizen's, if any.
+
+    ``external_ids`` are the matters the retriever found, best first: the FAQ must belong to one of them,
+    so a region filter or a withdrawn matter is respected. Ties go to the better-ranked matter.
+    """
+    if not external_ids:
+        return None
+    rank = {external_id: i for i, external_id in enumerate(external_ids)}
+    rows = session.execute(
+        select(Faq, Matter.name)
+        .join(Matter, Matter.external_id == Faq.matter_external_id)
+        .where(Faq.status == "published", Matter.status == "published", Faq.matter_external_id.in_(list(rank)))
+        .order_by(Faq.id)
+    )
+    best: tuple[float, int, FaqMatch] | None = None
+    for faq, matter_name in rows:
+        score = question_similarity(question, faq.question)
+        if score < threshold:
+            continue
+        found = FaqMatch(faq.id, faq.question, faq.answer, faq.matter_external_id, matter_name, score)
+        if best is None or (score, -rank[faq.matter_external_id]) > (best[0], best[1]):
+            best = (score, -rank[faq.matter_external_id], found)
+    return best[2] if best else None

@@ -117,7 +117,8 @@ class CatalogueChange(Base):
 
 
 class AuditEntry(Base):
-    """Who changed the catalogue, when and how: every save, publish, rollback, import and delete."""
+    """Who changed the catalogue, when and how: every matter save, publish, rollback, import and delete,
+    every FAQ change and every action on a group of unanswered questions (``knowledge.audit``)."""
 
     __tablename__ = "audit_log"
 
@@ -125,6 +126,6 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(100), index=True)
     action: Mapped[str] = mapped_column(String(20), index=True)
-    """``save``, ``publish``, ``rollback``, ``import``, ``delete``."""
+    """One of ``knowledge.audit.ACTIONS`` (at most 20 characters)."""
     target: Mapped[str] = mapped_column(String(200), index=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)

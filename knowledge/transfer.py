@@ -4,6 +4,12 @@ An export re-imports unchanged: the spreadsheet uses the Chinese headers the tab
 accepts (``knowledge.importers.tabular``), materials on a second sheet. An upload is first read in
 a dry run (new / changed / unchanged / invalid rows, nothing stored) and kept under
 ``BANSHI_DATA_DIR/uploads`` with an id, so the editor confirms exactly the file that was checked.
+
+The dry run also notes each matter's latest version. Confirming re-checks the rows against the
+catalogue as it is then: a row whose matter another editor changed in between is not imported but
+reported as a conflict (the other rows import, as with invalid rows), so a newer version is never
+silently overwritten; the editor re-uploads to see the new differences. A confirmed upload is deleted
+at once; one never confirmed expires after ``upload_keep_hours`` and is deleted on the next upload.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,13 +29,16 @@ from sqlalchemy.orm import Session
 
 from knowledge import audit, store
 from knowledge.importers import import_path, read_source
+from knowledge.importers.base import RowConflict
 from knowledge.importers.runner import SUFFIXES
-from knowledge.importers.tabular import MATERIAL_COLUMNS, MATTER_COLUMNS
+from knowledge.importers.tabular import MATERIAL_COLUMNS, MATTER_COLUMNS, field_label
 from knowledge.models import Matter
 from knowledge.schema import MatterIn
 from knowledge.versions import FieldChange, diff_data
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+_CHECKED = ".checked.json"
+"""Beside the uploaded file: each row's matter version at the dry run, which the confirm re-checks."""
 _LIST_FIELDS = ("aliases", "applicant_types", "handle_forms")
 
 
@@ -135,7 +146,23 @@ class DryRun(BaseModel):
 
 
 class UploadError(ValueError):
-    pass
+    """The upload is unknown, already imported or expired; the message tells the editor to re-upload."""
+
+
+class ConflictOut(BaseModel):
+    row: str
+    external_id: str
+    name: str
+    checked_version: int
+    """The matter's latest version at the dry run (0: it did not exist yet)."""
+    current_version: int
+    author: str | None
+    message: str
+
+    @classmethod
+    def of(cls, conflict: RowConflict) -> ConflictOut:
+        fields = ("row", "external_id", "name", "checked_version", "current_version", "author")
+        return cls(**{f: getattr(conflict, f) for f in fields}, message=str(conflict))
 
 
 def uploads_dir(data_dir: Path) -> Path:
@@ -144,23 +171,53 @@ def uploads_dir(data_dir: Path) -> Path:
     return folder
 
 
-def store_upload(data_dir: Path, filename: str, content: bytes) -> str:
+def _expired(folder: Path, keep_hours: float, now: float) -> bool:
+    return folder.stat().st_mtime < now - keep_hours * 3600
+
+
+def purge_expired(data_dir: Path, keep_hours: float) -> int:
+    """Deletes uploads older than ``keep_hours`` (never confirmed); returns how many went."""
+    now, removed = time.time(), 0
+    for folder in uploads_dir(data_dir).iterdir():
+        try:
+            if _expired(folder, keep_hours, now):
+                shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
+                removed += 1
+        except FileNotFoundError:  # another gateway replica cleaned it first
+            continue
+    return removed
+
+
+def store_upload(data_dir: Path, filename: str, content: bytes, *, keep_hours: float = 24) -> str:
+    """Keeps the file under a new id, after deleting the uploads that expired unconfirmed."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in SUFFIXES:
         raise UploadError(f"不支持的文件类型：{suffix or filename}（支持 json/jsonl/csv/xlsx）")
+    purge_expired(data_dir, keep_hours)
     upload_id = uuid.uuid4().hex
     folder = uploads_dir(data_dir) / upload_id
     folder.mkdir()
     # Kept under its own name inside a folder named by the id: row errors then name the editor's file.
-    (folder / Path(filename).name).write_bytes(content)
+    name = Path(filename).name
+    (folder / (name if name != _CHECKED else name.lstrip("."))).write_bytes(content)
     return upload_id
 
 
-def upload_path(data_dir: Path, upload_id: str) -> Path:
+def discard_upload(data_dir: Path, upload_id: str) -> None:
+    if _UPLOAD_ID.match(upload_id or ""):
+        shutil.rmtree(uploads_dir(data_dir) / upload_id, ignore_errors=True)
+
+
+def upload_path(data_dir: Path, upload_id: str, *, keep_hours: float | None = None) -> Path:
+    """The uploaded file; an expired upload is deleted and reported like an unknown one."""
     folder = uploads_dir(data_dir) / upload_id
-    files = sorted(folder.iterdir()) if _UPLOAD_ID.match(upload_id or "") and folder.is_dir() else []
+    known = _UPLOAD_ID.match(upload_id or "") and folder.is_dir()
+    if known and keep_hours is not None and _expired(folder, keep_hours, time.time()):
+        discard_upload(data_dir, upload_id)
+        raise UploadError(f"上传文件 {upload_id} 超过 {keep_hours:g} 小时未确认，已失效，请重新上传")
+    files = sorted(f for f in folder.iterdir() if f.name != _CHECKED) if known else []
     if not files:
-        raise UploadError(f"找不到上传文件 {upload_id}，请重新上传")
+        raise UploadError(f"找不到上传文件 {upload_id}（可能已经导入或已过期），请重新上传")
     return files[0]
 
 
@@ -179,13 +236,13 @@ def dry_run(session: Session, data_dir: Path, upload_id: str) -> DryRun:
     seen: set[str] = set()
     for source in read_source(path):
         if source.matter is None:
-            errors = [f"{e.field}：{e.message}" for e in source.errors]
+            errors = [f"{field_label(e.field)}：{e.message}" for e in source.errors]
             report.rows.append(RowReport(row=source.row, outcome="invalid", errors=errors))
             continue
         item = source.matter
         row = RowReport(row=source.row, external_id=item.external_id, name=item.name, outcome="new")
         if item.external_id in seen:
-            row.outcome, row.errors = "invalid", [f"external_id：外部编号 {item.external_id} 在本次导入中重复"]
+            row.outcome, row.errors = "invalid", [f"外部编号：{item.external_id} 在本次导入中重复"]
         else:
             seen.add(item.external_id)
             current = _current(session, item.external_id)
@@ -195,13 +252,30 @@ def dry_run(session: Session, data_dir: Path, upload_id: str) -> DryRun:
         report.rows.append(row)
     for row in report.rows:
         setattr(report, row.outcome, getattr(report, row.outcome) + 1)
+    checked = {row.external_id: _version(session, row.external_id) for row in report.rows if row.outcome != "invalid"}
+    (path.parent / _CHECKED).write_text(json.dumps(checked, ensure_ascii=False), encoding="utf-8")
     return report
 
 
-def confirm(session: Session, data_dir: Path, upload_id: str, *, author: str, publish: bool) -> dict[str, Any]:
-    """Stores the valid rows (as drafts or published) and removes the upload."""
-    path = upload_path(data_dir, upload_id)
-    result = import_path(session, path, author=author, publish=publish)
+def _version(session: Session, external_id: str | None) -> int:
+    matter = store.get_by_external_id(session, external_id) if external_id else None
+    return matter.version if matter is not None else 0
+
+
+def _checked_versions(path: Path, upload_id: str) -> dict[str, int]:
+    try:
+        return json.loads((path.parent / _CHECKED).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError) as exc:
+        raise UploadError(f"上传文件 {upload_id} 没有预检记录，请重新上传") from exc
+
+
+def confirm(
+    session: Session, data_dir: Path, upload_id: str, *, author: str, publish: bool, keep_hours: float | None = None
+) -> dict[str, Any]:
+    """Stores the valid rows whose matters did not change since the dry run, then deletes the upload."""
+    path = upload_path(data_dir, upload_id, keep_hours=keep_hours)
+    checked = _checked_versions(path, upload_id)
+    result = import_path(session, path, author=author, publish=publish, checked_versions=checked)
     summary = {
         "file": path.name,
         "publish": publish,
@@ -209,9 +283,9 @@ def confirm(session: Session, data_dir: Path, upload_id: str, *, author: str, pu
         "updated": result.updated,
         "unchanged": len(result.unchanged),
         "errors": [str(e) for e in result.errors],
+        "conflicts": [ConflictOut.of(c).model_dump() for c in result.conflicts],
     }
     audit.record(session, actor=author, action="import", target=path.name, details=summary)
-    for file in path.parent.iterdir():
-        file.unlink()
-    path.parent.rmdir()
+    session.flush()
+    discard_upload(data_dir, upload_id)
     return summary

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 from sqlalchemy import String, Text, select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.db import Base
 from hotline.masking import mask_text
+from knowledge import audit
 from knowledge.models import utcnow
 
 Reason = Literal["not_found", "handoff", "low_rating", "rejected_clarification"]
@@ -30,6 +31,8 @@ REASON_LABELS = {
     "rejected_clarification": "推荐事项都不是",
 }
 Resolution = Literal["alias", "faq", "out_of_scope", "new_matter"]
+AUDITED_IDS = 50
+"""A large group's audit entry names its first questions only; ``count`` says how many there were."""
 
 
 class UnansweredQuestion(Base):
@@ -186,11 +189,31 @@ def resolve(
     *,
     author: str,
     target: str | None = None,
+    representative: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> None:
+    """Closes the group's questions and leaves an audit entry (who did what to which group, and when).
+
+    The audit target is the matter the group was resolved to, or the group's question when there is
+    none (out of scope), so an admin filtering by matter sees the fixes made to it.
+    """
     now = utcnow()
     for q in questions:
         q.status, q.resolution, q.target, q.resolved_by, q.resolved_at = "resolved", resolution, target, author, now
     session.flush()
+    shown = representative or (questions[0].question if questions else "")
+    audit.record(
+        session,
+        actor=author,
+        action=f"resolve_{resolution}",
+        target=target or shown,
+        details={
+            "representative": shown,
+            "count": len(questions),
+            "question_ids": [q.id for q in questions][:AUDITED_IDS],
+            **(details or {}),
+        },
+    )
 
 
 def mark_out_of_scope(session: Session, questions: list[str], *, author: str, note: str | None = None) -> int:

@@ -30,6 +30,10 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+DESKTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+           "device_scale_factor": 1}
+"""Staff work at a desk: the agent console and the studio are desktop pages."""
+STAFF_PASSWORD = "staff pass 123"
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,41 @@ def page(browser) -> Iterator:
         yield opened
     finally:
         context.close()
+
+
+@pytest.fixture
+def desk(browser) -> Iterator:
+    """A fresh desktop-sized context for a staff member (no cookies: they sign in themselves)."""
+    context = browser.new_context(**DESKTOP)
+    context.set_default_timeout(20_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def seed(database_url: str, work) -> object:
+    """Runs ``work(session)`` against a running stack's own database, as another process would."""
+    from banshi.db import make_engine, migrate, session_scope
+
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            return work(session)
+    finally:
+        engine.dispose()
+
+
+def add_staff(database_url: str, username: str, name: str, role: str, password: str = STAFF_PASSWORD) -> None:
+    """A staff account in the stack's database (kept if it exists: the stack is shared between tests)."""
+    from channels.accounts import UserIn, create_user, get_user
+
+    def work(session):
+        if get_user(session, username) is None:
+            create_user(session, UserIn(username=username, display_name=name, role=role, password=password))
+
+    seed(database_url, work)
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:

@@ -60,4 +60,4 @@ def use_embedder():
 
 
 # The browser tests' fixtures (one stack, one Chromium for all of them); Playwright is imported lazily.
-from tests.browser import browser, live_stack, page  # noqa: E402, F401
+from tests.browser import browser, desk, live_stack, page  # noqa: E402, F401

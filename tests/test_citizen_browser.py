@@ -12,62 +12,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.browser import screenshot
+from tests.chat_page import click_choice, offered, open_chat, type_message, whole_conversation
 
 pytestmark = pytest.mark.slow
 TICKET_NUMBER = re.compile(r"12345-\d{8}-\d{4,}")
 
 
-def _open_chat(page, live_stack) -> None:
-    page.goto(live_stack.url("/"))
-    page.wait_for_selector("body[data-ready='1']")
-    assert page.locator("#status").inner_text() == "智能助手在线"
-
-
-def _type(page, text: str) -> None:
-    before = page.locator(".row.bot, .row.system").count()
-    page.fill("#input", text)
-    page.press("#input", "Enter")
-    _wait_for_reply(page, before)
-
-
-def _click(page, title: str) -> None:
-    before = page.locator(".row.bot, .row.system").count()
-    page.locator(".choices button:not([disabled])", has_text=re.compile(f"^{re.escape(title)}$")).last.click()
-    _wait_for_reply(page, before)
-
-
-def _wait_for_reply(page, before: int) -> None:
-    page.wait_for_function(
-        "n => document.querySelectorAll('.row.bot, .row.system').length > n && !document.querySelector('.typing')",
-        arg=before, timeout=120_000,
-    )
-
-
-def _whole_conversation(page) -> None:
-    """The log scrolls inside a phone-high page: make the phone tall enough to show all of it at once."""
-    height = page.evaluate("document.getElementById('log').scrollHeight + 140")
-    page.set_viewport_size({"width": 390, "height": min(int(height), 6000)})
-    page.wait_for_timeout(100)
-
-
-def _offered(page) -> list[str]:
-    return page.locator(".choices button:not([disabled])").all_inner_texts()
-
-
 def test_a_citizen_asks_for_a_guide_and_sees_the_checklist(live_stack, page):
-    _open_chat(page, live_stack)
-    _type(page, "办身份证要带什么")
+    open_chat(page, live_stack)
+    type_message(page, "办身份证要带什么")
     answered_have = False
     for _turn in range(10):
         if page.locator(".checklist").count():
             break
-        offered = _offered(page)
-        assert "直接告诉我全部" in offered, offered
-        if "有" in offered and not answered_have:
-            _click(page, "有")
+        choices = offered(page)
+        assert "直接告诉我全部" in choices, choices
+        if "有" in choices and not answered_have:
+            click_choice(page, "有")
             answered_have = True
         else:
-            _click(page, "直接告诉我全部")
+            click_choice(page, "直接告诉我全部")
     card = page.locator(".checklist").last
     card.wait_for()
     assert "一次告知清单" in card.inner_text()
@@ -89,24 +53,24 @@ def test_a_citizen_asks_for_a_guide_and_sees_the_checklist(live_stack, page):
     rating.locator("button.primary").click()
     page.get_by_text("感谢您的评价").wait_for()
     page.locator(".row.citizen[data-kind='rating']").wait_for()
-    _whole_conversation(page)
+    whole_conversation(page)
     screenshot(page, "citizen_chat.png")
 
 
 def test_a_citizen_files_a_complaint_and_sees_the_ticket_number(live_stack, page):
-    _open_chat(page, live_stack)
-    _type(page, "我要投诉港口区渔洲坪路口的路灯坏了一个月没人修")
+    open_chat(page, live_stack)
+    type_message(page, "我要投诉港口区渔洲坪路口的路灯坏了一个月没人修")
     answers = [
         ("什么地点", "港口区渔洲坪路口"), ("什么时候", "上个月开始"), ("怎么称呼", "匿名"), ("手机号码", "13800138000"),
     ]
     for _turn in range(8):
-        if "确认提交" in _offered(page):
+        if "确认提交" in offered(page):
             break
         question = page.locator(".row.bot").last.inner_text()
         answer = next((a for cue, a in answers if cue in question), None)
         assert answer, f"unexpected question: {question}"
-        _type(page, answer)
-    _click(page, "确认提交")
+        type_message(page, answer)
+    click_choice(page, "确认提交")
     number = page.locator(".ticket-card .ticket-number").last
     number.wait_for()
     assert TICKET_NUMBER.fullmatch(number.inner_text())
@@ -123,7 +87,7 @@ def test_an_agents_reply_appears_live_without_a_reload(live_stack, page):
     from channels.conversations import add_message, set_mode
     from hotline.models import Handoff
 
-    _open_chat(page, live_stack)
+    open_chat(page, live_stack)
     page.click("#human-btn")
     page.get_by_text("您已进入人工客服排队").wait_for()
     assert page.locator("#status").get_attribute("data-mode") == "waiting"

@@ -20,37 +20,16 @@ from datetime import timedelta
 import pytest
 
 from banshi.stack import Ports, running, services
-from tests.browser import LiveStack, screenshot
+from tests.browser import DESKTOP, LiveStack, add_staff, screenshot, seed
 from tests.rasa_stack import stack_environment
 from tests.services import free_port
 
 pytestmark = pytest.mark.slow
 PASSWORD = "agent pass 123"
-DESKTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
-           "device_scale_factor": 1}
-
-
-def _seed(database_url: str, work) -> object:
-    """Runs ``work(session)`` against the stack's own database, as another process would."""
-    from banshi.db import make_engine, migrate, session_scope
-
-    migrate(database_url)
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            return work(session)
-    finally:
-        engine.dispose()
 
 
 def _add_agent(database_url: str, username: str, name: str) -> None:
-    from channels.accounts import UserIn, create_user, get_user
-
-    def work(session):
-        if get_user(session, username) is None:
-            create_user(session, UserIn(username=username, display_name=name, role="agent", password=PASSWORD))
-
-    _seed(database_url, work)
+    add_staff(database_url, username, name, "agent", PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -60,20 +39,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[LiveS
     data_dir.mkdir(parents=True)
     ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
     env = stack_environment(data_dir, ports)
-    _seed(env["DATABASE_URL"], lambda session: None)
+    seed(env["DATABASE_URL"], lambda session: None)
     only_gateway = [s for s in services(ports=ports) if s.name == "gateway"]
     with running(only_gateway, env, data_dir / "logs"):
         yield LiveStack(f"http://127.0.0.1:{ports.gateway}", data_dir, env)
-
-
-@pytest.fixture
-def desk(browser) -> Iterator:
-    context = browser.new_context(**DESKTOP)
-    context.set_default_timeout(20_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def _login(page, base_url: str, username: str) -> None:
@@ -102,7 +71,7 @@ def test_agent_claims_a_citizen_ticket_and_dispatches_it(gateway, desk):
         ))  # fmt: skip
         return item.id, item.number
 
-    ticket_id, number = _seed(gateway.database_url, file)
+    ticket_id, number = seed(gateway.database_url, file)
     page = desk
     _login(page, gateway.base_url, "zhao")
     row = page.locator(f"#ticket-list li[data-number='{number}']")
@@ -137,7 +106,7 @@ def test_agent_claims_a_citizen_ticket_and_dispatches_it(gateway, desk):
         stored = session.get(Ticket, ticket_id)
         return stored.status, stored.department, stored.assigned_agent is not None
 
-    assert _seed(gateway.database_url, check) == ("已派单", "住房和城乡建设局", True)
+    assert seed(gateway.database_url, check) == ("已派单", "住房和城乡建设局", True)
 
 
 def _bot_messages_after(database_url: str, conversation_id: str, text: str) -> list[str]:
@@ -153,7 +122,7 @@ def _bot_messages_after(database_url: str, conversation_id: str, text: str) -> l
         assert said, f"the citizen's message {text!r} was not stored"
         return [m.text or m.kind for m in rows if m.id > said[-1] and m.sender == "bot"]
 
-    return _seed(database_url, work)
+    return seed(database_url, work)
 
 
 def test_agent_takes_over_a_conversation_and_the_citizen_sees_the_reply_live(live_stack, browser, page):

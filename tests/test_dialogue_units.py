@@ -261,3 +261,66 @@ def test_a_question_editors_ruled_out_of_scope_is_declined_with_the_hotline(data
     [reply] = dispatcher.messages
     assert "没有在办事指南库里找到" in reply["text"]
     assert "/request_human" in [b["payload"] for b in reply["buttons"]]
+
+
+def _run_find_guide(message: dict, slots: dict | None = None) -> tuple[list[dict], list[dict]]:
+    """Runs ActionFindGuide on its own thread (see the out-of-scope test); returns (messages, events)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from dialogue.actions.guide import ActionFindGuide
+
+    tracker = Tracker("t-faq", slots or {}, message, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    with ThreadPoolExecutor(1) as pool:
+        events = pool.submit(asyncio.run, ActionFindGuide().run(dispatcher, tracker, {})).result()
+    return dispatcher.messages, events
+
+
+def test_asking_an_faq_question_gets_its_answer_citing_the_matter_and_the_guide_button(
+    data_dir, use_embedder, monkeypatch
+):
+    from banshi.config import get_settings
+    from banshi.db import migrate, session_scope
+    from banshi.runtime import index_options
+    from dialogue.actions import catalogue
+    from knowledge.faqs import FaqIn, create_faq
+    from knowledge.importers import import_path
+    from retriever import HybridIndex, rebuild
+    from tests.conftest import SAMPLE_CATALOGUE
+
+    migrate()
+    answer = "个体户经营场所变更，须在变更后30日内到市场监管部门办理变更登记。"
+    with session_scope() as db:
+        import_path(db, SAMPLE_CATALOGUE)
+        create_faq(db, FaqIn(question="公司地址变了要办什么", answer=answer, matter_external_id="bs-gtgsh-bg"),
+                   author="editor1")  # fmt: skip
+    index = HybridIndex(use_embedder, **index_options(get_settings()))
+    with session_scope() as db:
+        rebuild(db, index)
+    monkeypatch.setattr(catalogue, "_index", index)
+
+    asked = {"text": "请问，公司地址变了，要办什么？", "intent": {"name": "ask_guide"}, "entities": []}
+    [reply], events = _run_find_guide(asked)
+    assert reply["text"] == f"{answer}（出自《个体工商户变更登记》办事指南）"
+    assert reply["buttons"] == [
+        {"title": "查看《个体工商户变更登记》办事指南", "payload": '/choose_matter{"matter_id": "bs-gtgsh-bg"}'}
+    ]
+    assert {"event": "slot", "name": "matter_id", "value": "bs-gtgsh-bg", "timestamp": None} in events
+    assert not any(e.get("event") == "followup" for e in events), "no materials walk until the citizen asks"
+
+    pressed = {"text": reply["buttons"][0]["payload"], "intent": {"name": "choose_matter"},
+               "entities": [{"entity": "matter_id", "value": "bs-gtgsh-bg"}]}  # fmt: skip
+    messages, _ = _run_find_guide(pressed, {"matter_id": "bs-gtgsh-bg"})
+    assert messages[0]["text"].startswith("为您找到办事指南：个体工商户变更登记")
+
+    similar = {"text": "公司名称变了要办什么", "intent": {"name": "ask_guide"}, "entities": []}
+    messages, _ = _run_find_guide(similar)
+    assert messages and answer not in " ".join(m["text"] or "" for m in messages), "another question, not the FAQ's"
+    named = {"text": "个体工商户变更登记", "intent": {"name": "ask_guide"},
+             "entities": [{"entity": "matter", "value": "个体工商户变更登记"}]}  # fmt: skip
+    messages, _ = _run_find_guide(named)
+    assert messages[0]["text"].startswith("为您找到办事指南：个体工商户变更登记")

@@ -217,7 +217,7 @@ def test_import_dry_run_reports_a_bad_row_then_confirm_as_drafts(app):
     report = editor.post("/api/v1/imports", files=files).json()
     assert (report["new"], report["changed"], report["unchanged"], report["invalid"]) == (1, 1, 1, 1)
     [bad] = [r for r in report["rows"] if r["outcome"] == "invalid"]
-    assert bad["row"] == "4" and "visits" in bad["errors"][0]
+    assert bad["row"] == "4" and "跑动次数" in bad["errors"][0]
     [changed] = [r for r in report["rows"] if r["outcome"] == "changed"]
     assert [c["field"] for c in changed["changes"]] == ["name"]
     assert editor.get(f"/api/v1/matters/{items[0].external_id}").json()["draft"] is None, "a dry run stores nothing"
@@ -238,6 +238,81 @@ def test_upload_of_an_unknown_file_type_is_refused_in_chinese(app):
     editor = login(app, "editor1")
     response = editor.post("/api/v1/imports", files={"file": ("x.txt", io.BytesIO(b"hello"))})
     assert response.status_code == 422 and "不支持的文件类型" in response.json()["detail"]
+
+
+def _upload(client, name: str, items: list[dict]) -> dict:
+    content = "\n".join(json.dumps(i, ensure_ascii=False) for i in items).encode()
+    response = client.post("/api/v1/imports", files={"file": (name, io.BytesIO(content))})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_confirm_leaves_out_rows_another_editor_changed_after_the_dry_run(app):
+    editor1, editor2 = login(app, "editor1"), login(app, "editor2")
+    items = [i.model_dump(mode="json") for i in sample(5)]
+    upload = [{**items[0], "fee": "收费：5元"}, {**items[1], "fee": "收费：6元"}, items[3], items[4]]
+    report = _upload(editor1, "批量.jsonl", upload)
+    assert (report["changed"], report["new"]) == (2, 2)
+
+    # Meanwhile editor2 saves a newer version of the first matter and creates the fourth one.
+    first = items[0]["external_id"]
+    saved = editor2.put(f"/api/v1/matters/{first}", json={"matter": {**items[0], "hours": "全天"}, "base_version": 1})
+    assert saved.status_code == 200
+    assert editor2.post("/api/v1/matters", json={"matter": {**items[3], "name": "抢先新建"}}).status_code == 201
+    # … and the fifth exactly as the file has it: nothing of theirs would be lost, so that row imports.
+    assert editor2.post("/api/v1/matters", json={"matter": items[4]}).status_code == 201
+
+    done = editor1.post(f"/api/v1/imports/{report['id']}/confirm", json={"publish": False})
+    assert done.status_code == 200, done.text
+    result = done.json()
+    assert result["updated"] == [items[1]["external_id"]] and result["unchanged"] == 1
+    conflicts = {c["external_id"]: c for c in result["conflicts"]}
+    assert set(conflicts) == {first, items[3]["external_id"]}
+    assert (conflicts[first]["checked_version"], conflicts[first]["current_version"]) == (1, 2)
+    assert conflicts[first]["author"] == "editor2" and conflicts[first]["row"] == "1"
+    message = conflicts[first]["message"]
+    assert "预检后已被 editor2 修改为第 2 版" in message and "本行未导入" in message
+    assert conflicts[items[3]["external_id"]]["checked_version"] == 0
+
+    kept = editor1.get(f"/api/v1/matters/{first}").json()["draft"]
+    assert kept["version"] == 2 and kept["matter"]["hours"] == "全天" and kept["matter"]["fee"] != "收费：5元"
+    fourth = editor1.get(f"/api/v1/matters/{items[3]['external_id']}").json()
+    assert fourth["latest_version"] == 1 and fourth["draft"]["matter"]["name"] == "抢先新建"
+    [logged] = login(app, "boss").get("/api/v1/audit", params={"action": "import"}).json()
+    assert len(logged["details"]["conflicts"]) == 2 and logged["actor"] == "editor1"
+
+
+def test_an_upload_is_deleted_once_confirmed_and_expires_unconfirmed(app, data_dir):
+    import os
+    import time
+
+    editor = login(app, "editor1")
+    uploads = data_dir / "uploads"
+    item = sample(1)[0].model_dump(mode="json")
+    confirmed = _upload(editor, "a.jsonl", [{**item, "fee": "收费：1元"}])
+    assert (uploads / confirmed["id"]).is_dir()
+    assert editor.post(f"/api/v1/imports/{confirmed['id']}/confirm", json={}).status_code == 200
+    assert not (uploads / confirmed["id"]).exists(), "a confirmed upload leaves nothing on disk"
+    again = editor.post(f"/api/v1/imports/{confirmed['id']}/confirm", json={})
+    assert again.status_code == 404 and "请重新上传" in again.json()["detail"]
+    unknown = editor.post("/api/v1/imports/nosuchupload/confirm", json={})
+    assert unknown.status_code == 404 and "找不到上传文件" in unknown.json()["detail"]
+
+    day_old = time.time() - 25 * 3600
+    stale = _upload(editor, "b.jsonl", [item])
+    os.utime(uploads / stale["id"], (day_old, day_old))
+    expired = editor.post(f"/api/v1/imports/{stale['id']}/confirm", json={})
+    assert expired.status_code == 404 and "超过 24 小时未确认，已失效" in expired.json()["detail"]
+    assert not (uploads / stale["id"]).exists()
+
+    forgotten = _upload(editor, "c.jsonl", [item])
+    os.utime(uploads / forgotten["id"], (day_old, day_old))
+    fresh = _upload(editor, "d.jsonl", [item])
+    assert sorted(p.name for p in uploads.iterdir()) == [fresh["id"]], "the next upload cleans the expired ones"
+
+    broken = editor.post("/api/v1/imports", files={"file": ("坏.xlsx", io.BytesIO(b"not a spreadsheet"))})
+    assert broken.status_code == 422 and "无法读取文件" in broken.json()["detail"]
+    assert sorted(p.name for p in uploads.iterdir()) == [fresh["id"]], "an unreadable upload is not kept"
 
 
 def test_migration_0005_takes_existing_matters_as_published(data_dir):

@@ -267,3 +267,74 @@ def test_faq_questions_survive_the_saved_index():
     assert MatterDoc.from_dict(doc.to_dict()) == doc
     assert "公司地址变了要办什么" in doc.keyword_text and "公司地址变了要办什么" in doc.dense_text
     assert MatterDoc.from_dict({k: v for k, v in doc.to_dict().items() if k != "faqs"}).faqs == (), "old manifests"
+
+
+def test_only_published_faqs_of_published_matters_are_spoken(session):
+    from knowledge import versions
+    from knowledge.faqs import FaqIn, create_faq, matching_faq
+    from knowledge.importers import import_path
+
+    import_path(session, SAMPLE_CATALOGUE)
+    create_faq(session, FaqIn(question="公司地址变了要办什么", answer="办变更登记。", matter_external_id="bs-gtgsh-bg"),
+               author="editor1")  # fmt: skip
+    create_faq(session, FaqIn(question="饭馆换老板要重新办证吗", answer="要。", matter_external_id="bs-sp-jyxk",
+                              status="draft"), author="editor1")  # fmt: skip
+    found = matching_faq(session, "您好，公司地址变了需要办什么？", ["bs-sp-jyxk", "bs-gtgsh-bg"])
+    assert found is not None and (found.answer, found.matter_name) == ("办变更登记。", "个体工商户变更登记")
+    assert matching_faq(session, "公司地址变了要办什么", ["bs-sp-jyxk"]) is None, "only the matters found count"
+    assert matching_faq(session, "公司名称变了要办什么", ["bs-gtgsh-bg"]) is None, "a different question"
+    assert matching_faq(session, "饭馆换老板要重新办证吗", ["bs-sp-jyxk"]) is None, "a draft FAQ is never spoken"
+    versions.delete(session, "bs-gtgsh-bg", author="editor1")
+    assert matching_faq(session, "公司地址变了要办什么", ["bs-gtgsh-bg"]) is None, "nor one of a withdrawn matter"
+
+
+def test_faq_changes_and_every_group_action_are_audited(db, use_embedder):
+    from knowledge.unanswered import record
+
+    app = _app(db, use_embedder, catalogue=True)
+    editor, boss = login(app, "editor1"), login(app, "boss")
+    faq = {"question": "营业执照丢了怎么办", "answer": "可申请补领营业执照。", "matter_external_id": "bs-gtgsh-bg"}
+    created = editor.post("/api/v1/faqs", json=faq).json()
+    editor.put(f"/api/v1/faqs/{created['id']}", json={**faq, "answer": "可到市场监管部门申请补领。"})
+    editor.delete(f"/api/v1/faqs/{created['id']}")
+    log = boss.get("/api/v1/audit", params={"target": "bs-gtgsh-bg"}).json()
+    assert [(e["action"], e["action_label"], e["actor"]) for e in log] == [
+        ("faq_delete", "删除常见问题", "editor1"),
+        ("faq_update", "修改常见问题", "editor1"),
+        ("faq_create", "新建常见问题", "editor1"),
+    ]
+    changed = {"answer": {"before": "可申请补领营业执照。", "after": "可到市场监管部门申请补领。"}}
+    assert log[1]["details"]["changes"] == changed
+    assert log[0]["details"]["question"] == "营业执照丢了怎么办" and log[0]["at"]
+
+    questions = {"开个小饭馆要办什么": "alias", "公司地址变了要办什么": "faq", "帮我订一张去北京的机票": "out_of_scope",
+                 "船舶登记怎么办": "new_matter"}  # fmt: skip
+    for i, question in enumerate(questions):
+        record(db, question, "not_found", f"c{i}")
+    db.commit()
+    groups = {g["representative"]: g["id"] for g in editor.get("/api/v1/unanswered/groups").json()}
+    assert set(groups) == set(questions)
+    bodies = {
+        "alias": {"action": "alias", "external_id": "bs-sp-jyxk"},
+        "faq": {"action": "faq", "external_id": "bs-gtgsh-bg", "answer": "办理个体工商户变更登记。"},
+        "out_of_scope": {"action": "out_of_scope", "note": "不属于政务服务"},
+        "new_matter": {"action": "new_matter",
+                       "matter": {"external_id": "bs-cb-dj", "name": "船舶登记", "department": "防城港海事局"}},
+    }  # fmt: skip
+    for question, action in questions.items():
+        done = editor.post(f"/api/v1/unanswered/groups/{groups[question]}/actions", json=bodies[action])
+        assert done.status_code == 200, done.text
+
+    def entry(action: str) -> dict:
+        [found] = boss.get("/api/v1/audit", params={"action": f"resolve_{action}"}).json()
+        assert found["actor"] == "editor1" and found["details"]["count"] == 1 and found["at"]
+        return found
+
+    alias = entry("alias")
+    assert (alias["target"], alias["action_label"]) == ("bs-sp-jyxk", "未解决问题：加为别名")
+    assert alias["details"]["aliases"] == ["开个小饭馆要办什么"] and alias["details"]["published"] is True
+    assert entry("faq")["details"]["question"] == "公司地址变了要办什么"
+    out = entry("out_of_scope")
+    assert out["target"] == "帮我订一张去北京的机票" and out["details"]["note"] == "不属于政务服务"
+    assert entry("new_matter")["target"] == "bs-cb-dj"
+    assert editor.get("/api/v1/audit").status_code == 403, "the log stays for admins"

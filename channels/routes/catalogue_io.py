@@ -2,7 +2,9 @@
 
 Export streams the filtered catalogue as JSONL or XLSX (Chinese headers, so the file re-imports).
 Import is two requests: the upload returns a dry-run report and an id; the confirm stores the same
-file's valid rows as drafts or published, as the editor chose.
+file's valid rows as drafts or published, as the editor chose. Rows whose matter another editor changed
+after the dry run are not imported but listed in ``conflicts`` (see ``knowledge.transfer``); the upload
+is deleted once confirmed, and expires unconfirmed after ``BANSHI_UPLOAD_KEEP_HOURS``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from channels.accounts import UserOut
 from channels.deps import SessionDep, require_role
 from knowledge import audit, transfer
 from knowledge.audit import AuditOut
-from knowledge.transfer import CatalogueFilter, DryRun, UploadError
+from knowledge.transfer import CatalogueFilter, ConflictOut, DryRun, UploadError
 
 editor = require_role("editor")
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
@@ -43,6 +45,8 @@ class ImportResult(BaseModel):
     updated: list[str]
     unchanged: int
     errors: list[str]
+    conflicts: list[ConflictOut]
+    """Rows left out because their matter changed after the dry run; re-upload the file to review them."""
 
 
 @router.get("/export", dependencies=[Depends(editor)])
@@ -74,21 +78,30 @@ async def upload(file: UploadFile, session: SessionDep, user: EditorUser) -> Dry
     if not content:
         raise HTTPException(422, detail="上传的文件是空的")
     try:
-        upload_id = transfer.store_upload(settings.data_dir, file.filename or "", content)
+        upload_id = transfer.store_upload(
+            settings.data_dir, file.filename or "", content, keep_hours=settings.upload_keep_hours
+        )
     except UploadError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
     try:
         return transfer.dry_run(session, settings.data_dir, upload_id)
     except Exception as exc:  # an unreadable file (broken XLSX, wrong encoding) is the editor's to fix
+        transfer.discard_upload(settings.data_dir, upload_id)
         raise HTTPException(422, detail=f"无法读取文件：{exc}") from exc
 
 
-@router.post("/imports/{upload_id}/confirm", response_model=ImportResult)
+@router.post(
+    "/imports/{upload_id}/confirm",
+    response_model=ImportResult,
+    responses={404: {"description": "上传文件不存在、已导入或已过期，请重新上传"}},
+)
 def confirm(upload_id: str, body: ConfirmIn, session: SessionDep, user: EditorUser) -> ImportResult:
+    settings = get_settings()
     try:
         summary = transfer.confirm(
-            session, get_settings().data_dir, upload_id, author=user.username, publish=body.publish
-        )
+            session, settings.data_dir, upload_id, author=user.username, publish=body.publish,
+            keep_hours=settings.upload_keep_hours,
+        )  # fmt: skip
     except UploadError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
     return ImportResult(**summary)
@@ -100,7 +113,7 @@ def audit_log(
     _admin: AdminUser,
     target: str | None = Query(default=None, max_length=200),
     actor: str | None = Query(default=None, max_length=100),
-    action: Literal["save", "publish", "rollback", "import", "delete"] | None = None,
+    action: audit.AuditAction | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0),
 ) -> list[AuditOut]:

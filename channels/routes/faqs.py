@@ -1,7 +1,7 @@
 """FAQ entries for editors: a question, its answer and the matter the answer cites.
 
 A published FAQ is searched as part of its matter, so creating, changing or deleting one reaches
-every index through the catalogue change log (``knowledge.faqs``).
+every index through the catalogue change log, and every change is in the audit log (``knowledge.faqs``).
 """
 
 from __future__ import annotations
@@ -82,6 +82,6 @@ def update(faq_id: int, body: FaqIn, session: SessionDep, user: EditorUser):
     responses={404: {"description": NOT_FOUND}},
     summary="删除常见问题",
 )
-def delete(faq_id: int, session: SessionDep) -> Response:
-    faqs.delete_faq(session, _faq(session, faq_id))
+def delete(faq_id: int, session: SessionDep, user: EditorUser) -> Response:
+    faqs.delete_faq(session, _faq(session, faq_id), author=user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -19,7 +19,7 @@ from channels.accounts import UserOut
 from channels.deps import SessionDep, require_role
 from knowledge import store, versions
 from knowledge.importers.base import validate_row
-from knowledge.importers.tabular import MATERIAL_COLUMNS, MATTER_COLUMNS
+from knowledge.importers.tabular import field_label
 from knowledge.models import Matter
 from knowledge.schema import MatterIn
 from knowledge.transfer import CatalogueFilter, filtered
@@ -95,22 +95,13 @@ class DiffOut(BaseModel):
     changes: list[FieldChange]
 
 
-def _label(field: str) -> str:
-    """``materials.0.name`` → 申请材料第1项 材料名称."""
-    parts = field.split(".")
-    if parts[0] == "materials" and len(parts) >= 2 and parts[1].isdigit():
-        rest = MATERIAL_COLUMNS.get(parts[2], parts[2]) if len(parts) > 2 else ""
-        return f"申请材料第{int(parts[1]) + 1}项 {rest}".strip()
-    return MATTER_COLUMNS.get(parts[0], parts[0]) + ("".join(f"[{p}]" for p in parts[1:]) if parts[1:] else "")
-
-
 def validated(data: dict[str, Any]) -> MatterIn:
     """422 with one Chinese message per bad field, in FastAPI's shape: ``{"detail": [{loc, msg, type}]}``."""
     row = validate_row("matter", "-", data)
     if row.matter is not None:
         return row.matter
     detail = [
-        {"loc": ["body", "matter", *e.field.split(".")], "msg": f"{_label(e.field)}：{e.message}", "type": "value"}
+        {"loc": ["body", "matter", *e.field.split(".")], "msg": f"{field_label(e.field)}：{e.message}", "type": "value"}
         for e in row.errors
     ]
     raise HTTPException(422, detail=detail)

@@ -2,13 +2,14 @@
 
 Groups are computed on request from the open questions with the gateway's own embedder (the one its
 index uses), so no model or job runs in the background; a group is named by its first question's id,
-which stays valid until the group is acted on.
+which stays valid until the group is acted on. Every action leaves an audit entry (who, what, when) through
+``knowledge.unanswered.resolve``, besides the entries its matter or FAQ change writes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -140,12 +141,14 @@ def act(group_id: int, body: ActionIn, session: SessionDep, index: IndexDep, use
     if group is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=GROUP_GONE)
     out = ActionOut(action=body.action, resolved=group.count)
+    details: dict[str, Any] = {}
     try:
         match body:
             case AliasAction():
                 aliases = body.aliases or [group.representative]
                 out.published = curation.add_alias(session, body.external_id, aliases, author=user.username)
                 out.external_id = body.external_id
+                details = {"aliases": aliases, "published": out.published}
             case FaqAction():
                 item = faqs.FaqIn(
                     question=body.question or group.representative,
@@ -157,16 +160,22 @@ def act(group_id: int, body: ActionIn, session: SessionDep, index: IndexDep, use
                 except faqs.UnknownMatter:
                     return unknown_matter(body.external_id, field="external_id")
                 out.faq_id, out.external_id, out.published = faq.id, body.external_id, True
+                details = {"faq_id": faq.id, "question": item.question}
             case OutOfScopeAction():
-                uq.mark_out_of_scope(
+                added = uq.mark_out_of_scope(
                     session, [q.question for q in group.questions], author=user.username, note=body.note
                 )
+                details = {"note": body.note, "phrasings_added": added}
             case NewMatterAction():
                 out.version = curation.new_matter_draft(session, body.matter, author=user.username)
                 out.external_id = body.matter.external_id
+                details = {"name": body.matter.name, "version": out.version}
     except curation.MatterMissing:
         return unknown_matter(body.external_id, field="external_id")
     except (curation.CurationError, VersionError) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
-    uq.resolve(session, group.questions, body.action, author=user.username, target=out.external_id)
+    uq.resolve(
+        session, group.questions, body.action, author=user.username, target=out.external_id,
+        representative=group.representative, details=details,
+    )  # fmt: skip
     return out

@@ -13,8 +13,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.orm import Session
 
+    from knowledge.faqs import FaqMatch
     from knowledge.schema import MatterIn
     from retriever import HybridIndex, SearchResult
 
@@ -84,3 +87,13 @@ def ruled_out_of_scope(question: str) -> bool:
 
     with session() as db:
         return is_out_of_scope(db, question)
+
+
+def faq_answer(question: str, external_ids: Sequence[str]) -> FaqMatch | None:
+    """A published FAQ of one of the found (published) matters asking what the citizen asked, if any."""
+    from knowledge.faqs import matching_faq
+
+    if not external_ids:
+        return None
+    with session() as db:
+        return matching_faq(db, question, external_ids)

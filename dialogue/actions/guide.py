@@ -4,6 +4,10 @@ a short list to choose from, or an honest "not found" with the hotline offered.
 ``decide`` is pure: it looks only at the search hits, so the thresholds are tested without Rasa. It
 never presents a guide the retriever was not confident about, because a wrong guide sends a citizen
 to the wrong window with the wrong papers.
+
+When the citizen asked (nearly) the very question of an FAQ entry of one of the matters found, the
+editors' answer is spoken with its matter cited, and the guide is a button away: a specific answer
+beats a whole guide, and the citation lets the citizen check where it comes from.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -24,6 +28,9 @@ from dialogue.actions.facets import answer_facet
 from dialogue.actions.materials import start_walk
 from dialogue.actions.session import entity_value, leave_form, previous_bot_action
 from retriever import Hit, SearchResult
+
+if TYPE_CHECKING:
+    from knowledge.faqs import FaqMatch
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +95,31 @@ def pick_ordinal(text: str, count: int) -> int | None:
     return index if index < count else None
 
 
+def choose_payload(external_id: str) -> str:
+    return "/choose_matter" + json.dumps({"matter_id": external_id}, ensure_ascii=False)
+
+
 def choose_button(hit: Hit, title: str | None = None) -> dict[str, str]:
-    payload = json.dumps({"matter_id": hit.external_id}, ensure_ascii=False)
-    return {"title": title or hit.name, "payload": f"/choose_matter{payload}"}
+    return {"title": title or hit.name, "payload": choose_payload(hit.external_id)}
+
+
+def faq_reply(faq: FaqMatch) -> tuple[str, list[dict[str, str]]]:
+    """The FAQ's answer citing its matter, and the button that goes on to that matter's guide."""
+    text = f"{faq.answer}（出自《{faq.matter_name}》办事指南）"
+    button = {"title": f"查看《{faq.matter_name}》办事指南", "payload": choose_payload(faq.matter_external_id)}
+    return text, [button]
+
+
+def answer_faq(dispatcher: CollectingDispatcher, faq: FaqMatch) -> list[dict[str, Any]]:
+    """Remembers the matter, so 那要多久 or 要什么材料 next goes on with it."""
+    text, buttons = faq_reply(faq)
+    dispatcher.utter_message(text=text, buttons=buttons)
+    return [
+        SlotSet("matter_id", faq.matter_external_id),
+        SlotSet("unanswered", False),
+        SlotSet("pending_facet", None),
+        SlotSet("offered_matters", [faq.matter_external_id]),
+    ]
 
 
 def place_of(hit: Hit) -> str:
@@ -183,6 +212,8 @@ class ActionFindGuide(Action):
         region = entity_value(tracker, "region") or tracker.get_slot("region")
         decision = find(text, named=named, region=region)
         log.info("guide %s for intent=%s named=%s region=%s", decision.kind, intent, named, region)
+        if decision.hits and (faq := catalogue.faq_answer(text, [hit.external_id for hit in decision.hits])):
+            return [*events, *answer_faq(dispatcher, faq)]
         if decision.kind == "present":
             return [*events, *present(dispatcher, tracker, decision.hits[0].external_id)]
         if decision.kind == "ask_region":

@@ -31,12 +31,34 @@ class SourceRow:
     errors: list[RowError] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RowConflict:
+    """A row not imported because an editor changed its matter after the file was checked."""
+
+    file: str
+    row: str
+    external_id: str
+    name: str
+    checked_version: int
+    """The matter's latest version when the dry run compared the row (0: it did not exist)."""
+    current_version: int
+    author: str | None
+
+    def __str__(self) -> str:
+        by = f" {self.author} " if self.author else ""
+        return (
+            f"{self.file} 第{self.row}行 事项 {self.external_id}（{self.name}）在预检后已被{by}修改为第 "
+            f"{self.current_version} 版，为免覆盖，本行未导入；请重新上传文件查看差异后再确认"
+        )
+
+
 @dataclass
 class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    conflicts: list[RowConflict] = field(default_factory=list)
 
     @property
     def ok(self) -> int:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from knowledge.importers import gxzwfw, native
-from knowledge.importers.base import ImportReport, RowError, SourceRow, validate_row
-from knowledge.store import Outcome, save_matter
+from knowledge.importers.base import ImportReport, RowConflict, RowError, SourceRow, validate_row
+from knowledge.schema import MatterIn
+from knowledge.store import Outcome, get_by_external_id, latest_version, save_matter
 
 SUFFIXES = {".json", ".jsonl", ".csv", ".xlsx"}
 
@@ -105,8 +106,14 @@ def import_path(
     author: str = "import",
     publish: bool = True,
     on_row: Callable[[SourceRow], None] | None = None,
+    checked_versions: Mapping[str, int] | None = None,
 ) -> ImportReport:
-    """Stores every valid row; invalid rows are reported and skipped, never half-written."""
+    """Stores every valid row; invalid rows are reported and skipped, never half-written.
+
+    ``checked_versions`` (external id → the matter's latest version when a dry run compared the row, 0
+    when it did not exist) guards an editor's confirm: a row whose matter has changed since is skipped
+    and reported as a conflict, so the import never silently overwrites a newer editor's version.
+    """
     report = ImportReport()
     seen: set[str] = set()
     for source_row in read_source(Path(path)):
@@ -124,9 +131,27 @@ def import_path(
             )
             continue
         seen.add(item.external_id)
+        if checked_versions is not None and (conflict := _conflict(session, source_row, item, checked_versions)):
+            report.conflicts.append(conflict)
+            continue
         with session.begin_nested():
             _, outcome = save_matter(session, item, author=author, note=f"导入自 {Path(path).name}", publish=publish)
         {Outcome.created: report.created, Outcome.updated: report.updated, Outcome.unchanged: report.unchanged}[
             outcome
         ].append(item.external_id)
     return report
+
+
+def _conflict(session: Session, source: SourceRow, item: MatterIn, checked: Mapping[str, int]) -> RowConflict | None:
+    """The matter moved on since the check and the row would replace that newer content."""
+    matter = get_by_external_id(session, item.external_id)
+    current = matter.version if matter is not None else 0
+    expected = checked.get(item.external_id, 0)
+    if current == expected:
+        return None
+    latest = latest_version(session, matter) if matter is not None else None
+    same = latest is not None and MatterIn.model_validate(latest.data).content_key() == item.content_key()
+    if same and matter.status != "deleted":
+        return None  # the newer version already says what the row says: nothing would be lost
+    author = latest.author if latest is not None else None
+    return RowConflict(source.file, source.row, item.external_id, item.name, expected, current, author)

@@ -49,6 +49,17 @@ MATERIAL_COLUMNS: dict[str, str] = {
     "note": "备注",
     "condition": "适用情形",
 }
+
+
+def field_label(field: str) -> str:
+    """A field's Chinese name for editors: ``materials.0.name`` → 申请材料第1项 材料名称."""
+    parts = field.split(".")
+    if parts[0] == "materials" and len(parts) >= 2 and parts[1].isdigit():
+        rest = MATERIAL_COLUMNS.get(parts[2], parts[2]) if len(parts) > 2 else ""
+        return f"申请材料第{int(parts[1]) + 1}项 {rest}".strip()
+    return MATTER_COLUMNS.get(parts[0], parts[0]) + ("".join(f"[{p}]" for p in parts[1:]) if parts[1:] else "")
+
+
 _LIST_FIELDS = {"aliases", "applicant_types", "handle_forms"}
 _DAY_FIELDS = {"time_limit_legal_days", "time_limit_promised_days"}
 _INT_FIELDS = {"visits"}
