@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from knowledge.models import CatalogueChange, Material, Matter, MatterVersion, utcnow
@@ -168,7 +168,19 @@ def delete_matter(session: Session, external_id: str, *, author: str) -> bool:
     return True
 
 
+_CHANGE_LOG_LOCK = 0x62616E73  # any constant: the key of PostgreSQL's advisory lock for the change log
+
+
 def _log(session: Session, matter: Matter, op: str, version: int) -> None:
+    """Appends to the change log that every index replays.
+
+    Indexes remember the highest ``seq`` they applied, so entries must become visible in ``seq``
+    order. PostgreSQL hands out sequence numbers before commit, so two concurrent publishes could
+    commit 8 before 7 and an index would skip 7 for good; the transaction-scoped advisory lock makes
+    publishers take turns until commit. SQLite has one writer at a time anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHANGE_LOG_LOCK})
     session.add(CatalogueChange(external_id=matter.external_id, op=op, version=version))
 
 

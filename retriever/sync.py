@@ -1,12 +1,15 @@
 """Keeping an index in step with the catalogue: the database is the truth, the index a cache.
 
 ``catch_up`` replays the change log since the index's own ``seq``; a rebuild reads every published
-matter. Both are safe to call from any process that holds an index.
+matter. Both are safe to call from any process that holds an index, and ``catch_up`` from many
+threads at once (the gateway searches in a thread pool).
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.orm import Session
 
@@ -21,8 +24,28 @@ def rebuild(session: Session, index: HybridIndex, progress=None) -> None:
     index.build(store.published(session), seq=seq, progress=progress, faqs=faq_questions(session))
 
 
+_catch_up_locks: WeakKeyDictionary[HybridIndex, threading.Lock] = WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def _catch_up_lock(index: HybridIndex) -> threading.Lock:
+    with _locks_guard:
+        return _catch_up_locks.setdefault(index, threading.Lock())
+
+
 def catch_up(session: Session, index: HybridIndex) -> int:
-    """Applies publishes and deletions newer than the index; returns how many matters changed."""
+    """Applies publishes and deletions newer than the index; returns how many matters changed.
+
+    One catch-up per index at a time: two threads that read the log concurrently could otherwise
+    apply out of order, the one holding older matter rows last, and leave a stale matter behind a
+    ``seq`` that says it is current (no later catch-up would repair it). A thread that waited finds
+    the log already applied, so this costs one small query.
+    """
+    with _catch_up_lock(index):
+        return _catch_up(session, index)
+
+
+def _catch_up(session: Session, index: HybridIndex) -> int:
     changes = store.changes_since(session, index.seq)
     if not changes:
         return 0

@@ -139,6 +139,15 @@ def add_staff(database_url: str, username: str, name: str, role: str, password: 
     seed(database_url, work)
 
 
+def sign_in(page, base_url: str, username: str, password: str = STAFF_PASSWORD, *, at: str = "/studio") -> None:
+    """Signs in on a staff page (``/studio`` or ``/console``) through its form, as a person does."""
+    page.goto(base_url + at)
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#studio-view:not([hidden])" if at == "/studio" else "#console-view:not([hidden])")
+
+
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     """Saves ``tests/artifacts/<name>`` (git-ignored) and returns its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from datetime import timedelta
 import pytest
 
 from banshi.stack import Ports, running, services
-from tests.browser import DESKTOP, LiveStack, add_staff, screenshot, seed
+from tests.browser import DESKTOP, LiveStack, add_staff, screenshot, seed, sign_in
 from tests.rasa_stack import stack_environment
 from tests.services import free_port
 
@@ -46,11 +46,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[LiveS
 
 
 def _login(page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/console")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#console-view:not([hidden])")
+    sign_in(page, base_url, username, PASSWORD, at="/console")
 
 
 def test_agent_claims_a_citizen_ticket_and_dispatches_it(gateway, desk):

@@ -14,13 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from banshi.stack import Ports, running, services
-from tests.browser import (
-    LiveStack,
-    add_staff,
-    desk,  # noqa: F401  (fixture)
-    screenshot,
-    seed,
-)
+from tests.browser import LiveStack, add_staff, screenshot, seed, sign_in
 from tests.rasa_stack import stack_environment
 from tests.services import free_port
 from tests.test_dashboard import EXPECTED, ID_NUMBER, PHONE, seed_dashboard
@@ -60,17 +54,13 @@ def _figure(page, key: str) -> str:
     return page.inner_text(f"[data-figure={key}] .figure-value").strip()
 
 
-def test_editor_sees_the_dashboard_charts(gateway, desk):  # noqa: F811
+def test_editor_sees_the_dashboard_charts(gateway, desk):
     stack, ids = gateway
     page = desk
     outside: list[str] = []
     page.on("request", lambda request: None if request.url.startswith(stack.base_url) else outside.append(request.url))
 
-    page.goto(stack.url("/studio"))
-    page.fill("#username", "wang")
-    page.fill("#password", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#studio-view:not([hidden])")
+    sign_in(page, stack.base_url, "wang", PASSWORD)
     page.click("#nav a[data-view=dashboard]")
     page.wait_for_selector("#dash-charts canvas")
     page.wait_for_function("['chart-per-day', 'chart-tickets'].every((id) => Chart.getChart(id))")

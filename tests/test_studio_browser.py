@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tests.browser import STAFF_PASSWORD, add_staff, screenshot
+from tests.browser import STAFF_PASSWORD, add_staff, screenshot, sign_in
 from tests.chat_page import checklist_for
 
 pytestmark = pytest.mark.slow
@@ -31,11 +31,7 @@ NEW_MATERIAL = "车船税完税证明（电子版即可）"
 
 def _sign_in(page, live_stack, username: str = "wang", role: str = "editor") -> None:
     add_staff(live_stack.database_url, username, "王编辑" if role == "editor" else "周管理员", role)
-    page.goto(live_stack.url("/studio"))
-    page.fill("#username", username)
-    page.fill("#password", STAFF_PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#studio-view:not([hidden])")
+    sign_in(page, live_stack.base_url, username)
 
 
 @contextmanager

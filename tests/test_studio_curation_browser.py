@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.browser import DESKTOP, LiveStack, add_staff, screenshot, seed
+from tests.browser import DESKTOP, LiveStack, add_staff, screenshot, seed, sign_in
 from tests.chat_page import open_chat, type_message
 
 pytestmark = pytest.mark.slow
@@ -54,11 +54,7 @@ def studio(live_stack, browser, editor_api) -> Iterator:
     context.set_default_timeout(30_000)
     page = context.new_page()
     try:
-        page.goto(live_stack.url("/studio"))
-        page.fill("#username", EDITOR)
-        page.fill("#password", PASSWORD)
-        page.click("#login-form button[type=submit]")
-        page.wait_for_selector("#studio-view:not([hidden])")
+        sign_in(page, live_stack.base_url, EDITOR, PASSWORD)
         yield page
     finally:
         context.close()
@@ -78,6 +74,14 @@ def _ask_in_a_fresh_chat(browser, stack: LiveStack, question: str) -> str:
         context.close()
 
 
+def _open_group(page, stack: LiveStack, example: str):
+    """The 未解决问题 page's group holding ``example``, pinned by id: its examples go once it is handled."""
+    page.goto(stack.url("/studio#/unanswered"))
+    group = page.locator(".ua-group", has=page.locator(".examples li", has_text=example))
+    group.wait_for()
+    return page.locator(f".ua-group[data-id='{group.get_attribute('data-id')}']")
+
+
 def test_an_unanswered_question_attached_as_alias_is_then_answered(live_stack, browser, editor_api, studio):
     # The question really is unanswered with the sample catalogue, and the matter is live.
     tested = editor_api.post("/api/v1/hittest", json={"question": QUESTION}).json()
@@ -89,11 +93,8 @@ def test_an_unanswered_question_attached_as_alias_is_then_answered(live_stack, b
     assert NOT_FOUND in said, said
 
     page = studio
-    page.goto(live_stack.url("/studio#/unanswered"))
-    group = page.locator(".ua-group", has=page.locator(".examples li", has_text=QUESTION))
-    group.wait_for()
+    group = _open_group(page, live_stack, QUESTION)
     assert "未找到答案" in group.inner_text()
-    group = page.locator(f".ua-group[data-id='{group.get_attribute('data-id')}']")  # its examples go once handled
     group.locator("button[data-action=alias]").click()
     form = group.locator(".action-form")
     form.locator(".matter-search").fill("烟草")
@@ -197,10 +198,7 @@ def test_a_new_matter_draft_then_an_alias_on_it_which_is_live_only_once_publishe
     page = studio
     _unanswered(live_stack, first)
     try:
-        page.goto(live_stack.url("/studio#/unanswered"))
-        group = page.locator(".ua-group", has=page.locator(".examples li", has_text=first))
-        group.wait_for()
-        group = page.locator(f".ua-group[data-id='{group.get_attribute('data-id')}']")
+        group = _open_group(page, live_stack, first)
         group.locator("button[data-action=new_matter]").click()
         form = group.locator(".action-form")
         form.locator("button[type=submit]").click()
@@ -218,10 +216,7 @@ def test_a_new_matter_draft_then_an_alias_on_it_which_is_live_only_once_publishe
         page.wait_for_function(f"location.hash === '#/matters/{new_id}'")
 
         _unanswered(live_stack, second)
-        page.goto(live_stack.url("/studio#/unanswered"))
-        group = page.locator(".ua-group", has=page.locator(".examples li", has_text=second))
-        group.wait_for()
-        group = page.locator(f".ua-group[data-id='{group.get_attribute('data-id')}']")
+        group = _open_group(page, live_stack, second)
         group.locator("button[data-action=alias]").click()
         form = group.locator(".action-form")
         form.locator("button[type=submit]").click()

@@ -1,4 +1,9 @@
-"""Matter search and guide lookup for apps, until the chat API lands."""
+"""Matter search and guide lookup for apps, until the chat API lands.
+
+The gateway holds its own index, so every search first replays the catalogue change log
+(``catch_up``, one small query when nothing changed): a publish is found by the very next search,
+as it is by the action servers' searches.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pydantic import BaseModel
 from channels.deps import IndexDep, SessionDep
 from knowledge import store
 from knowledge.schema import MatterIn
+from retriever import catch_up
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
@@ -31,11 +37,13 @@ class SearchOut(BaseModel):
 @router.get("/search", response_model=SearchOut)
 def search(
     index: IndexDep,
+    session: SessionDep,
     q: str = Query(min_length=1, max_length=200, description="市民的问题"),
     k: int = Query(5, ge=1, le=50),
     region: str | None = None,
     department: str | None = None,
 ) -> SearchOut:
+    catch_up(session, index)
     result = index.search(q, k, region=region, department=department)
     return SearchOut(
         query=result.query,
