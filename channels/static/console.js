@@ -4,7 +4,7 @@
 // against the server's clock, so a wrong PC clock does not hide an overdue ticket.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
+const { $, h, parseTime, localTime, toast, api, act } = Staff;
 const QUEUE_MS = 3000;
 const CHAT_MS = 1500;
 const SOON_SECONDS = 2 * 3600;
@@ -17,31 +17,8 @@ const state = {
 };
 
 // ---------- helpers ----------
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) el.append(child instanceof Node ? child : String(child));
-  }
-  return el;
-}
-
-function parseTime(text) { // the server sends naive UTC
-  if (!text) return null;
-  return Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : text + "Z");
-}
 function serverNow() { return Date.now() + state.clockOffset; }
 function syncClock(nowText) { const t = parseTime(nowText); if (t) state.clockOffset = t - Date.now(); }
-function localTime(text) {
-  const t = parseTime(text);
-  return t ? new Date(t).toLocaleString("zh-CN", { hour12: false }) : "";
-}
-
 function duration(seconds) {
   const s = Math.abs(Math.round(seconds));
   const d = Math.floor(s / 86400), hh = Math.floor((s % 86400) / 3600), mm = Math.floor((s % 3600) / 60), ss = s % 60;
@@ -57,85 +34,20 @@ function slaText(dueText) {
   return { text: `剩余 ${duration(left)}`, cls: left < SOON_SECONDS ? "soon" : "" };
 }
 
-let toastTimer = null;
-function toast(text, bad = false) {
-  const el = $("toast");
-  el.textContent = text;
-  el.className = bad ? "toast bad" : "toast";
-  el.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
-}
-
-class ApiError extends Error {
-  constructor(status, detail) { super(detail); this.status = status; }
-}
-
-async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(path, {
-    method, credentials: "same-origin",
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401 && !path.endsWith("/auth/login")) {
-    showLogin();
-    throw new ApiError(401, "登录已过期，请重新登录");
-  }
-  if (response.status === 204) return null;
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const detail = typeof data.detail === "string" ? data.detail : "操作失败，请稍后再试";
-    throw new ApiError(response.status, detail);
-  }
-  return data;
-}
-
-async function act(work) { // runs a button's request and shows the server's Chinese message on failure
-  try { return await work(); } catch (error) { if (error.status !== 401) toast(error.message, true); return null; }
-}
-
-// ---------- login ----------
-function showLogin() {
+// ---------- sign-in ----------
+function hideConsole() {
   state.timers.forEach(clearInterval);
   state.timers = [];
   state.me = null;
   $("console-view").hidden = true;
-  $("login-view").hidden = false;
-  $("username").focus();
 }
 
 async function showConsole(me) {
   state.me = me;
-  $("who").textContent = `${me.display_name}（${me.role_label}）`;
-  $("login-view").hidden = true;
   $("console-view").hidden = false;
   await Promise.all([loadCanned(), loadAgents(), refreshQueues()]);
   state.timers.push(setInterval(refreshQueues, QUEUE_MS), setInterval(pollMessages, CHAT_MS), setInterval(tick, 1000));
 }
-
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  $("login-error").textContent = "";
-  try {
-    const result = await api("/api/v1/auth/login", {
-      method: "POST", body: { username: $("username").value.trim(), password: $("password").value },
-    });
-    $("password").value = "";
-    if (!["agent", "admin"].includes(result.user.role)) {
-      $("login-error").textContent = "该账号不是坐席，无法使用坐席工作台";
-      await api("/api/v1/auth/logout", { method: "POST" });
-      return;
-    }
-    await showConsole(result.user);
-  } catch (error) {
-    $("login-error").textContent = error.message;
-  }
-});
-
-$("logout").addEventListener("click", async () => {
-  await act(() => api("/api/v1/auth/logout", { method: "POST" }));
-  showLogin();
-});
 
 // ---------- queues ----------
 async function refreshQueues() {
@@ -371,10 +283,6 @@ $("ticket-form").addEventListener("submit", async (event) => {
 });
 
 // ---------- start ----------
-(async () => {
-  try {
-    const me = await api("/api/v1/auth/me");
-    if (!["agent", "admin"].includes(me.role)) { showLogin(); return; }
-    await showConsole(me);
-  } catch { showLogin(); }
-})();
+Staff.signIn({
+  roles: ["agent", "admin"], refusal: "该账号不是坐席，无法使用坐席工作台", signedIn: showConsole, signedOut: hideConsole,
+});
