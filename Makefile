@@ -81,7 +81,7 @@ rasa-test: $(MODEL)
 
 run: install train
 	$(BANSHI) user ensure-admin
-	@echo "市民对话页 http://127.0.0.1:8000/   坐席工作台 http://127.0.0.1:8000/console（演示账号 admin）   接口文档 http://127.0.0.1:8000/docs"
+	@echo "市民对话页 http://127.0.0.1:8000/   坐席工作台 http://127.0.0.1:8000/console   编辑工作台 http://127.0.0.1:8000/studio（演示账号 admin）   接口文档 http://127.0.0.1:8000/docs"
 	$(BANSHI) up --host 127.0.0.1 --port 8000
 
 lint: $(VENV)/.installed

@@ -286,6 +286,9 @@ def up_command(
         with running(wanted, stack_env(settings.data_dir, ports), log_dir) as procs:
             console.print(f"Rasa 服务器     http://127.0.0.1:{rasa_port}  (REST: /webhooks/rest/webhook)")
             console.print(f"动作服务器      http://127.0.0.1:{actions_port}")
+            console.print(f"市民对话页      http://{host}:{port}/")
+            console.print(f"坐席工作台      http://{host}:{port}/console")
+            console.print(f"编辑工作台      http://{host}:{port}/studio")
             console.print(f"接口文档        http://{host}:{port}/docs")
             console.print("按 Ctrl-C 停止全部服务。")
             while all(p.poll() is None for p in procs.values()):
