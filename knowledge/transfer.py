@@ -237,7 +237,9 @@ def dry_run(session: Session, data_dir: Path, upload_id: str) -> DryRun:
     for source in read_source(path):
         if source.matter is None:
             errors = [f"{field_label(e.field)}：{e.message}" for e in source.errors]
-            report.rows.append(RowReport(row=source.row, outcome="invalid", errors=errors))
+            report.rows.append(RowReport(
+                row=source.row, external_id=source.external_id, name=source.name, outcome="invalid", errors=errors,
+            ))
             continue
         item = source.matter
         row = RowReport(row=source.row, external_id=item.external_id, name=item.name, outcome="new")

@@ -218,6 +218,7 @@ def test_import_dry_run_reports_a_bad_row_then_confirm_as_drafts(app):
     assert (report["new"], report["changed"], report["unchanged"], report["invalid"]) == (1, 1, 1, 1)
     [bad] = [r for r in report["rows"] if r["outcome"] == "invalid"]
     assert bad["row"] == "4" and "跑动次数" in bad["errors"][0]
+    assert (bad["external_id"], bad["name"]) == (items[2].external_id, items[2].name), "the editor sees which matter"
     [changed] = [r for r in report["rows"] if r["outcome"] == "changed"]
     assert [c["field"] for c in changed["changes"]] == ["name"]
     assert editor.get(f"/api/v1/matters/{items[0].external_id}").json()["draft"] is None, "a dry run stores nothing"

@@ -167,6 +167,7 @@ def test_an_import_dry_run_shows_the_bad_row_and_the_confirm_imports_the_rest(li
     bad_row = desk.locator("#dry-run-rows tr[data-outcome='invalid']")
     assert bad_row.count() == 1
     assert "实施部门" in bad_row.inner_text() and "跑动次数" in bad_row.inner_text()
+    assert "imp-browser-3" in bad_row.inner_text() and "犬只注销" in bad_row.inner_text()
     screenshot(desk, "studio-import-dry-run.png")
 
     desk.check("#mode-publish")

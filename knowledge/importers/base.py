@@ -29,6 +29,9 @@ class SourceRow:
     row: str
     matter: MatterIn | None = None
     errors: list[RowError] = field(default_factory=list)
+    external_id: str | None = None
+    name: str | None = None
+    """As the row gave them even when it is invalid, so a report can say which matter it meant."""
 
 
 @dataclass(frozen=True)
@@ -94,4 +97,5 @@ def validate_row(file: str, row: str, data: Any) -> SourceRow:
             if err["type"] == "literal_error":
                 message = f"{message}（{err['ctx'].get('expected', '')}）"
             errors.append(RowError(file, row, where, message))
-        return SourceRow(file, row, errors=errors)
+        given = {key: str(data[key])[:200] for key in ("external_id", "name") if data.get(key) not in (None, "")}
+        return SourceRow(file, row, errors=errors, **given)
