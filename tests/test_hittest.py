@@ -222,3 +222,19 @@ def test_every_hittest_route_needs_login_and_the_editor_role(app):
     found = operations(app, ("/api/v1/hittest",))
     assert len(found) == 6, found
     assert_guarded(app, found, denied="agent1", allowed="editor1")
+
+
+def test_a_question_that_is_an_faq_says_the_faq_answer_comes_first(app, session):
+    from knowledge.faqs import FaqIn, create_faq
+
+    faq = create_faq(session, FaqIn(
+        question="租房提取公积金每年能取几次", answer="每年可提取一次，按月租金和缴存余额计算额度。",
+        matter_external_id="bs-gjj-tq-zf",
+    ), author="editor1")  # fmt: skip
+    session.commit()
+    editor = login(app, "editor1")
+    asked = editor.post("/api/v1/hittest", json={"question": "请问租房提取公积金每年能取几次？"}).json()
+    assert asked["decision"]["faq"]["faq_id"] == faq.id
+    assert asked["decision"]["faq"]["matter_name"] == "租赁住房提取住房公积金"
+    other = editor.post("/api/v1/hittest", json={"question": "租房提取公积金要带什么材料"}).json()
+    assert other["decision"]["kind"] != "none" and other["decision"]["faq"] is None

@@ -21,6 +21,7 @@ from channels import hittest
 from channels.accounts import UserOut
 from channels.deps import IndexDep, RelayDep, SessionDep, require_role
 from channels.hittest import HitTestRun, HitTestSet, NluParse
+from knowledge.faqs import matching_faq
 from retriever import HybridIndex, catch_up
 
 router = APIRouter(prefix="/api/v1/hittest", tags=["hittest"], dependencies=[Depends(require_role("editor", "admin"))])
@@ -68,6 +69,15 @@ class HitOut(BaseModel):
     """The hit comes from a draft (only with drafts on)."""
 
 
+class FaqAnswerOut(BaseModel):
+    faq_id: int
+    question: str
+    answer: str
+    matter_external_id: str
+    matter_name: str
+    similarity: float
+
+
 class DecisionOut(BaseModel):
     kind: str
     label: str
@@ -75,6 +85,8 @@ class DecisionOut(BaseModel):
     named: str | None
     """The matter the NLU named (entity ``matter``), which the dialogue looks up by keyword first."""
     region: str | None
+    faq: FaqAnswerOut | None = None
+    """The published FAQ the dialogue would answer with instead of the guide (``knowledge.faqs.matching_faq``)."""
 
 
 class HitTestOut(BaseModel):
@@ -211,13 +223,15 @@ def test_question(body: HitTestIn, session: SessionDep, index: IndexDep, relay: 
         for i, h in enumerate(result.hits)
     ]
     decision = outcome.decision
+    found = [h.external_id for h in decision.hits]
+    faq = matching_faq(session, body.question, found) if decision.kind != "none" and found else None
     return HitTestOut(
         id=row.id, question=body.question, drafts=body.drafts, created_at=row.created_at,
         nlu=NluOut(**vars(nlu)), hits=hits, confidence=round(result.confidence, 4), threshold=searched.threshold,
         confident=result.confident,
         decision=DecisionOut(kind=decision.kind, label=hittest.DECISION_LABELS[decision.kind],
-                             external_ids=[h.external_id for h in decision.hits], named=outcome.named,
-                             region=outcome.region),
+                             external_ids=found, named=outcome.named, region=outcome.region,
+                             faq=FaqAnswerOut(**vars(faq)) if faq else None),
     )  # fmt: skip
 
 

@@ -55,6 +55,10 @@
         h("span", { id: "ht-decision" }, decision.label),
         decision.named ? h("span", { class: "muted" }, `（市民提到的事项：${decision.named}）`) : null,
         decision.region ? h("span", { class: "muted" }, `（地区：${decision.region}）`) : null),
+      decision.faq ? h("div", { class: "row", id: "ht-faq" },
+        h("span", { class: "pill ok" }, "常见问题作答"),
+        h("span", {}, `会先用常见问题“${decision.faq.question}”的答复作答（出自《${decision.faq.matter_name}》，相似度 ${num(decision.faq.similarity, 2)}），再提供办事指南按钮`),
+        h("a", { href: `#/faqs/matter/${encodeURIComponent(decision.faq.matter_external_id)}` }, "查看常见问题")) : null,
       result.hits.length
         ? h("table", { class: "grid", id: "ht-hits" },
           h("thead", {}, h("tr", {}, ["#", "事项", "编号", "实施部门", "地区", "融合分", "BM25", "向量"].map((t) => h("th", {}, t)))),
