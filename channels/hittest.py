@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import JSON, ForeignKey, String, Text, select
+from sqlalchemy import JSON, ForeignKey, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.db import Base
@@ -170,6 +170,15 @@ def find(index: HybridIndex, text: str, *, named: str | None, region: str | None
             if decision.kind != "none":
                 return Outcome(full, decision, named, region)
     return Outcome(full, decide(full), named, region)
+
+
+def delete_set(session: Session, item: HitTestSet) -> None:
+    """The set, its runs and the tests those runs recorded (SQLite does not enforce the cascade)."""
+    runs = select(HitTestRun.id).where(HitTestRun.set_id == item.id)
+    session.execute(delete(HitTest).where(HitTest.run_id.in_(runs)))
+    session.execute(delete(HitTestRun).where(HitTestRun.set_id == item.id))
+    session.delete(item)
+    session.flush()
 
 
 # ---- drafts preview ----

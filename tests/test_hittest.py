@@ -217,10 +217,23 @@ def test_a_test_set_flags_regressions_against_its_previous_run(app, session):
     assert editor.post(f"/api/v1/hittest/sets/{set_id + 1}/run").json()["detail"] == "未找到该测试集"
     assert editor.get("/api/v1/hittest/history").json()["total"] == 0  # set runs are read with their run
 
+    # Editing keeps the runs (the next run compares with the last); deleting removes the set and its runs.
+    other = editor.post("/api/v1/hittest/sets", json={"name": "别的", "questions": questions[:1]}).json()
+    clash = editor.put(f"/api/v1/hittest/sets/{set_id}", json={"name": "别的", "questions": questions})
+    assert clash.status_code == 409
+    edited = editor.put(f"/api/v1/hittest/sets/{set_id}", json={"name": "常见问法", "questions": questions[:2]})
+    assert edited.status_code == 200 and (edited.json()["name"], edited.json()["runs"]) == ("常见问法", 2)
+    third = editor.post(f"/api/v1/hittest/sets/{set_id}/run").json()
+    assert third["previous_run_id"] == second["id"] and third["total"] == 2
+    assert editor.delete(f"/api/v1/hittest/sets/{set_id}").status_code == 204
+    assert editor.get(f"/api/v1/hittest/sets/{set_id}/runs/{third['id']}").status_code == 404
+    assert [s["id"] for s in editor.get("/api/v1/hittest/sets").json()] == [other["id"]]
+    assert editor.delete(f"/api/v1/hittest/sets/{set_id}").status_code == 404
+
 
 def test_every_hittest_route_needs_login_and_the_editor_role(app):
     found = operations(app, ("/api/v1/hittest",))
-    assert len(found) == 6, found
+    assert len(found) == 8, found
     assert_guarded(app, found, denied="agent1", allowed="editor1")
 
 

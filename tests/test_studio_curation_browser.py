@@ -151,6 +151,18 @@ def test_hit_test_shows_scores_verdict_and_a_regression(live_stack, studio):
     page.evaluate("window.scrollTo(0, 0)")  # the sticky bar stays on top of a full-page shot
     screenshot(page, "studio-hittest.png")
 
+    # The wrong expectation is fixed in the set, and the set re-run is clean; then it is deleted.
+    row.locator("button[data-action=edit]").click()
+    assert page.locator("#set-name").input_value() == "烟草证问法"
+    page.fill("#set-questions", f"卖烟要办什么证 | {MATTER_ID}\n小卖部卖烟办证 | {MATTER_ID}")
+    page.click("#set-form button[type=submit]")
+    page.locator("#toast", has_text="已保存测试集").wait_for()
+    row.locator("button[data-action=run]").click()
+    page.locator("#ht-run-summary", has_text="没有回归").wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button[data-action=delete]").click()
+    row.wait_for(state="detached")
+
 
 def test_faq_form_shows_field_errors_then_creates_edits_and_deletes(live_stack, studio, editor_api):
     page = studio

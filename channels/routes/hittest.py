@@ -275,6 +275,23 @@ def create_set(body: SetIn, session: SessionDep, user: EditorUser):
     return _set_out(session, item)
 
 
+@router.put("/sets/{set_id}", response_model=SetOut)
+def update_set(set_id: int, body: SetIn, session: SessionDep, user: EditorUser):
+    """Renames a set or changes its questions; its earlier runs stay, and the next run compares with the last."""
+    item = _set_or_404(session, set_id)
+    taken = session.scalar(select(HitTestSet.id).where(HitTestSet.name == body.name, HitTestSet.id != set_id))
+    if taken is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail="已有同名的测试集，请换一个名称")
+    item.name, item.questions = body.name, [q.model_dump() for q in body.questions]
+    session.flush()
+    return _set_out(session, item)
+
+
+@router.delete("/sets/{set_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_set(set_id: int, session: SessionDep, user: EditorUser) -> None:
+    hittest.delete_set(session, _set_or_404(session, set_id))
+
+
 @router.get("/sets", response_model=list[SetOut])
 def list_sets(session: SessionDep):
     return [_set_out(session, s) for s in session.scalars(select(HitTestSet).order_by(HitTestSet.id.desc()))]

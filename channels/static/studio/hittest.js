@@ -208,9 +208,27 @@
               h("button", { type: "button", class: "primary", "data-action": "run", onclick: (e) => runSet(e.target, s, false) }, "运行"),
               h("button", { type: "button", "data-action": "run-drafts", onclick: (e) => runSet(e.target, s, true) }, "含草稿运行"),
               s.last_run_id ? h("button", { type: "button", class: "link", "data-action": "last",
-                onclick: () => act(async () => showRun(await api(`/api/v1/hittest/sets/${s.id}/runs/${s.last_run_id}`))) }, "上次结果") : null)))))
+                onclick: () => act(async () => showRun(await api(`/api/v1/hittest/sets/${s.id}/runs/${s.last_run_id}`))) }, "上次结果") : null,
+              h("button", { type: "button", class: "link", "data-action": "edit", onclick: () => edit(s) }, "编辑"),
+              h("button", { type: "button", class: "link", "data-action": "delete", onclick: () => remove(s) }, "删除"))))))
         : h("p", { class: "muted" }, "还没有测试集"));
     };
+    let editing = null; // the set being edited in the form, or null for a new one
+    const submit = h("button", { type: "submit", class: "primary" }, "保存测试集");
+    const cancel = h("button", { type: "button", hidden: true, onclick: () => edit(null) }, "取消编辑");
+    function edit(item) {
+      editing = item;
+      name.value = item ? item.name : "";
+      lines.value = item ? item.questions.map((q) => (q.expected_external_id ? `${q.question} | ${q.expected_external_id}` : q.question)).join("\n") : "";
+      submit.textContent = item ? `保存对《${item.name}》的修改` : "保存测试集";
+      cancel.hidden = !item;
+      if (item) name.scrollIntoView({ block: "center" });
+    }
+    async function remove(item) {
+      if (!confirm(`删除测试集《${item.name}》及其全部运行记录？`)) return;
+      const done = await act(async () => { await api(`/api/v1/hittest/sets/${item.id}`, { method: "DELETE" }); return true; });
+      if (done) { if (editing?.id === item.id) edit(null); runBox.replaceChildren(); Studio.toast(`已删除测试集《${item.name}》`); await act(reload); }
+    }
     async function runSet(button, item, drafts) {
       button.disabled = true;
       const old = button.textContent;
@@ -233,9 +251,11 @@
       if (!questions.length) { linesError.textContent = "请至少填写一个问题"; lines.classList.add("invalid"); }
       if (!name.value.trim() || !questions.length) return;
       try {
-        await api("/api/v1/hittest/sets", { method: "POST", body: { name: name.value.trim(), questions } });
-        Studio.toast(`已保存测试集《${name.value.trim()}》`);
-        name.value = lines.value = "";
+        const body = { name: name.value.trim(), questions };
+        if (editing) await api(`/api/v1/hittest/sets/${editing.id}`, { method: "PUT", body });
+        else await api("/api/v1/hittest/sets", { method: "POST", body });
+        Studio.toast(`已保存测试集《${body.name}》`);
+        edit(null);
         await reload();
       } catch (e) {
         if (e.status === 409) { nameError.textContent = e.message; name.classList.add("invalid"); return; }
@@ -261,8 +281,7 @@
               const add = (history.box.items || []).map((i) => i.question).filter((q) => !seen.has(q) && seen.add(q));
               lines.value = [lines.value.trim(), ...add].filter(Boolean).join("\n");
             } }, "填入本页历史中的问题"),
-            h("span", { class: "spacer" }),
-            h("button", { type: "submit", class: "primary" }, "保存测试集")))));
+            h("span", { class: "spacer" }), cancel, submit))));
     return { el: h("div", {}, form, h("h2", {}, "已保存的测试集"), list, runBox), reload };
   }
 
