@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     (``session_secret``), so restarts keep sessions; replicas on separate machines must share one value."""
     session_hours: int = 12
     """How long a console login lasts: one shift, then the agent signs in again."""
+    login_max_failures: int = Field(default=5, ge=1)
+    """Wrong passwords in a row before a staff account is locked for ``login_lock_minutes``."""
+    login_lock_minutes: int = Field(default=15, ge=1)
     canned_replies: list[str] = Field(
         default_factory=lambda: [
             "您好，我是12345热线坐席，很高兴为您服务。请问有什么可以帮您？",

@@ -2,7 +2,8 @@
 
 The token holds no permission: every request loads the user again, so an account switched off or
 given another role takes effect at once. It also carries a fingerprint of the password hash, so a
-password change signs out every other session. The signing key comes from settings or is generated
+password change signs out every other session, and a session version, so signing out ends the
+session for good (a copied token stops working too). The signing key comes from settings or is generated
 once into the data directory, which keeps sessions valid across restarts.
 """
 
@@ -67,7 +68,15 @@ def max_age_seconds() -> int:
 
 
 def issue_token(user: User) -> str:
-    return _serializer().dumps({"uid": user.id, "pw": _fingerprint(user.password_hash)})
+    return _serializer().dumps({"uid": user.id, "pw": _fingerprint(user.password_hash), "sv": user.session_version})
+
+
+def revoke_sessions(session: Session, token: str) -> None:
+    """Ends every session of the token's user (a signed token cannot be taken back one by one)."""
+    user = user_from_token(session, token)
+    if user is not None:
+        user.session_version += 1
+        session.flush()
 
 
 def user_from_token(session: Session, token: str) -> User | None:
@@ -80,5 +89,7 @@ def user_from_token(session: Session, token: str) -> User | None:
         return None
     user = session.get(User, data["uid"])
     if user is None or not user.active or data.get("pw") != _fingerprint(user.password_hash):
+        return None
+    if data.get("sv", 0) != user.session_version:  # signed out since
         return None
     return user

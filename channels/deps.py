@@ -35,13 +35,18 @@ IndexDep = Annotated[HybridIndex, Depends(get_index)]
 _bearer = HTTPBearer(auto_error=False, description="登录返回的 token；控制台用同名 Cookie")
 
 
-def get_current_user(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> UserOut:
+def get_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str | None:
+    """The session token: an app's bearer token, else the console's cookie."""
+    return credentials.credentials if credentials else request.cookies.get(auth.COOKIE_NAME)
+
+
+TokenDep = Annotated[str | None, Depends(get_token)]
+
+
+def get_current_user(session: SessionDep, token: TokenDep) -> UserOut:
     """401 without a valid session: the console shows its login form, an app asks for the password again."""
-    token = credentials.credentials if credentials else request.cookies.get(auth.COOKIE_NAME)
     user = auth.user_from_token(session, token) if token else None
     if user is None:
         raise HTTPException(

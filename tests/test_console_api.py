@@ -67,14 +67,19 @@ def test_login_me_logout_and_bearer(app, session):
     assert (me["username"], me["role"], me["role_label"], me["display_name"]) == ("agent1", "agent", "坐席", "李坐席")
     assert "password_hash" not in me
 
-    assert client.post("/api/v1/auth/logout").status_code == 204
-    assert client.get("/api/v1/auth/me").status_code == 401
-
     bearer = TestClient(app)
     headers = {"Authorization": f"Bearer {token}"}
     assert bearer.get("/api/v1/auth/me", headers=headers).status_code == 200
     forged = {"Authorization": f"Bearer {token[:-2]}xx"}
     assert bearer.get("/api/v1/auth/me", headers=forged).status_code == 401
+
+    # Signing out ends the session for good: a copy of the token (an app's, a stolen one) stops working.
+    assert client.post("/api/v1/auth/logout").status_code == 204
+    assert client.get("/api/v1/auth/me").status_code == 401
+    assert bearer.get("/api/v1/auth/me", headers=headers).status_code == 401
+    token = client.post("/api/v1/auth/login", json={"username": "agent1", "password": PASSWORD}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert bearer.get("/api/v1/auth/me", headers=headers).status_code == 200
 
     # A new password signs out the old sessions; so does switching the account off.
     set_password(session, get_user(session, "agent1"), "another horse 2")
@@ -84,6 +89,26 @@ def test_login_me_logout_and_bearer(app, session):
     get_user(session, "agent2").active = False
     session.commit()
     assert second.get("/api/v1/auth/me").status_code == 401
+
+
+def test_wrong_passwords_lock_the_account_for_a_while(app, session, monkeypatch):
+    from datetime import timedelta
+
+    from channels import accounts
+
+    client = TestClient(app)
+    for _attempt in range(5):
+        wrong = client.post("/api/v1/auth/login", json={"username": "agent2", "password": "guess guess"})
+        assert wrong.status_code == 401
+    locked = client.post("/api/v1/auth/login", json={"username": "agent2", "password": PASSWORD})
+    assert locked.status_code == 429 and "锁定" in locked.json()["detail"] and "15 分钟" in locked.json()["detail"]
+    assert client.post("/api/v1/auth/login", json={"username": "agent1", "password": PASSWORD}).status_code == 200
+
+    later = accounts.utcnow() + timedelta(minutes=16)
+    monkeypatch.setattr(accounts, "utcnow", lambda: later)
+    assert client.post("/api/v1/auth/login", json={"username": "agent2", "password": PASSWORD}).status_code == 200
+    session.expire_all()
+    assert get_user(session, "agent2").failed_logins == 0, "a right password starts the count again"
 
 
 def test_signing_key_survives_a_restart(app, data_dir):

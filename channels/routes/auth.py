@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
+from banshi.config import get_settings
 from channels import auth
-from channels.accounts import ROLE_LABELS, UserOut, authenticate
-from channels.deps import CurrentUser, SessionDep
+from channels.accounts import ROLE_LABELS, AccountLocked, UserOut, authenticate
+from channels.deps import CurrentUser, SessionDep, TokenDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -34,8 +35,14 @@ def _me(user: UserOut) -> MeOut:
 
 @router.post("/login", response_model=LoginOut)
 def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
-    user = authenticate(session, body.username, body.password)
+    settings = get_settings()
+    try:
+        user = authenticate(session, body.username, body.password, max_failures=settings.login_max_failures,
+                            lock_minutes=settings.login_lock_minutes)  # fmt: skip
+    except AccountLocked as exc:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=str(exc)) from exc
     if user is None:
+        session.commit()  # the failed attempt counts towards the lock even though this request fails
         # One message for a wrong name and a wrong password: nobody learns which accounts exist.
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="用户名或密码错误")
     token = auth.issue_token(user)
@@ -48,8 +55,10 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(response: Response) -> Response:
-    """Drops the cookie; open to anyone, so a console with an expired session can still clear it."""
+def logout(response: Response, session: SessionDep, token: TokenDep) -> Response:
+    """Ends the user's sessions and drops the cookie; open to anyone, so an expired console can still clear it."""
+    if token:
+        auth.revoke_sessions(session, token)
     response.status_code = status.HTTP_204_NO_CONTENT
     response.delete_cookie(auth.COOKIE_NAME, path="/", httponly=True, samesite="strict")
     return response
