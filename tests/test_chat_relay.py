@@ -252,7 +252,8 @@ def test_pages_are_served(chat):
     client, _ = chat()
     page = client.get("/")
     assert page.status_code == 200 and "政务服务智能助手" in page.text and "/static/chat.js" in page.text
-    assert client.get("/static/chat.js").status_code == 200
+    for script in ("/static/chat-cards.js", "/static/chat.js"):
+        assert script in page.text and client.get(script).status_code == 200
     assert client.get("/static/chat.css").status_code == 200
     widget = client.get("/widget.js")
     assert widget.status_code == 200 and "javascript" in widget.headers["content-type"]

@@ -16,12 +16,6 @@
     closed: "会话已结束",
     offline: "连接中断，正在重连…",
   };
-  const STATUS = {
-    have: { mark: "✓", label: "已备齐" },
-    missing: { mark: "✗", label: "还缺" },
-    not_applicable: { mark: "—", label: "不适用" },
-    unknown: { mark: "○", label: "请准备" },
-  };
   const STAR_LABELS = ["", "非常不满意", "不满意", "一般", "满意", "非常满意"];
   const SUGGESTIONS = ["办身份证要带什么", "公积金怎么提取", "我要投诉", "查询工单进度"];
 
@@ -34,23 +28,8 @@
 
   const state = { id: null, lastId: 0, seen: new Set(), mode: "bot", rated: false, ratingShown: false, source: null, busy: false };
 
-  // ---------- small DOM helpers ----------
-  function el(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-  function safeUrl(url) {
-    return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
-  }
-  function link(url, text) {
-    const a = el("a", null, text || url);
-    a.href = url;
-    a.target = "_blank";
-    a.rel = "noopener noreferrer";
-    return a;
-  }
+  const { el, link, renderChecklist, renderTicket } = ChatCards;
+
   function timeOf(iso) {
     const d = iso ? new Date(iso) : new Date();
     return isNaN(d) ? "" : d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" });
@@ -95,134 +74,6 @@
       box.appendChild(btn);
     });
     stack.appendChild(box);
-  }
-
-  function copiesText(m) {
-    const bits = [];
-    if (m.original_count) bits.push("原件" + m.original_count + "份");
-    if (m.copy_count) bits.push("复印件" + m.copy_count + "份");
-    if (!bits.length && m.original_or_copy) bits.push(m.original_or_copy);
-    return bits.join("，");
-  }
-
-  function timeLimitText(t) {
-    if (!t) return null;
-    const legal = t.legal_days, promised = t.promised_days;
-    if (promised === 0 || (promised == null && legal === 0)) return "即办（符合条件的当场办结）";
-    const parts = [];
-    if (promised != null) parts.push("承诺" + promised + "个工作日内办结");
-    if (legal != null) parts.push("法定" + legal + "个工作日");
-    return parts.join("，") || null;
-  }
-
-  function visitsText(v) {
-    if (v === null || v === undefined || v === "") return null;
-    if (typeof v === "number") return v === 0 ? "无需到现场（全程网办）" : "最多跑" + v + "次";
-    return String(v);
-  }
-
-  function renderChecklist(stack, m) {
-    const c = m.checklist || {};
-    const matter = c.matter || {};
-    const card = el("section", "card checklist");
-    const head = el("div", "card-head");
-    head.appendChild(el("div", "card-kicker", "一次告知清单"));
-    head.appendChild(el("h3", "card-title", matter.name || "办事指南"));
-    if (matter.department) head.appendChild(el("div", "card-sub", matter.department));
-    card.appendChild(head);
-
-    const body = el("div", "card-body");
-    const materials = c.materials || [];
-    const counts = {};
-    materials.forEach((x) => { counts[x.status] = (counts[x.status] || 0) + 1; });
-    const tally = el("div", "tally");
-    tally.appendChild(el("span", "tag-unknown", "申请材料 " + materials.length + " 项"));
-    ["have", "missing", "not_applicable"].forEach((s) => {
-      if (counts[s]) tally.appendChild(el("span", "tag-" + s, STATUS[s].label + " " + counts[s]));
-    });
-    body.appendChild(tally);
-
-    const list = el("ul", "materials");
-    if (!materials.length) list.appendChild(el("li", "material", "办事指南中未列出需要提交的材料，具体以窗口要求为准。"));
-    materials.forEach((x) => {
-      const status = STATUS[x.status] ? x.status : "unknown";
-      const item = el("li", "material status-" + status);
-      item.dataset.status = status;
-      item.appendChild(el("span", "mark", STATUS[status].mark));
-      const main = el("div", "m-main");
-      const name = el("div", "m-name", x.name);
-      name.appendChild(el("span", "m-state tag-" + status, STATUS[status].label));
-      main.appendChild(name);
-      if (x.condition) main.appendChild(el("div", "m-cond", x.condition + "需要"));
-      else if (x.required === false) main.appendChild(el("div", "m-cond", "非必需"));
-      const meta = [copiesText(x), x.medium, x.source ? "来源：" + x.source : null].filter(Boolean).join("，");
-      const details = [meta, x.note].filter(Boolean).join("。");
-      if (details) main.appendChild(el("div", "m-meta", details));
-      item.appendChild(main);
-      list.appendChild(item);
-    });
-    body.appendChild(list);
-
-    const missing = materials.filter((x) => x.status === "missing").map((x) => x.name);
-    if (missing.length) body.appendChild(el("div", "missing-note", "您还需要准备：" + missing.join("、")));
-
-    const facts = el("dl", "facts");
-    const addFact = (label, value) => {
-      if (value === null || value === undefined || value === "") return;
-      facts.appendChild(el("dt", null, label));
-      const dd = el("dd");
-      if (value instanceof Node) dd.appendChild(value); else dd.textContent = value;
-      facts.appendChild(dd);
-    };
-    addFact("办理地点", c.location);
-    addFact("办理时间", c.hours);
-    const online = safeUrl(c.online_url);
-    addFact("网上办理", online ? link(online, "在线办理入口") : c.online_url);
-    addFact("办理时限", timeLimitText(c.time_limit));
-    addFact("收费标准", c.fee);
-    addFact("跑动次数", visitsText(c.visits));
-    addFact("咨询电话", c.phone);
-    if (facts.childNodes.length) body.appendChild(facts);
-    card.appendChild(body);
-
-    const foot = el("div", "card-foot");
-    foot.appendChild(document.createTextNode(matter.code ? "事项编码：" + matter.code : "事项编号：" + (matter.external_id || "")));
-    const src = safeUrl(matter.source_url);
-    if (src) { foot.appendChild(document.createTextNode("；")); foot.appendChild(link(src, "查看办事指南原文")); }
-    if (matter.updated_at) foot.appendChild(document.createTextNode("；更新日期：" + String(matter.updated_at).slice(0, 10)));
-    foot.appendChild(document.createTextNode("。具体以办理窗口要求为准。"));
-    card.appendChild(foot);
-    stack.classList.add("wide");
-    stack.appendChild(card);
-  }
-
-  function renderTicket(stack, m) {
-    const t = m.ticket || {};
-    const card = el("section", "card ticket-card");
-    const head = el("div", "card-head");
-    head.appendChild(el("div", "card-kicker", "12345 工单已登记"));
-    head.appendChild(el("h3", "card-title", (t.ticket_type || "诉求") + "工单"));
-    card.appendChild(head);
-    const body = el("div", "card-body");
-    body.appendChild(el("div", "ticket-line", "工单编号"));
-    body.appendChild(el("div", "ticket-number", t.number));
-    if (t.status) body.appendChild(el("div", "ticket-line", "当前状态：" + t.status));
-    body.appendChild(el("div", "ticket-line", "请记下编号，之后可凭编号和手机号码查询办理进度。"));
-    const copy = el("button", "copy-btn", "复制编号");
-    copy.type = "button";
-    copy.addEventListener("click", () => {
-      const done = () => { copy.textContent = "已复制"; };
-      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(t.number).then(done, () => {});
-      else {
-        const range = document.createRange();
-        range.selectNodeContents(body.querySelector(".ticket-number"));
-        const sel = getSelection(); sel.removeAllRanges(); sel.addRange(range);
-        try { document.execCommand("copy"); done(); } catch (e) { /* the number stays selected */ }
-      }
-    });
-    body.appendChild(copy);
-    card.appendChild(body);
-    stack.appendChild(card);
   }
 
   function renderRating(stack, m) {
