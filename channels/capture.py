@@ -29,6 +29,11 @@ DENY_PAYLOAD = "/deny"
 LOW_RATING = 2
 _HANDOFF_ONLY = re.compile(r"^(我要|我想|请|帮我)?(转|找|接)?(人工|客服|真人|坐席)(客服|服务|坐席)?(吧|啊|呢)?$")
 """A turn that only asks for a person says nothing about what the citizen needed: not a question."""
+_SMALL_TALK = re.compile(
+    r"^(你好|您好|哈喽|嗨|hello|hi|在吗|在不在|有人吗|谢谢|多谢|感谢|好的|好|嗯+|哦+|ok|行|是的|对)+(啊|呀|呢|吧)?$",
+    re.IGNORECASE,
+)
+"""Greetings and acknowledgements: 你好 before 转人工 is not the question editors should answer."""
 
 Sessions = Callable[[], AbstractContextManager[Session]]
 
@@ -52,7 +57,8 @@ def _typed(message: ChatMessage) -> bool:
         and message.kind == "text"
         and not (message.payload or {}).get("payload")
         and not (message.text or "").startswith("/")
-        and not _HANDOFF_ONLY.match(re.sub(r"[\s，。！!？?]", "", message.text or ""))
+        and not _HANDOFF_ONLY.match(bare := re.sub(r"[\s，。！!？?~～]", "", message.text or ""))
+        and not _SMALL_TALK.match(bare)
     )
 
 

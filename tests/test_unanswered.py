@@ -63,8 +63,12 @@ def test_every_source_is_captured_masked(chat):  # noqa: F811
     client.post(f"/api/v1/conversations/{clarified}/messages", json={"text": "都不是", "payload": "/deny"})
     handed = start()
     client.post(f"/api/v1/conversations/{handed}/messages", json={"text": f"社保卡密码忘了 身份证{ID_NUMBER}"})
+    client.post(f"/api/v1/conversations/{handed}/messages", json={"text": "好的，谢谢"})  # not the question
     client.post(f"/api/v1/conversations/{handed}/messages", json={"text": "转人工"})
     assert client.post(f"/api/v1/conversations/{handed}/handoff").json()["mode"] == "waiting"
+    greeted = start()
+    client.post(f"/api/v1/conversations/{greeted}/messages", json={"text": "你好！"})
+    client.post(f"/api/v1/conversations/{greeted}/handoff")  # nothing asked yet: nothing to curate
     rated = start()
     client.post(f"/api/v1/conversations/{rated}/messages", json={"text": "换身份证"})
     assert client.post(f"/api/v1/conversations/{rated}/rating", json={"score": 4}).status_code == 200
