@@ -56,6 +56,20 @@ def migrate(url: str | None = None) -> None:
     command.upgrade(cfg, "head")
 
 
+def hold_write_lock(session: Session) -> None:
+    """On SQLite, takes the database's write lock now, for a transaction that reads before it writes.
+
+    pysqlite starts a transaction at the first write, or at a SAVEPOINT. A transaction that a SAVEPOINT
+    started reads from a snapshot, and when another process commits before its first write, SQLite
+    refuses the write at once ("database is locked"; waiting cannot help). ``BEGIN IMMEDIATE`` takes the
+    lock up front instead, waiting (``busy_timeout``) for any other writer to finish. PostgreSQL needs
+    nothing. A transaction already open (it wrote, so it holds the lock) is left as it is.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     factory = sessionmaker(engine or get_engine(), expire_on_commit=False)

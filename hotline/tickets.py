@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from banshi.db import hold_write_lock
 from hotline import sla
 from hotline.masking import mask_phone
 from hotline.models import Ticket, TicketEvent
@@ -90,6 +91,7 @@ def create_ticket(session: Session, item: TicketIn, *, now: datetime | None = No
     """
     now = now or utcnow()
     category, confidence = _classified(item)
+    hold_write_lock(session)  # the number is read, then written in a savepoint
     for _attempt in range(20):
         ticket = Ticket(
             number=_next_number(session, sla.to_local(now)),

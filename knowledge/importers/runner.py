@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from banshi.db import hold_write_lock
 from knowledge.importers import gxzwfw, native
 from knowledge.importers.base import ImportReport, RowConflict, RowError, SourceRow, validate_row
 from knowledge.schema import MatterIn
@@ -116,6 +117,7 @@ def import_path(
     """
     report = ImportReport()
     seen: set[str] = set()
+    hold_write_lock(session)  # each row reads then writes inside a savepoint
     for source_row in read_source(Path(path)):
         if on_row:
             on_row(source_row)
