@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from banshi.runtime import load_index
+from channels import log_masking
 from channels.errors import validation_error_in_chinese
 from channels.relay import Relay
 from channels.routes import (
@@ -41,6 +42,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
+    log_masking.install()
     app = FastAPI(title="banshi 办事", version="0.1.0", lifespan=_lifespan)
     app.include_router(search.router)
     app.include_router(auth.router)
