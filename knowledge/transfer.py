@@ -221,19 +221,22 @@ def upload_path(data_dir: Path, upload_id: str, *, keep_hours: float | None = No
     return files[0]
 
 
-def _current(session: Session, external_id: str) -> MatterIn | None:
+def _current(session: Session, external_id: str) -> tuple[int, MatterIn | None]:
+    """The matter's latest version number (0: unknown) and its content (None: unknown or deleted)."""
     matter = store.get_by_external_id(session, external_id)
-    if matter is None or matter.status == "deleted":
-        return None
+    if matter is None:
+        return 0, None
+    if matter.status == "deleted":
+        return matter.version, None
     latest = store.latest_version(session, matter)
-    return MatterIn.model_validate(latest.data) if latest is not None else store.to_schema(matter)
+    return matter.version, MatterIn.model_validate(latest.data) if latest is not None else store.to_schema(matter)
 
 
 def dry_run(session: Session, data_dir: Path, upload_id: str) -> DryRun:
     """Reads the upload like the import would, compares with the newest version, stores nothing."""
     path = upload_path(data_dir, upload_id)
     report = DryRun(id=upload_id, filename=path.name)
-    seen: set[str] = set()
+    checked: dict[str, int] = {}
     for source in read_source(path):
         if source.matter is None:
             errors = [f"{field_label(e.field)}：{e.message}" for e in source.errors]
@@ -243,25 +246,18 @@ def dry_run(session: Session, data_dir: Path, upload_id: str) -> DryRun:
             continue
         item = source.matter
         row = RowReport(row=source.row, external_id=item.external_id, name=item.name, outcome="new")
-        if item.external_id in seen:
+        if item.external_id in checked:
             row.outcome, row.errors = "invalid", [f"外部编号：{item.external_id} 在本次导入中重复"]
         else:
-            seen.add(item.external_id)
-            current = _current(session, item.external_id)
+            checked[item.external_id], current = _current(session, item.external_id)
             if current is not None:
                 row.changes = diff_data(current, item)
                 row.outcome = "changed" if row.changes else "unchanged"
         report.rows.append(row)
     for row in report.rows:
         setattr(report, row.outcome, getattr(report, row.outcome) + 1)
-    checked = {row.external_id: _version(session, row.external_id) for row in report.rows if row.outcome != "invalid"}
     (path.parent / _CHECKED).write_text(json.dumps(checked, ensure_ascii=False), encoding="utf-8")
     return report
-
-
-def _version(session: Session, external_id: str | None) -> int:
-    matter = store.get_by_external_id(session, external_id) if external_id else None
-    return matter.version if matter is not None else 0
 
 
 def _checked_versions(path: Path, upload_id: str) -> dict[str, int]:
