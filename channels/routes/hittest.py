@@ -21,7 +21,7 @@ from channels import hittest
 from channels.accounts import UserOut
 from channels.deps import IndexDep, RelayDep, SessionDep, require_role
 from channels.hittest import HitTestRun, HitTestSet, NluParse
-from knowledge.faqs import matching_faq
+from knowledge.faqs import FaqMatch, matching_faq
 from retriever import HybridIndex, catch_up
 
 router = APIRouter(prefix="/api/v1/hittest", tags=["hittest"], dependencies=[Depends(require_role("editor", "admin"))])
@@ -69,15 +69,6 @@ class HitOut(BaseModel):
     """The hit comes from a draft (only with drafts on)."""
 
 
-class FaqAnswerOut(BaseModel):
-    faq_id: int
-    question: str
-    answer: str
-    matter_external_id: str
-    matter_name: str
-    similarity: float
-
-
 class DecisionOut(BaseModel):
     kind: str
     label: str
@@ -85,7 +76,7 @@ class DecisionOut(BaseModel):
     named: str | None
     """The matter the NLU named (entity ``matter``), which the dialogue looks up by keyword first."""
     region: str | None
-    faq: FaqAnswerOut | None = None
+    faq: FaqMatch | None = None
     """The published FAQ the dialogue would answer with instead of the guide (``knowledge.faqs.matching_faq``)."""
 
 
@@ -231,7 +222,7 @@ def test_question(body: HitTestIn, session: SessionDep, index: IndexDep, relay: 
         confident=result.confident,
         decision=DecisionOut(kind=decision.kind, label=hittest.DECISION_LABELS[decision.kind],
                              external_ids=found, named=outcome.named, region=outcome.region,
-                             faq=FaqAnswerOut(**vars(faq)) if faq else None),
+                             faq=faq),
     )  # fmt: skip
 
 
