@@ -86,6 +86,8 @@ class HybridIndex:
         self.tokenizer = Tokenizer()
         self._snapshot = _Snapshot({}, {}, BM25Retriever(), DenseRetriever(embedder.dim), 0, 0)
         self._write_lock = threading.Lock()
+        self.sync_lock = threading.Lock()
+        """Held by ``retriever.catch_up`` from reading the change log to applying it: one replay at a time."""
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -7,9 +7,7 @@ threads at once (the gateway searches in a thread pool).
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from weakref import WeakKeyDictionary
 
 from sqlalchemy.orm import Session
 
@@ -24,15 +22,6 @@ def rebuild(session: Session, index: HybridIndex, progress=None) -> None:
     index.build(store.published(session), seq=seq, progress=progress, faqs=faq_questions(session))
 
 
-_catch_up_locks: WeakKeyDictionary[HybridIndex, threading.Lock] = WeakKeyDictionary()
-_locks_guard = threading.Lock()
-
-
-def _catch_up_lock(index: HybridIndex) -> threading.Lock:
-    with _locks_guard:
-        return _catch_up_locks.setdefault(index, threading.Lock())
-
-
 def catch_up(session: Session, index: HybridIndex) -> int:
     """Applies publishes and deletions newer than the index; returns how many matters changed.
 
@@ -41,7 +30,7 @@ def catch_up(session: Session, index: HybridIndex) -> int:
     ``seq`` that says it is current (no later catch-up would repair it). A thread that waited finds
     the log already applied, so this costs one small query.
     """
-    with _catch_up_lock(index):
+    with index.sync_lock:
         return _catch_up(session, index)
 
 
