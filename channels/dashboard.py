@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
 from channels.conversations import ChatMessage, Conversation
+from dialogue.actions.guide import DEPARTMENT_PREFIX, GUIDE_PREFIX
 from hotline.masking import mask_text
 from hotline.models import OPEN_STATUSES, STATUSES, Handoff, Ticket
 from hotline.queue import QueueItem, to_item
@@ -42,8 +43,6 @@ from hotline.tickets import TicketType
 from knowledge import unanswered as uq
 from knowledge.models import utcnow
 
-GUIDE_PREFIX = "为您找到办事指南："
-DEPARTMENT_PREFIX = "办理部门："
 _FACET = re.compile(r"^关于“(?P<name>.+?)”（(?P<department>.*)）：")
 UNANSWERED_REASONS = ("not_found", "rejected_clarification")
 """The capture reasons that mean the bot found nothing (a handoff or a low rating is counted on its own)."""

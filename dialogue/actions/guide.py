@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+GUIDE_PREFIX = "为您找到办事指南："
+DEPARTMENT_PREFIX = "办理部门："
+"""How a presented guide opens; the gateway's dashboard reads the matter shown from these lines."""
 CLOSE_RATIO = 0.9
 """A runner-up within 10% of the top fused score is as likely the citizen's matter: ask."""
 SIBLING_RATIO = 0.75
@@ -160,7 +163,7 @@ def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str
         return [*events, SlotSet("pending_facet", None)]
     events.append(SlotSet("pending_facet", None))
     dispatcher.utter_message(
-        text=f"为您找到办事指南：{matter.name}\n办理部门：{matter.department}\n（{citation_text(matter)}）"
+        text=f"{GUIDE_PREFIX}{matter.name}\n{DEPARTMENT_PREFIX}{matter.department}\n（{citation_text(matter)}）"
     )
     if not matter.materials:
         return [*events, FollowupAction("action_checklist")]
