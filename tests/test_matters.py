@@ -192,6 +192,8 @@ def test_edit_conflict_publish_rollback_delete_over_http(app):
     log = boss.get("/api/v1/audit", params={"target": eid}).json()
     assert [e["action"] for e in log] == ["delete", "publish", "rollback", "publish", "save"]
     assert all(e["actor"] == "editor1" for e in log)
+    labels = boss.get("/api/v1/audit/actions").json()
+    assert [e["action_label"] for e in log] == [labels[e["action"]] for e in log] and labels["delete"] == "删除事项"
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "xlsx"])

@@ -107,6 +107,12 @@ def confirm(upload_id: str, body: ConfirmIn, session: SessionDep, user: EditorUs
     return ImportResult(**summary)
 
 
+@router.get("/audit/actions", response_model=dict[str, str])
+def audit_actions(_admin: AdminUser) -> dict[str, str]:
+    """Every audited action with its Chinese label, for the admin's filter."""
+    return audit.ACTION_LABELS
+
+
 @router.get("/audit", response_model=list[AuditOut])
 def audit_log(
     session: SessionDep,

@@ -3,12 +3,6 @@
 
 (() => {
   const { h, api, query, view, localTime } = Studio;
-  const ACTIONS = { // the filter's choices; each entry also carries the server's own action_label
-    save: "保存事项", publish: "发布事项", rollback: "回滚事项", import: "导入", delete: "删除事项",
-    faq_create: "新建常见问题", faq_update: "修改常见问题", faq_delete: "删除常见问题",
-    resolve_alias: "未解决问题：加为别名", resolve_faq: "未解决问题：加为常见问题",
-    resolve_out_of_scope: "未解决问题：不属于办事范围", resolve_new_matter: "未解决问题：新建事项草稿",
-  };
   const PAGE = 100;
 
   function details(entry) {
@@ -27,6 +21,7 @@
   }
 
   view("audit", async (root) => {
+    const actions = await api("/api/v1/audit/actions"); // the filter's choices, labelled by the server
     const filters = { actor: "", target: "", action: "", offset: 0 };
     const body = h("div");
     const load = async () => {
@@ -35,7 +30,7 @@
         h("table", { class: "grid", id: "audit-table" },
           h("thead", {}, h("tr", {}, ["时间", "操作人", "操作", "对象", "详情"].map((t) => h("th", {}, t)))),
           h("tbody", {}, rows.map((e) => h("tr", {},
-            h("td", {}, localTime(e.at)), h("td", {}, e.actor), h("td", {}, e.action_label || ACTIONS[e.action] || e.action),
+            h("td", {}, localTime(e.at)), h("td", {}, e.actor), h("td", {}, e.action_label),
             h("td", {}, /^[\w.-]+$/.test(e.target) ? h("a", { href: `#/matters/${encodeURIComponent(e.target)}` }, e.target) : e.target),
             h("td", {}, details(e)))))),
         rows.length === 0 ? h("p", { class: "muted" }, "没有记录") : null,
@@ -48,7 +43,7 @@
     root.replaceChildren(h("h1", {}, "审计日志"),
       h("div", { class: "filters" }, input("actor", "操作人"), input("target", "对象（事项编号、文件名）"),
         h("select", { "aria-label": "操作", onchange: (e) => { filters.action = e.target.value; filters.offset = 0; Studio.act(load); } },
-          h("option", { value: "" }, "全部操作"), Object.entries(ACTIONS).map(([v, t]) => h("option", { value: v }, t)))),
+          h("option", { value: "" }, "全部操作"), Object.entries(actions).map(([v, t]) => h("option", { value: v }, t)))),
       body);
     await load();
   });
