@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import httpx
 import pytest
 
-from tests.browser import STAFF_PASSWORD, add_staff, screenshot, sign_in
+from tests.browser import add_staff, screenshot, sign_in, staff_api
 from tests.chat_page import checklist_for
 
 pytestmark = pytest.mark.slow
@@ -34,13 +31,9 @@ def _sign_in(page, live_stack, username: str = "wang", role: str = "editor") -> 
     sign_in(page, live_stack.base_url, username)
 
 
-@contextmanager
-def _editor_api(live_stack, username: str = "wang") -> Iterator[httpx.Client]:
+def _editor_api(live_stack, username: str = "wang"):
     """What another editor's browser does, through the same API."""
-    add_staff(live_stack.database_url, username, "王编辑", "editor")
-    with httpx.Client(base_url=live_stack.base_url, timeout=30) as client:
-        client.post("/api/v1/auth/login", json={"username": username, "password": STAFF_PASSWORD}).raise_for_status()
-        yield client
+    return staff_api(live_stack, username, "王编辑")
 
 
 def _open_matter(page, external_id: str) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.browser import DESKTOP, LiveStack, add_staff, screenshot, seed, sign_in
+from tests.browser import DESKTOP, LiveStack, screenshot, seed, sign_in, staff_api
 from tests.chat_page import open_chat, type_message
 
 pytestmark = pytest.mark.slow
@@ -41,9 +41,7 @@ def _unanswered(stack: LiveStack, question: str) -> None:
 
 @pytest.fixture
 def editor_api(live_stack) -> Iterator[httpx.Client]:
-    add_staff(live_stack.database_url, EDITOR, "内容编辑小陈", "editor", PASSWORD)
-    with httpx.Client(base_url=live_stack.base_url, timeout=120) as client:
-        client.post("/api/v1/auth/login", json={"username": EDITOR, "password": PASSWORD}).raise_for_status()
+    with staff_api(live_stack, EDITOR, "内容编辑小陈", "editor", PASSWORD, timeout=120) as client:
         yield client
 
 
