@@ -15,6 +15,7 @@ from channels.errors import validation_error_in_chinese
 from channels.relay import Relay
 from channels.routes import (
     agent,
+    agent_live,
     auth,
     catalogue_io,
     chat,
@@ -47,6 +48,7 @@ def create_app() -> FastAPI:
     app.include_router(search.router)
     app.include_router(auth.router)
     app.include_router(agent.router)
+    app.include_router(agent_live.router)
     app.include_router(tickets.router)
     app.include_router(matters.router)
     app.include_router(catalogue_io.router)

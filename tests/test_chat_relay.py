@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channels.relay import UNAVAILABLE_TEXT, WAITING_TEXT, Relay, map_rasa_reply
+from tests.sse import events as _events
 
 CHECKLIST = {
     "type": "checklist",
@@ -237,15 +238,6 @@ def test_the_stream_sends_new_messages_and_the_mode(chat, monkeypatch):
         f"/api/v1/conversations/{cid}/stream", params={"seconds": 0.1}, headers={"Last-Event-ID": events[1]["id"]}
     )
     assert [e["event"] for e in _events(resumed.text)] == ["mode"], "Last-Event-ID resumes after that message"
-
-
-def _events(body: str) -> list[dict[str, str]]:
-    events = []
-    for block in body.replace("\r\n", "\n").split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
-        if "data" in fields:
-            events.append({"event": fields.get("event", "message"), "data": fields["data"], "id": fields.get("id")})
-    return events
 
 
 def test_pages_are_served(chat):

@@ -1,11 +1,13 @@
 """The agent console in Debian's Chromium: the ticket desk, and a live conversation taken over from the bot.
 
 1. An agent signs in, finds a ticket a citizen filed in the queue (masked phone, live SLA countdown,
-   overdue highlighting), claims it and moves it to 已派单. Needs only the gateway: the ticket is filed
-   the way the action server files it (``hotline.tickets.create_ticket``).
+   overdue highlighting; one filed later appears at once, pushed by the queue stream), claims it and
+   moves it to 已派单. Needs only the gateway: the ticket is filed the way the action server files it
+   (``hotline.tickets.create_ticket``).
 2. A citizen presses 转人工 on the chat page; an agent in a second browser context takes the
    conversation and replies. The citizen page shows the reply live, without a reload, and the bot
-   stays silent while the agent is on. Needs the whole stack (``live_stack``, the trained model).
+   stays silent while the agent is on; the citizen's next message reaches the console over its
+   server-sent-event stream, not by polling. Needs the whole stack (``live_stack``, the trained model).
 
 Screenshots go to tests/artifacts/. Everything skips cleanly without /usr/bin/chromium or the model.
 """
@@ -80,6 +82,12 @@ def test_agent_claims_a_citizen_ticket_and_dispatches_it(gateway, desk):
     assert "紧急" in first.inner_text()  # urgent tickets lead the queue
     screenshot(page, "agent_console.png", full_page=False)
 
+    def file_later(session):
+        return create_ticket(session, TicketIn(type="求助", content="独居老人家中停电", phone="13700003333")).number
+
+    later = seed(gateway.database_url, file_later)  # pushed by the queue stream; the fallback reload is every 30 s
+    page.locator(f"#ticket-list li[data-number='{later}']").wait_for(timeout=10_000)
+
     row.click()
     page.wait_for_selector(f"#t-number:text('{number}')")
     assert "仅认领人可见" in page.inner_text("#t-fields")
@@ -137,6 +145,8 @@ def test_agent_takes_over_a_conversation_and_the_citizen_sees_the_reply_live(liv
     context.set_default_timeout(20_000)
     try:
         agent = context.new_page()
+        requested: list[str] = []
+        agent.on("request", lambda request: requested.append(request.url))
         _login(agent, live_stack.base_url, "qian")
         agent.locator("#handoff-list li[data-kind=handoff]").first.click()
         agent.click("#conv-claim")
@@ -155,6 +165,11 @@ def test_agent_takes_over_a_conversation_and_the_citizen_sees_the_reply_live(liv
         citizen.fill("#input", question)
         citizen.click("#send-btn")
         agent.locator("#conv-messages li.citizen", has_text=question).wait_for(timeout=15_000)
+        streams = [url for url in requested if re.search(r"/api/v1/agent/handoffs/\d+/stream\?after=\d+$", url)]
+        assert streams, "the console listens to the open conversation's stream"
+        assert any(url.endswith("/api/v1/agent/events") for url in requested), "and to the queues' stream"
+        polled = [url for url in requested if "/messages?after=" in url]
+        assert polled == [], f"the message came over the stream, yet the console polled: {polled}"
         time.sleep(3)  # long enough for a bot answer to arrive, were the relay to forward the message
         assert citizen.locator("#log .row.bot").count() == bots_before
         assert _bot_messages_after(live_stack.database_url, conversation_id, question) == []

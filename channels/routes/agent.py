@@ -1,7 +1,8 @@
 """The agent side of live conversations: the handoff queue, claiming, replying, transfer, 回到机器人, close.
 
-The citizen's page reads the same ``chat_messages`` rows (G's SSE stream polls the database), so an
-agent reply stored here appears there live, on any replica. Claims go through ``hotline.claims``:
+The citizen's page reads the same ``chat_messages`` rows (its SSE stream polls the database), so an
+agent reply stored here appears there live, on any replica; the console's own streams (the open
+conversation, the queues) are in ``agent_live``. Claims go through ``hotline.claims``:
 one conditional UPDATE decides which agent gets a conversation.
 """
 
@@ -106,11 +107,20 @@ def _messages(session: Session, handoff: Handoff, in_full: bool, after: int = 0)
                            created_at=t.get("at") or handoff.created_at)
             for i, t in enumerate(turns)
         ]
-    return [
-        ConsoleMessage(id=m.id, sender=m.sender, kind=m.kind, text=str(_mask(conv.summary_text(m), in_full)),
-                       author=m.author, created_at=m.created_at)
-        for m in conv.messages_since(session, handoff.conversation_id, after)
-    ]
+    return [console_message(m, in_full) for m in conv.messages_since(session, handoff.conversation_id, after)]
+
+
+def console_message(message: conv.ChatMessage, in_full: bool) -> ConsoleMessage:
+    """A stored message as the console shows it (also on its live stream): one line of text, with phone and
+    ID numbers masked unless ``in_full``."""
+    return ConsoleMessage(
+        id=message.id,
+        sender=message.sender,
+        kind=message.kind,
+        text=str(_mask(conv.summary_text(message), in_full)),
+        author=message.author,
+        created_at=message.created_at,
+    )
 
 
 def _item(session: Session, handoff: Handoff, names: dict[int, str], now: datetime, in_full: bool) -> dict:
@@ -141,19 +151,20 @@ def _names(session: Session) -> dict[int, str]:
     return {user_id: name for user_id, name in session.execute(select(User.id, User.display_name))}
 
 
-def _handoff_or_404(session: Session, handoff_id: int) -> Handoff:
+def handoff_or_404(session: Session, handoff_id: int) -> Handoff:
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="未找到该会话")
     return handoff
 
 
-def _holds(handoff: Handoff, user: UserOut) -> bool:
+def holds(handoff: Handoff, user: UserOut) -> bool:
+    """The agent talking to the citizen right now: the only one who sees phone and ID numbers in full."""
     return handoff.status == "claimed" and handoff.agent_id == user.id
 
 
 def _require_holder(handoff: Handoff, user: UserOut, *, admin_ok: bool = False) -> None:
-    if _holds(handoff, user) or (admin_ok and user.role == "admin" and handoff.status != "closed"):
+    if holds(handoff, user) or (admin_ok and user.role == "admin" and handoff.status != "closed"):
         return
     if handoff.status == "closed":
         raise HTTPException(status.HTTP_409_CONFLICT, detail="该会话已结束")
@@ -168,7 +179,7 @@ def _tell_citizen(session: Session, handoff: Handoff, text: str) -> None:
 
 
 def _detail(session: Session, handoff: Handoff, user: UserOut) -> HandoffDetail:
-    in_full = _holds(handoff, user)
+    in_full = holds(handoff, user)
     item = _item(session, handoff, _names(session), utcnow(), in_full)
     return HandoffDetail(**item, in_full=in_full, messages=_messages(session, handoff, in_full))
 
@@ -208,27 +219,28 @@ def agents(session: SessionDep, user: AgentUser) -> list[AgentOut]:
 
 @router.get("/handoffs/{handoff_id}", response_model=HandoffDetail)
 def get_handoff(handoff_id: int, session: SessionDep, user: AgentUser) -> HandoffDetail:
-    return _detail(session, _handoff_or_404(session, handoff_id), user)
+    return _detail(session, handoff_or_404(session, handoff_id), user)
 
 
 @router.get("/handoffs/{handoff_id}/messages", response_model=list[ConsoleMessage])
 def new_messages(
     handoff_id: int, session: SessionDep, user: AgentUser, after: int = Query(0, ge=0)
 ) -> list[ConsoleMessage]:
-    """What the console polls while a conversation is open: the messages after the last one it has."""
-    handoff = _handoff_or_404(session, handoff_id)
-    return _messages(session, handoff, _holds(handoff, user), after)
+    """The messages after the last one a client has: a catch-up for clients without the live stream
+    (``/stream`` in ``agent_live``), which is what the console listens to."""
+    handoff = handoff_or_404(session, handoff_id)
+    return _messages(session, handoff, holds(handoff, user), after)
 
 
 @router.post("/handoffs/{handoff_id}/claim", response_model=HandoffDetail)
 def claim(handoff_id: int, session: SessionDep, user: AgentUser) -> HandoffDetail:
     if not claims.claim_handoff(session, handoff_id, actor_of(user)):
-        handoff = _handoff_or_404(session, handoff_id)
-        if _holds(handoff, user):
+        handoff = handoff_or_404(session, handoff_id)
+        if holds(handoff, user):
             return _detail(session, handoff, user)
         why = "该会话已结束" if handoff.status == "closed" else "该会话已被其他坐席接入"
         raise HTTPException(status.HTTP_409_CONFLICT, detail=why)
-    handoff = _handoff_or_404(session, handoff_id)
+    handoff = handoff_or_404(session, handoff_id)
     if conv.get_conversation(session, handoff.conversation_id) is not None:
         conv.set_mode(session, handoff.conversation_id, "agent", user.id)
         _tell_citizen(session, handoff, JOINED.format(name=user.display_name))
@@ -237,7 +249,7 @@ def claim(handoff_id: int, session: SessionDep, user: AgentUser) -> HandoffDetai
 
 @router.post("/handoffs/{handoff_id}/reply", response_model=ConsoleMessage)
 def reply(handoff_id: int, body: ReplyIn, session: SessionDep, user: AgentUser) -> ConsoleMessage:
-    handoff = _handoff_or_404(session, handoff_id)
+    handoff = handoff_or_404(session, handoff_id)
     _require_holder(handoff, user)
     if conv.get_conversation(session, handoff.conversation_id) is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail="市民的会话已不存在，无法回复")
@@ -251,7 +263,7 @@ def reply(handoff_id: int, body: ReplyIn, session: SessionDep, user: AgentUser) 
 
 @router.post("/handoffs/{handoff_id}/transfer", response_model=HandoffDetail)
 def transfer(handoff_id: int, body: TransferIn, session: SessionDep, user: AgentUser) -> HandoffDetail:
-    handoff = _handoff_or_404(session, handoff_id)
+    handoff = handoff_or_404(session, handoff_id)
     _require_holder(handoff, user, admin_ok=True)
     target = session.get(User, body.agent_id)
     if target is None or not target.active or target.role not in ("agent", "admin"):
@@ -286,18 +298,18 @@ def _end(session: Session, handoff: Handoff, user: UserOut, mode: conv.Mode, tex
 @router.post("/handoffs/{handoff_id}/bot", response_model=HandoffDetail)
 def back_to_bot(handoff_id: int, session: SessionDep, user: AgentUser) -> HandoffDetail:
     """回到机器人: the agent is done, the assistant answers the citizen's next message again."""
-    return _end(session, _handoff_or_404(session, handoff_id), user, "bot", BACK_TO_BOT)
+    return _end(session, handoff_or_404(session, handoff_id), user, "bot", BACK_TO_BOT)
 
 
 @router.post("/handoffs/{handoff_id}/close", response_model=HandoffDetail)
 def close(handoff_id: int, session: SessionDep, user: AgentUser) -> HandoffDetail:
-    return _end(session, _handoff_or_404(session, handoff_id), user, "closed", CLOSED)
+    return _end(session, handoff_or_404(session, handoff_id), user, "closed", CLOSED)
 
 
 @router.get("/handoffs/{handoff_id}/ticket-draft", response_model=TicketDraft)
 def ticket_draft(handoff_id: int, session: SessionDep, user: AgentUser) -> TicketDraft:
     """The ticket the conversation suggests (content, phone, type, category), for the agent to check and edit."""
-    handoff = _handoff_or_404(session, handoff_id)
+    handoff = handoff_or_404(session, handoff_id)
     _require_holder(handoff, user, admin_ok=True)
     return draft_ticket(session, handoff)
 
@@ -305,7 +317,7 @@ def ticket_draft(handoff_id: int, session: SessionDep, user: AgentUser) -> Ticke
 @router.post("/handoffs/{handoff_id}/ticket", status_code=status.HTTP_201_CREATED)
 def create_ticket(handoff_id: int, body: TicketFromChatIn, session: SessionDep, user: AgentUser) -> dict:
     """Files a 12345 ticket from the conversation; the citizen sees its number in the chat."""
-    handoff = _handoff_or_404(session, handoff_id)
+    handoff = handoff_or_404(session, handoff_id)
     _require_holder(handoff, user, admin_ok=True)
     ticket = file_ticket(session, handoff, body, user)
     return {"id": ticket.id, "number": ticket.number, "status": ticket.status, "type": ticket.type}

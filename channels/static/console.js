@@ -1,12 +1,16 @@
 // The agent console. Plain JS, no build step and no external assets: it must run on an offline intranet.
 // Every datum comes from /api/v1/agent and /api/v1/tickets with the session cookie; a 401 shows the login form.
-// The queues are polled (every 3 s) and the open conversation every 1.5 s; countdowns tick each second
-// against the server's clock, so a wrong PC clock does not hide an overdue ticket.
+// Changes are pushed, not polled, over two server-sent-event streams (EventSource, same-origin cookie):
+// /api/v1/agent/events says when the queues changed (the lists are then reloaded at once), and the open
+// conversation's /stream brings its new messages and state (claimed, transferred, closed). EventSource
+// reconnects by itself and resumes after the last message id; a stream the server refused is opened again
+// after a pause, and a slow reload of the queues every 30 s is only a safety net. Countdowns tick each
+// second against the server's clock, so a wrong PC clock does not hide an overdue ticket.
 "use strict";
 
 const { $, h, parseTime, localTime, toast, api, act } = Staff;
-const QUEUE_MS = 3000;
-const CHAT_MS = 1500;
+const QUEUE_FALLBACK_MS = 30000;
+const REOPEN_MS = 5000;
 const SOON_SECONDS = 2 * 3600;
 const SENDERS = { citizen: "市民", bot: "智能助手", agent: "坐席", system: "系统" };
 const PRIORITY = { urgent: "紧急", normal: "普通" };
@@ -14,6 +18,7 @@ const PRIORITY = { urgent: "紧急", normal: "普通" };
 const state = {
   me: null, clockOffset: 0, selected: null, // {kind: "handoff"|"ticket", id}
   handoff: null, lastMessageId: 0, ticket: null, searching: false, timers: [],
+  queueSource: null, chatSource: null, refreshing: null, refreshAgain: false,
 };
 
 // ---------- helpers ----------
@@ -38,6 +43,9 @@ function slaText(dueText) {
 function hideConsole() {
   state.timers.forEach(clearInterval);
   state.timers = [];
+  closeChat();
+  if (state.queueSource) state.queueSource.close();
+  state.queueSource = null;
   state.me = null;
   $("console-view").hidden = true;
 }
@@ -46,7 +54,26 @@ async function showConsole(me) {
   state.me = me;
   $("console-view").hidden = false;
   await Promise.all([loadCanned(), loadAgents(), refreshQueues()]);
-  state.timers.push(setInterval(refreshQueues, QUEUE_MS), setInterval(pollMessages, CHAT_MS), setInterval(tick, 1000));
+  listenQueues();
+  state.timers.push(setInterval(refreshQueuesSoon, QUEUE_FALLBACK_MS), setInterval(tick, 1000));
+}
+
+// A stream the server answered with an error status (not 200) is not retried by the browser: open it
+// again after a pause, as long as it is still the one wanted.
+function reopenWhenRefused(source, isCurrent, reopen) {
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED && isCurrent()) {
+      setTimeout(() => { if (isCurrent() && state.me) reopen(); }, REOPEN_MS);
+    }
+  });
+}
+
+function listenQueues() {
+  if (state.queueSource) state.queueSource.close();
+  const source = new EventSource("/api/v1/agent/events");
+  state.queueSource = source;
+  source.addEventListener("queues", () => { if (state.queueSource === source) refreshQueuesSoon(); });
+  reopenWhenRefused(source, () => state.queueSource === source, () => { refreshQueuesSoon(); listenQueues(); });
 }
 
 // ---------- queues ----------
@@ -54,6 +81,14 @@ async function refreshQueues() {
   if (!state.me) return;
   await Promise.all([refreshHandoffs(), state.searching ? null : refreshTickets()].filter(Boolean))
     .catch((error) => { if (error.status !== 401) $("clock").textContent = "连接中断，正在重试…"; });
+}
+
+function refreshQueuesSoon() { // one reload at a time; a change during it asks for one more
+  if (state.refreshing) { state.refreshAgain = true; return; }
+  state.refreshing = refreshQueues().finally(() => {
+    state.refreshing = null;
+    if (state.refreshAgain) { state.refreshAgain = false; refreshQueuesSoon(); }
+  });
 }
 
 function emptyItem(text) { return h("li", { class: "empty" }, text); }
@@ -148,6 +183,7 @@ function tick() { // live countdowns in both lists and on the open ticket
 
 // ---------- conversation pane ----------
 function select(kind, id) {
+  if (kind !== "handoff" || state.selected?.kind !== "handoff" || state.selected.id !== id) closeChat();
   state.selected = { kind, id };
   $("empty-detail").hidden = true;
   $("conv-pane").hidden = kind !== "handoff";
@@ -163,13 +199,16 @@ function messageItem(m) {
     m.sender === "system" ? null : h("span", { class: "who" }, `${who} · ${localTime(m.created_at)}`), m.text);
 }
 
+// Skips what is shown already (the stream and a reply's own answer both bring the agent's message) and
+// puts a message that committed late, after a higher id, in its place.
 function appendMessages(messages) {
   const list = $("conv-messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   for (const m of messages) {
-    if (m.id <= state.lastMessageId) continue;
-    list.append(messageItem(m));
-    state.lastMessageId = m.id;
+    if (list.querySelector(`li[data-id="${Number(m.id)}"]`)) continue;
+    const later = [...list.children].find((li) => Number(li.dataset.id) > m.id);
+    list.insertBefore(messageItem(m), later || null);
+    state.lastMessageId = Math.max(state.lastMessageId, m.id);
   }
   if (atBottom || messages.length) list.scrollTop = list.scrollHeight;
 }
@@ -192,30 +231,61 @@ function renderHandoff(detail) {
   if (!manage) $("ticket-form").hidden = true;
 }
 
-async function openHandoff(id) {
-  const detail = await act(() => api(`/api/v1/agent/handoffs/${id}`));
-  if (!detail) return;
-  select("handoff", id);
-  state.lastMessageId = 0;
-  $("conv-messages").replaceChildren();
-  $("ticket-form").hidden = true;
+// Draws the detail; when what the agent may see changed (a claim shows the numbers in full, a transfer
+// masks them again) the transcript is drawn again from the detail's messages.
+function showHandoff(detail) {
+  if (state.handoff?.id !== detail.id || state.handoff.in_full !== detail.in_full) {
+    state.lastMessageId = 0;
+    $("conv-messages").replaceChildren();
+  }
   renderHandoff(detail);
   appendMessages(detail.messages);
 }
 
-async function pollMessages() {
-  if (state.selected?.kind !== "handoff" || !state.handoff) return;
-  const id = state.selected.id;
-  try {
-    const messages = await api(`/api/v1/agent/handoffs/${id}/messages?after=${state.lastMessageId}`);
-    if (state.selected?.id === id) appendMessages(messages);
-  } catch { /* the next poll retries */ }
+async function openHandoff(id) {
+  const detail = await act(() => api(`/api/v1/agent/handoffs/${id}`));
+  if (!detail) return;
+  select("handoff", id);
+  state.handoff = null;
+  $("ticket-form").hidden = true;
+  showHandoff(detail);
+  if (detail.mode !== null) listenChat(id); // a conversation row that is gone has nothing more to say
+  else closeChat();
+}
+
+function showing(id) { return state.selected?.kind === "handoff" && state.selected.id === id; }
+
+function closeChat() {
+  if (state.chatSource) state.chatSource.close();
+  state.chatSource = null;
+}
+
+// The open conversation's stream: new messages, and its state, whose change (another agent claimed it, a
+// transfer, an admin closed it) redraws the buttons from a fresh detail.
+function listenChat(id) {
+  closeChat();
+  const source = new EventSource(`/api/v1/agent/handoffs/${id}/stream?after=${state.lastMessageId}`);
+  state.chatSource = source;
+  const current = () => state.chatSource === source && showing(id);
+  source.addEventListener("message", (event) => { if (current()) appendMessages([JSON.parse(event.data)]); });
+  source.addEventListener("handoff", (event) => {
+    const now = JSON.parse(event.data), had = state.handoff;
+    const changed = had && ["status", "agent_id", "in_full"].some((key) => now[key] !== had[key]);
+    if (current() && changed) reloadHandoff(id);
+  });
+  source.addEventListener("gone", () => { if (state.chatSource === source) closeChat(); });
+  reopenWhenRefused(source, current, () => listenChat(id));
+}
+
+async function reloadHandoff(id) {
+  const detail = await api(`/api/v1/agent/handoffs/${id}`).catch(() => null);
+  if (detail && showing(id)) showHandoff(detail);
 }
 
 async function handoffAction(path, body) {
   const id = state.selected.id;
   const detail = await act(() => api(`/api/v1/agent/handoffs/${id}/${path}`, { method: "POST", body }));
-  if (detail) { renderHandoff(detail); appendMessages(detail.messages); await act(refreshHandoffs); }
+  if (detail && showing(id)) { showHandoff(detail); await act(refreshHandoffs); }
   return detail;
 }
 
