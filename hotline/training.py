@@ -9,6 +9,8 @@ with logistic regression 0.805, concatenated with the n-grams 0.819, stacked 0.8
 for the n-grams alone; held-out 0.817 against 0.819. They also cost 38 ms p50 / 148 ms p95 per
 message, so they are not used. Extra 咨询-only questions (nlu_kb_qa, gov_qa) lowered CV accuracy.
 About a third of the type head's errors look like label noise in MSGABench (e.g. 欠薪 filed as 建言).
+Fine-tuning e5-small itself (``bench/hotline_finetune.py``) reached 0.829 held-out, not enough to justify
+torch in the ticket path.
 
 Held-out figures always come from a model fitted on the 80 % split only and are measured through
 the exported float16 arrays, i.e. exactly what runs in production. The shipped model is then
