@@ -28,7 +28,7 @@ export TRANSFORMERS_OFFLINE := 1
 help:
 	@echo "make run    install everything, load the sample catalogue, serve the assistant"
 	@echo "make test   install everything and run the whole test suite"
-	@echo "make bench  print retrieval figures (needs ../shared/data); make bench-chat: dialogue and chat latency"
+	@echo "make bench  print retrieval figures (needs ../shared/data); make bench-chat: dialogue, chat and live-handoff latency"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
@@ -96,6 +96,7 @@ bench: $(VENV)/.installed
 bench-chat: $(MODEL) | $(VENV)/.installed
 	$(VENV)/bin/python bench/dialogue.py --no-train
 	$(VENV)/bin/python bench/chat_load.py
+	$(VENV)/bin/python bench/console_live.py
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var models nlu/generated .rasa .pytest_cache

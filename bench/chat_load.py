@@ -44,8 +44,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def own_stack(model: Path) -> Iterator[str]:
-    """The three processes over a fresh data dir holding the sample catalogue; yields the gateway URL."""
+def own_stack(model: Path, setup: list[list[str]] | None = None) -> Iterator[str]:
+    """The three processes over a fresh data dir holding the sample catalogue; yields the gateway URL.
+    ``setup``: further ``banshi`` commands run on that data dir first (e.g. ``user add`` for a bench)."""
     with tempfile.TemporaryDirectory(prefix="banshi-chat-load-") as tmp:
         data_dir = Path(tmp) / "var"
         ports = Ports(gateway=_free_port(), rasa=_free_port(), actions=_free_port())
@@ -53,8 +54,9 @@ def own_stack(model: Path) -> Iterator[str]:
         env["RASA_TELEMETRY_ENABLED"] = "false"
         banshi = Path(sys.executable).with_name("banshi")
         print("importing the sample catalogue and starting the stack …", flush=True)
-        subprocess.run([str(banshi), "import", str(SAMPLE_CATALOGUE)], check=True, cwd=ROOT,
-                       env={**os.environ, **env}, capture_output=True, timeout=600)
+        for command in [["import", str(SAMPLE_CATALOGUE)], *(setup or [])]:
+            subprocess.run([str(banshi), *command], check=True, cwd=ROOT,
+                           env={**os.environ, **env}, capture_output=True, timeout=600)  # fmt: skip
         with running(services(model.resolve(), ports), env, data_dir / "logs"):
             yield f"http://127.0.0.1:{ports.gateway}"
 
