@@ -25,10 +25,8 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +35,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from banshi.stack import DEFAULT_MODEL, Ports, running, services, stack_env  # noqa: E402
-from bench.chat_load import SAMPLE_CATALOGUE, _free_port  # noqa: E402
+from banshi.stack import DEFAULT_MODEL  # noqa: E402
+from bench import chat_load  # noqa: E402
 
 EDITOR, EDITOR_PASSWORD = "bench-editor", "bench editor pass 1"
 TARGET = "bs-hk-qr"
@@ -350,22 +348,10 @@ def add_editor(database_url: str, username: str = EDITOR, password: str = EDITOR
         engine.dispose()
 
 
-@contextmanager
-def own_stack(model: Path) -> Iterator[str]:
+def own_stack(model: Path) -> AbstractContextManager[str]:
     """The three processes over a fresh data dir with the sample catalogue and an editor; yields the URL."""
-    import subprocess
-
-    with tempfile.TemporaryDirectory(prefix="banshi-publish-") as tmp:
-        data_dir = Path(tmp) / "var"
-        ports = Ports(gateway=_free_port(), rasa=_free_port(), actions=_free_port())
-        env = stack_env(data_dir, ports, database_url=f"sqlite:///{(data_dir / 'banshi.db').resolve()}")
-        banshi = Path(sys.executable).with_name("banshi")
-        print("importing the sample catalogue and starting the stack …", flush=True)
-        subprocess.run([str(banshi), "import", str(SAMPLE_CATALOGUE)], check=True, cwd=ROOT,
-                       env={**os.environ, **env}, capture_output=True, timeout=600)
-        add_editor(env["DATABASE_URL"])
-        with running(services(model.resolve(), ports), env, data_dir / "logs"):
-            yield f"http://127.0.0.1:{ports.gateway}"
+    editor = ["user", "add", EDITOR, "--role", "editor", "--password", EDITOR_PASSWORD, "--name", "压测编辑"]
+    return chat_load.own_stack(model, [editor])
 
 
 def main() -> None:
