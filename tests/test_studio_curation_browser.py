@@ -247,3 +247,22 @@ def test_a_new_matter_draft_then_an_alias_on_it_which_is_live_only_once_publishe
         assert live["published_version"] == 2 and {first, second} <= set(live["live"]["aliases"])
     finally:  # the shared stack's catalogue goes back to the sample one for the other browser tests
         editor_api.delete(f"/api/v1/matters/{new_id}")
+
+
+def test_a_section_left_while_it_loads_does_not_paint_over_the_next_one(live_stack, studio):
+    """An editor who opens a matter and moves on before it has loaded stays on the page they chose
+    (the late matter used to replace it, e.g. the 未解决问题 list, on a slow network or a busy server)."""
+    page, held = studio, []
+    page.route("**/api/v1/matters/bs-hk-qr", lambda route: held.append(route))  # held until released
+    try:
+        page.goto(live_stack.url("/studio#/matters/bs-hk-qr"))
+        while not held:
+            page.wait_for_timeout(50)
+        page.goto(live_stack.url("/studio#/unanswered"))
+        page.locator("#ua-total").wait_for()
+        for route in held:
+            route.continue_()
+        page.wait_for_timeout(1500)  # the matter's response arrives and its render finishes
+        assert page.locator("#ua-total").is_visible() and page.locator("#change-note").count() == 0
+    finally:
+        page.unroute("**/api/v1/matters/bs-hk-qr")

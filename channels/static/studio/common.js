@@ -23,8 +23,10 @@ const Studio = (() => {
     const [name = "matters", ...args] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
     const render = views[name] || views.matters;
     for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.view === name);
-    const root = $("view");
-    root.replaceChildren(h("p", { class: "muted" }, "加载中…"));
+    // Each visit renders into a box of its own: a slow section the editor already left (its data still
+    // loading) then fills a detached box, instead of painting over the section they went to.
+    const root = h("div", { class: "view-body" }, h("p", { class: "muted" }, "加载中…"));
+    $("view").replaceChildren(root);
     try {
       await render(root, ...args);
     } catch (error) {
