@@ -43,6 +43,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def percentile(values: list[float], share: float) -> float:
+    """Nearest rank: the smallest sample with at least ``share`` of the samples at or below it."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def describe(name: str, values: list[float], unit: float = 1000.0, suffix: str = "ms") -> str:
+    """One line of p50 / p95 / max for the latency benches (``bench/publish.py``, ``bench/console_live.py``)."""
+    if not values:
+        return f"{name:<28} (none)"
+    p50, p95 = statistics.median(values) * unit, percentile(values, 0.95) * unit
+    return f"{name:<28} p50 {p50:.0f} {suffix}   p95 {p95:.0f} {suffix}   max {max(values) * unit:.0f} {suffix}   " \
+        f"(n={len(values)})"
+
+
 @contextmanager
 def own_stack(model: Path, setup: list[list[str]] | None = None) -> Iterator[str]:
     """The three processes over a fresh data dir holding the sample catalogue; yields the gateway URL.
@@ -99,7 +114,7 @@ async def run(url: str, citizens: int, turns: int, seconds: float) -> None:
     if not latencies:
         raise SystemExit(f"no turn succeeded; errors: {errors[:5]}")
     ordered = sorted(latencies)
-    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    p95 = percentile(ordered, 0.95)
     print(f"citizens {citizens}, turns {len(latencies)} ok / {len(errors)} failed, wall {wall:.1f} s")
     print(f"turn latency  p50 {statistics.median(ordered) * 1000:.0f} ms   p95 {p95 * 1000:.0f} ms   "
           f"max {ordered[-1] * 1000:.0f} ms   mean {statistics.fmean(ordered) * 1000:.0f} ms")

@@ -18,11 +18,9 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import random
 import secrets
-import statistics
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable
@@ -34,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from banshi.stack import DEFAULT_MODEL  # noqa: E402
-from bench.chat_load import own_stack  # noqa: E402
+from bench.chat_load import describe, own_stack  # noqa: E402
 
 AGENT = "bench-agent"
 
@@ -130,11 +128,7 @@ async def run(url: str, password: str, conversations: int, rounds: int) -> None:
             for _ in range(conversations):
                 await one_handoff(url, agent, queues, rounds, samples)
     for name, values in samples.items():
-        ordered = sorted(values)
-        p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-        print(f"{name:30} n {len(ordered):3}   p50 {statistics.median(ordered) * 1000:5.0f} ms   "
-              f"p95 {p95 * 1000:5.0f} ms   max {ordered[-1] * 1000:5.0f} ms")  # fmt: skip
-
+        print(describe(name, values))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

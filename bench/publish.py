@@ -23,7 +23,6 @@ import asyncio
 import json
 import math
 import os
-import statistics
 import sys
 import time
 from contextlib import AbstractContextManager
@@ -37,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from banshi.stack import DEFAULT_MODEL  # noqa: E402
 from bench import chat_load  # noqa: E402
+from bench.chat_load import describe  # noqa: E402
 
 EDITOR, EDITOR_PASSWORD = "bench-editor", "bench editor pass 1"
 TARGET = "bs-hk-qr"
@@ -254,19 +254,6 @@ async def until(probe, sent: float, timeout: float, interval: float = 0.05) -> t
 
 
 # -- the run ----------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
-
-
-def describe(name: str, values: list[float], unit: float = 1000.0, suffix: str = "ms") -> str:
-    if not values:
-        return f"{name:<28} (none)"
-    p50, p95 = statistics.median(values) * unit, percentile(values, 0.95) * unit
-    return f"{name:<28} p50 {p50:.0f} {suffix}   p95 {p95:.0f} {suffix}   max {max(values) * unit:.0f} {suffix}   " \
-        f"(n={len(values)})"
 
 
 async def run(url: str, username: str, password: str, citizens: int, publishes: int, timeout: float) -> int:
