@@ -84,14 +84,14 @@ def queue_fingerprint() -> str:
     the open handoffs (who holds them), the last thing a citizen said in one, and the open tickets'
     count, newest id, last update and last lifecycle event. A few indexed aggregates, not the lists."""
     with session_scope() as session:
-        live = (Handoff.status.in_(("waiting", "claimed")),)
+        live = Handoff.status.in_(("waiting", "claimed"))
         handoffs = session.execute(
-            select(Handoff.id, Handoff.status, Handoff.agent_id).where(*live).order_by(Handoff.id)
+            select(Handoff.id, Handoff.status, Handoff.agent_id).where(live).order_by(Handoff.id)
         ).all()
         said = session.scalar(
             select(func.max(ChatMessage.id)).where(
                 ChatMessage.sender == "citizen",
-                ChatMessage.conversation_id.in_(select(Handoff.conversation_id).where(*live)),
+                ChatMessage.conversation_id.in_(select(Handoff.conversation_id).where(live)),
             )
         )
         tickets = session.execute(
