@@ -86,6 +86,7 @@ run: install train
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: install lint validate rasa-test
 	$(VENV)/bin/pytest

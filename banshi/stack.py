@@ -80,9 +80,19 @@ def services(
         Service(
             "rasa",
             [
-                str(RASA_BIN), "run", "--enable-api", "--model", str(model),
-                "--endpoints", endpoints, "--credentials", "credentials.yml",
-                "--interface", "127.0.0.1", "--port", str(ports.rasa),
+                str(RASA_BIN),
+                "run",
+                "--enable-api",
+                "--model",
+                str(model),
+                "--endpoints",
+                endpoints,
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(ports.rasa),
             ],
             f"http://127.0.0.1:{ports.rasa}/status",
         ),
@@ -91,8 +101,17 @@ def services(
         found.append(
             Service(
                 "gateway",
-                [sys.executable, "-m", "uvicorn", "channels.app:create_app", "--factory",
-                 "--host", host, "--port", str(ports.gateway)],
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "channels.app:create_app",
+                    "--factory",
+                    "--host",
+                    host,
+                    "--port",
+                    str(ports.gateway),
+                ],
                 f"http://127.0.0.1:{ports.gateway}/healthz",
             )
         )

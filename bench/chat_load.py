@@ -54,8 +54,10 @@ def describe(name: str, values: list[float], unit: float = 1000.0, suffix: str =
     if not values:
         return f"{name:<28} (none)"
     p50, p95 = statistics.median(values) * unit, percentile(values, 0.95) * unit
-    return f"{name:<28} p50 {p50:.0f} {suffix}   p95 {p95:.0f} {suffix}   max {max(values) * unit:.0f} {suffix}   " \
+    return (
+        f"{name:<28} p50 {p50:.0f} {suffix}   p95 {p95:.0f} {suffix}   max {max(values) * unit:.0f} {suffix}   "
         f"(n={len(values)})"
+    )
 
 
 @contextmanager
@@ -76,8 +78,9 @@ def own_stack(model: Path, setup: list[list[str]] | None = None) -> Iterator[str
             yield f"http://127.0.0.1:{ports.gateway}"
 
 
-async def citizen(client: httpx.AsyncClient, turns: int, deadline: float, latencies: list[float],
-                  errors: list[str]) -> None:
+async def citizen(
+    client: httpx.AsyncClient, turns: int, deadline: float, latencies: list[float], errors: list[str]
+) -> None:
     created = await client.post("/api/v1/conversations", json={"channel": "app"})
     created.raise_for_status()
     cid = created.json()["id"]
@@ -116,8 +119,10 @@ async def run(url: str, citizens: int, turns: int, seconds: float) -> None:
     ordered = sorted(latencies)
     p95 = percentile(ordered, 0.95)
     print(f"citizens {citizens}, turns {len(latencies)} ok / {len(errors)} failed, wall {wall:.1f} s")
-    print(f"turn latency  p50 {statistics.median(ordered) * 1000:.0f} ms   p95 {p95 * 1000:.0f} ms   "
-          f"max {ordered[-1] * 1000:.0f} ms   mean {statistics.fmean(ordered) * 1000:.0f} ms")
+    print(
+        f"turn latency  p50 {statistics.median(ordered) * 1000:.0f} ms   p95 {p95 * 1000:.0f} ms   "
+        f"max {ordered[-1] * 1000:.0f} ms   mean {statistics.fmean(ordered) * 1000:.0f} ms"
+    )
     print(f"throughput    {len(latencies) / wall:.1f} turns/s")
     if errors:
         print("errors (first 5):", *errors[:5], sep="\n  ")

@@ -130,6 +130,7 @@ async def run(url: str, password: str, conversations: int, rounds: int) -> None:
     for name, values in samples.items():
         print(describe(name, values))
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Path(os.environ.get("BANSHI_TEST_MODEL") or DEFAULT_MODEL))

@@ -53,12 +53,40 @@ QUESTIONS: list[tuple[str, str]] = [
     ("办营业执照需要什么材料", "个体工商户设立登记"),
 ]
 """Guide questions the trained dialogue answers with exactly this matter (checked on a quiet stack)."""
-BULK = {"bs-sfz-sc": "凤凰茶馆", "bs-crj-hz": "麒麟书屋", "bs-hy-jh": "玄武渡船", "bs-jzz": "白泽花园",
-        "bs-sbk-bh": "貔貅钱庄"}
+BULK = {
+    "bs-sfz-sc": "凤凰茶馆",
+    "bs-crj-hz": "麒麟书屋",
+    "bs-hy-jh": "玄武渡船",
+    "bs-jzz": "白泽花园",
+    "bs-sbk-bh": "貔貅钱庄",
+}
 """Matters that the bulk import republishes, with an alias each, while citizens ask about them."""
-ALIASES = ["蓝鲸灯塔", "赤狐石桥", "白鹭茶园", "金雕渡口", "紫貂书院", "黑熊果园", "花豹码头", "灰狼山谷",
-           "银杏驿站", "青鸾水寨", "锦鲤长廊", "雪豹古堡", "孔雀湖畔", "松鼠磨坊", "海獭港湾", "麋鹿林场",
-           "仙鹤琴台", "白鲸冰川", "火狐沙丘", "蓝孔雀谷", "金丝猴岭", "丹霞石窟", "翠鸟芦荡", "墨竹小筑"]
+ALIASES = [
+    "蓝鲸灯塔",
+    "赤狐石桥",
+    "白鹭茶园",
+    "金雕渡口",
+    "紫貂书院",
+    "黑熊果园",
+    "花豹码头",
+    "灰狼山谷",
+    "银杏驿站",
+    "青鸾水寨",
+    "锦鲤长廊",
+    "雪豹古堡",
+    "孔雀湖畔",
+    "松鼠磨坊",
+    "海獭港湾",
+    "麋鹿林场",
+    "仙鹤琴台",
+    "白鲸冰川",
+    "火狐沙丘",
+    "蓝孔雀谷",
+    "金丝猴岭",
+    "丹霞石窟",
+    "翠鸟芦荡",
+    "墨竹小筑",
+]
 """Made-up words sharing no token with each other or the catalogue; ``fresh_alias`` skips any that the
 search already ranks first for the target (the fused ranking always has a first hit)."""
 NUMERALS = "一二三四五六七八九十"
@@ -67,8 +95,11 @@ NOT_FOUND = ("没有在办事指南库里找到", "已下线或正在更新", "�
 
 def numeral(n: int) -> str:
     """Chinese numerals: the NLU reads 第7号 as a ticket number, 第七号 as words."""
-    return NUMERALS[n - 1] if n <= 10 else ("" if n < 20 else NUMERALS[n // 10 - 1]) + "十" + (
-        NUMERALS[n % 10 - 1] if n % 10 else "")
+    return (
+        NUMERALS[n - 1]
+        if n <= 10
+        else ("" if n < 20 else NUMERALS[n // 10 - 1]) + "十" + (NUMERALS[n % 10 - 1] if n % 10 else "")
+    )
 
 
 def material_name(n: int) -> str:
@@ -298,14 +329,18 @@ async def run(url: str, username: str, password: str, citizens: int, publishes: 
         stop.set()
         await citizens_task
         wall = time.monotonic() - started
-    print(f"citizens {citizens}, {tally.turns} turns in {wall:.1f} s while {publishes} publishes + 1 bulk import "
-          f"of {len(bulk['updated'])} matters ran")
+    print(
+        f"citizens {citizens}, {tally.turns} turns in {wall:.1f} s while {publishes} publishes + 1 bulk import "
+        f"of {len(bulk['updated'])} matters ran"
+    )
     print(describe("publish request", publish_calls))
     print(describe("publish → search finds it", to_search))
     print(describe("publish → chat shows it", to_chat), "(the turn's reply is back)")
     print(describe("  … asked in the turn sent", to_chat_asked), "(the first turn that showed it was sent)")
-    print(f"{'bulk import confirm+publish':<28} {bulk_seconds * 1000:.0f} ms; search finds it "
-          f"{bulk_visible * 1000:.0f} ms after the confirm was sent")
+    print(
+        f"{'bulk import confirm+publish':<28} {bulk_seconds * 1000:.0f} ms; search finds it "
+        f"{bulk_visible * 1000:.0f} ms after the confirm was sent"
+    )
     print(describe("chat turn while publishing", tally.latencies))
     print(f"{'failed turns':<28} {len(tally.failures)}")
     for line in tally.failures[:5]:
@@ -329,8 +364,9 @@ def add_editor(database_url: str, username: str = EDITOR, password: str = EDITOR
     try:
         with session_scope(engine) as session:
             if get_user(session, username) is None:
-                create_user(session, UserIn(username=username, display_name="压测编辑", role="editor",
-                                            password=password))
+                create_user(
+                    session, UserIn(username=username, display_name="压测编辑", role="editor", password=password)
+                )
     finally:
         engine.dispose()
 

@@ -146,8 +146,13 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 
 def authenticate(
-    session: Session, username: str, password: str, *, now: datetime | None = None,
-    max_failures: int = 5, lock_minutes: int = 15,
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    now: datetime | None = None,
+    max_failures: int = 5,
+    lock_minutes: int = 15,
 ) -> User | None:
     """The active user with this name and password, or None; the caller says nothing about which was wrong.
 

@@ -99,7 +99,12 @@ def add_message(
     conversation = _require(session, conversation_id)
     now = utcnow()
     message = ChatMessage(
-        conversation_id=conversation_id, sender=sender, kind=kind, text=text, payload=payload, author=author,
+        conversation_id=conversation_id,
+        sender=sender,
+        kind=kind,
+        text=text,
+        payload=payload,
+        author=author,
         created_at=now,
     )
     conversation.updated_at = now
@@ -246,7 +251,11 @@ class MessageOut(BaseModel):
 def message_out(message: ChatMessage) -> MessageOut:
     payload = message.payload or {}
     out = MessageOut(
-        id=message.id, sender=message.sender, kind=message.kind, text=message.text, author=message.author,
+        id=message.id,
+        sender=message.sender,
+        kind=message.kind,
+        text=message.text,
+        author=message.author,
         created_at=message.created_at.replace(tzinfo=UTC),  # stored naive UTC; apps get an explicit offset
     )
     if message.kind == "buttons":

@@ -49,9 +49,7 @@ def get_current_user(session: SessionDep, token: TokenDep) -> UserOut:
     """401 without a valid session: the console shows its login form, an app asks for the password again."""
     user = auth.user_from_token(session, token) if token else None
     if user is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, detail="请先登录", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="请先登录", headers={"WWW-Authenticate": "Bearer"})
     return UserOut.model_validate(user)
 
 

@@ -13,12 +13,33 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-FIELD_NAMES = {"text": "消息", "score": "评分", "comment": "评价内容", "after": "after", "channel": "来源",
-               "question": "问题", "questions": "问题列表", "expected_external_id": "预期事项编号",
-               "drafts": "含草稿", "region": "办理地点", "limit": "条数", "offset": "起始位置",
-               "answer": "答复内容", "matter_external_id": "事项编号", "external_id": "事项编号", "name": "名称",
-               "department": "实施部门", "city": "市", "county": "区县", "aliases": "别名", "note": "说明",
-               "status": "状态", "version": "版本", "base_version": "基础版本", "publish": "是否发布"}
+FIELD_NAMES = {
+    "text": "消息",
+    "score": "评分",
+    "comment": "评价内容",
+    "after": "after",
+    "channel": "来源",
+    "question": "问题",
+    "questions": "问题列表",
+    "expected_external_id": "预期事项编号",
+    "drafts": "含草稿",
+    "region": "办理地点",
+    "limit": "条数",
+    "offset": "起始位置",
+    "answer": "答复内容",
+    "matter_external_id": "事项编号",
+    "external_id": "事项编号",
+    "name": "名称",
+    "department": "实施部门",
+    "city": "市",
+    "county": "区县",
+    "aliases": "别名",
+    "note": "说明",
+    "status": "状态",
+    "version": "版本",
+    "base_version": "基础版本",
+    "publish": "是否发布",
+}
 
 
 def _chinese(error: dict[str, Any]) -> str:

@@ -52,11 +52,13 @@ class TicketFromChatIn(BaseModel):
 def _citizen_texts(session: Session, handoff: Handoff) -> list[str]:
     if conv.get_conversation(session, handoff.conversation_id) is not None:
         return [
-            m.text for m in conv.messages_since(session, handoff.conversation_id)
+            m.text
+            for m in conv.messages_since(session, handoff.conversation_id)
             if m.sender == "citizen" and m.kind == "text" and m.text and not m.text.startswith("/")
         ]
     return [
-        str(t["text"]) for t in handoff.transcript
+        str(t["text"])
+        for t in handoff.transcript
         if isinstance(t, dict) and t.get("sender") == "citizen" and t.get("text")
     ]
 
@@ -86,10 +88,15 @@ def draft_ticket(session: Session, handoff: Handoff) -> TicketDraft:
     declared = _text_slot(slots, "ticket_type")
     ticket_type = declared if declared in TICKET_TYPES else prediction.type
     return TicketDraft(
-        type=ticket_type, type_confidence=1.0 if declared in TICKET_TYPES else prediction.type_confidence,
-        content=content, phone=phone, name=_text_slot(slots, "name", "citizen_name"),
-        location=_text_slot(slots, "address", "location"), event_time=_text_slot(slots, "event_time"),
-        category=prediction.category, category_confidence=prediction.category_confidence,
+        type=ticket_type,
+        type_confidence=1.0 if declared in TICKET_TYPES else prediction.type_confidence,
+        content=content,
+        phone=phone,
+        name=_text_slot(slots, "name", "citizen_name"),
+        location=_text_slot(slots, "address", "location"),
+        event_time=_text_slot(slots, "event_time"),
+        category=prediction.category,
+        category_confidence=prediction.category_confidence,
         suggested_department=classifier.suggest_department(prediction.category),
     )
 
@@ -107,12 +114,17 @@ def file_ticket(session: Session, handoff: Handoff, body: TicketFromChatIn, user
     confidence = prediction.category_confidence if prediction else draft.category_confidence
     try:
         item = TicketIn(
-            type=body.type or draft.type, content=content, phone=phone,
+            type=body.type or draft.type,
+            content=content,
+            phone=phone,
             name=body.name if body.name is not None else draft.name,
             location=body.location if body.location is not None else draft.location,
             event_time=body.event_time if body.event_time is not None else draft.event_time,
-            conversation_id=handoff.conversation_id, slots=_slots(session, handoff), priority=body.priority,
-            category=category, category_confidence=confidence,
+            conversation_id=handoff.conversation_id,
+            slots=_slots(session, handoff),
+            priority=body.priority,
+            category=category,
+            category_confidence=confidence,
         )
     except ValidationError as exc:
         message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
@@ -120,7 +132,10 @@ def file_ticket(session: Session, handoff: Handoff, body: TicketFromChatIn, user
     ticket = create_ticket(session, item)
     if conv.get_conversation(session, handoff.conversation_id) is not None:
         conv.add_message(
-            session, handoff.conversation_id, "system", "ticket",
+            session,
+            handoff.conversation_id,
+            "system",
+            "ticket",
             f"人工客服{user.display_name}已为您登记工单，编号 {ticket.number}。凭工单号和手机号可查询办理进度。",
             {"type": "ticket", "number": ticket.number, "ticket_type": ticket.type, "status": ticket.status},
         )

@@ -34,8 +34,7 @@ from hotline.claims import request_handoff
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_TEXT = (
-    "抱歉，智能助手暂时无法回复，请稍后再试。"
-    "您也可以点击“转人工”联系人工客服，或直接拨打12345政务服务便民热线。"
+    "抱歉，智能助手暂时无法回复，请稍后再试。您也可以点击“转人工”联系人工客服，或直接拨打12345政务服务便民热线。"
 )
 WAITING_TEXT = "您已进入人工客服排队，坐席接入后会在这里直接回复您，请不要关闭页面。您也可以继续留言。"
 ALREADY_WAITING_TEXT = "您已在人工客服排队中，请稍候，坐席接入后会马上回复您。"
@@ -113,7 +112,9 @@ class Relay:
         settings = get_settings()
         self.rasa_url = (rasa_url or settings.rasa_url).rstrip("/")
         self.client = httpx.Client(
-            base_url=self.rasa_url, timeout=timeout or settings.rasa_timeout, transport=transport,
+            base_url=self.rasa_url,
+            timeout=timeout or settings.rasa_timeout,
+            transport=transport,
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
         self.sessions = sessions

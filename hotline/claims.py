@@ -29,8 +29,13 @@ def _event(session: Session, ticket_id: int, action: str, actor: Actor, now: dat
     status = session.scalar(select(Ticket.status).where(Ticket.id == ticket_id))
     session.add(
         TicketEvent(
-            ticket_id=ticket_id, action=action, from_status=status, to_status=status,
-            actor_id=actor.id, actor_name=actor.display_name, at=now,
+            ticket_id=ticket_id,
+            action=action,
+            from_status=status,
+            to_status=status,
+            actor_id=actor.id,
+            actor_name=actor.display_name,
+            at=now,
         )
     )
     session.flush()
@@ -66,7 +71,9 @@ def release_ticket(session: Session, ticket_id: int, actor: Actor, *, now: datet
     if actor.role != "admin":
         condition.append(Ticket.assigned_agent == actor.id)
     result = session.execute(
-        update(Ticket).where(*condition).values(assigned_agent=None, updated_at=now)
+        update(Ticket)
+        .where(*condition)
+        .values(assigned_agent=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -107,8 +114,12 @@ def request_handoff(
     if existing is not None:
         return existing
     handoff = Handoff(
-        conversation_id=conversation_id, status="waiting", transcript=transcript or [], slots=slots or {},
-        reason=reason, created_at=now or utcnow(),
+        conversation_id=conversation_id,
+        status="waiting",
+        transcript=transcript or [],
+        slots=slots or {},
+        reason=reason,
+        created_at=now or utcnow(),
     )
     session.add(handoff)
     session.flush()
@@ -136,7 +147,9 @@ def close_handoff(session: Session, handoff_id: int, actor: Actor, *, now: datet
     if actor.role != "admin":
         condition.append((Handoff.agent_id == actor.id) | (Handoff.status == "waiting"))
     result = session.execute(
-        update(Handoff).where(*condition).values(status="closed", closed_at=now or utcnow())
+        update(Handoff)
+        .where(*condition)
+        .values(status="closed", closed_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount == 1:

@@ -74,8 +74,9 @@ def eval_hotline(messages: Path, as_json: bool) -> None:
         if item.get("category"):
             marks.append("✓" if item["category"] == p.category else f"✗类别应为{item['category']}")
         console.print(
-            f"{' '.join(marks)} {p.type} {p.type_confidence:.2f} | {p.category} {p.category_confidence:.2f} | "
-            " ".join(item["text"].split())[:60],
+            f"{' '.join(marks)} {p.type} {p.type_confidence:.2f} | {p.category} {p.category_confidence:.2f} |  ".join(
+                item["text"].split()
+            )[:60],
             markup=False,
         )
     table = Table(title=f"{len(items)} 条留言")

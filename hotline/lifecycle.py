@@ -148,14 +148,25 @@ def accept(
 
 
 def dispatch(
-    session: Session, ticket: Ticket, actor: Actor, department: str, *, note: str | None = None,
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    department: str,
+    *,
+    note: str | None = None,
     now: datetime | None = None,
 ) -> TicketEvent:
     """派单: hands it to the department that must act."""
     department = _required(department, "承办部门")
     return _apply(
-        session, ticket, actor, "派单", values={"department": department}, note=note,
-        details={"department": department}, now=now,
+        session,
+        ticket,
+        actor,
+        "派单",
+        values={"department": department},
+        note=note,
+        details={"department": department},
+        now=now,
     )
 
 
@@ -175,7 +186,12 @@ def resolve(
 
 
 def revisit(
-    session: Session, ticket: Ticket, actor: Actor, rating: int, *, note: str | None = None,
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    rating: int,
+    *,
+    note: str | None = None,
     now: datetime | None = None,
 ) -> TicketEvent:
     """回访: the citizen's 1–5 satisfaction closes the ticket for good."""
@@ -192,13 +208,24 @@ def send_back(
     """退回: the department says it is not theirs; back to 已受理 to be dispatched again."""
     reason = _required(reason, "退回原因")
     return _apply(
-        session, ticket, actor, "退回", values={"department": None}, note=reason,
-        details={"department": ticket.department}, now=now,
+        session,
+        ticket,
+        actor,
+        "退回",
+        values={"department": None},
+        note=reason,
+        details={"department": ticket.department},
+        now=now,
     )
 
 
 def extend(
-    session: Session, ticket: Ticket, actor: Actor, reason: str, *, working_days: int | None = None,
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    reason: str,
+    *,
+    working_days: int | None = None,
     now: datetime | None = None,
 ) -> TicketEvent:
     """延期: more working days, for a reason the record keeps; the status stays."""

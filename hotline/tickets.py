@@ -129,6 +129,4 @@ def find_ticket(session: Session, number: str, phone: str) -> Ticket | None:
     phone_digits = normalise_phone(phone)
     if phone_digits is None:
         return None
-    return session.scalar(
-        select(Ticket).where(Ticket.number == number.strip().upper(), Ticket.phone == phone_digits)
-    )
+    return session.scalar(select(Ticket).where(Ticket.number == number.strip().upper(), Ticket.phone == phone_digits))

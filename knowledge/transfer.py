@@ -56,9 +56,7 @@ def filtered(session: Session, where: CatalogueFilter):
     shown = Matter.status == where.status if where.status else Matter.status != "deleted"
     query = select(Matter).where(shown).order_by(Matter.id)
     if where.q:
-        query = query.where(
-            or_(Matter.name.contains(where.q), Matter.external_id == where.q, Matter.code == where.q)
-        )
+        query = query.where(or_(Matter.name.contains(where.q), Matter.external_id == where.q, Matter.code == where.q))
     if where.department:
         query = query.where(Matter.department.contains(where.department))
     if where.region:
@@ -240,9 +238,15 @@ def dry_run(session: Session, data_dir: Path, upload_id: str) -> DryRun:
     for source in read_source(path):
         if source.matter is None:
             errors = [f"{field_label(e.field)}：{e.message}" for e in source.errors]
-            report.rows.append(RowReport(
-                row=source.row, external_id=source.external_id, name=source.name, outcome="invalid", errors=errors,
-            ))
+            report.rows.append(
+                RowReport(
+                    row=source.row,
+                    external_id=source.external_id,
+                    name=source.name,
+                    outcome="invalid",
+                    errors=errors,
+                )
+            )
             continue
         item = source.matter
         row = RowReport(row=source.row, external_id=item.external_id, name=item.name, outcome="new")

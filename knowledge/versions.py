@@ -83,9 +83,7 @@ def _materials_diff(before: list[dict], after: list[dict]) -> list[FieldChange]:
             continue
         j, new = new_by_name[name]
         if i != j:
-            changes.append(
-                FieldChange(field=f"{where}.position", label=f"{label}顺序", before=i + 1, after=j + 1)
-            )
+            changes.append(FieldChange(field=f"{where}.position", label=f"{label}顺序", before=i + 1, after=j + 1))
         for key in dict.fromkeys([*old, *new]):
             if old.get(key) != new.get(key):
                 changes.append(
@@ -98,8 +96,9 @@ def _materials_diff(before: list[dict], after: list[dict]) -> list[FieldChange]:
                 )
     for name, (_, new) in new_by_name.items():
         if name not in old_by_name:
-            changes.append(FieldChange(field=f"materials[{name}]",
-                                       label=f"申请材料「{name}」", after=new, kind="added"))
+            changes.append(
+                FieldChange(field=f"materials[{name}]", label=f"申请材料「{name}」", after=new, kind="added")
+            )
     return changes
 
 
@@ -151,8 +150,12 @@ def history(session: Session, matter: Matter) -> list[VersionOut]:
             state = "history"
         out.append(
             VersionOut(
-                version=row.version, author=row.author, note=row.note, created_at=row.created_at,
-                published_at=row.published_at, state=state,
+                version=row.version,
+                author=row.author,
+                note=row.note,
+                created_at=row.created_at,
+                published_at=row.published_at,
+                state=state,
             )
         )
     return out
@@ -189,7 +192,10 @@ def save_draft(
         raise VersionConflict(item.external_id, base_version, latest, changes)
     row = store.add_version(session, item, author=author, note=note)
     audit.record(
-        session, actor=author, action="save", target=item.external_id,
+        session,
+        actor=author,
+        action="save",
+        target=item.external_id,
         details={"version": row.version, "note": note, "base_version": base_version},
     )
     return row
@@ -204,7 +210,10 @@ def publish(session: Session, external_id: str, version: int, *, author: str) ->
     previous = matter.published_version if matter.status == "published" else None
     store.publish_version(session, matter, row)
     audit.record(
-        session, actor=author, action="publish", target=external_id,
+        session,
+        actor=author,
+        action="publish",
+        target=external_id,
         details={"version": version, "previous": previous},
     )
     return matter
@@ -219,7 +228,10 @@ def rollback(
     item = MatterIn.model_validate(old.data)
     row = store.add_version(session, item, author=author, note=f"回滚到第 {version} 版")
     audit.record(
-        session, actor=author, action="rollback", target=external_id,
+        session,
+        actor=author,
+        action="rollback",
+        target=external_id,
         details={"to": version, "version": row.version, "published": publish_now},
     )
     if publish_now:

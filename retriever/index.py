@@ -130,9 +130,7 @@ class HybridIndex:
             return SearchResult(query, hits, 0.0, False)
         top = fused[0][0]
         cosine = float(snap.dense.vector(top) @ vector) if vector is not None else None
-        confidence = score_confidence(
-            cosine=cosine, baseline=snap.baseline, coverage=self._coverage(snap, tokens, top)
-        )
+        confidence = score_confidence(cosine=cosine, baseline=snap.baseline, coverage=self._coverage(snap, tokens, top))
         return SearchResult(query, hits, confidence, confidence >= self.threshold)
 
     @staticmethod

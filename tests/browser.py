@@ -27,12 +27,20 @@ from tests.services import free_port
 
 CHROMIUM = Path(os.environ.get("BANSHI_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-DESKTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
-           "device_scale_factor": 1}
+DESKTOP = {
+    "viewport": {"width": 1366, "height": 900},
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+    "device_scale_factor": 1,
+}
 """Staff work at a desk: the agent console and the studio are desktop pages."""
 STAFF_PASSWORD = "staff pass 123"
 
@@ -141,8 +149,15 @@ def add_staff(database_url: str, username: str, name: str, role: str, password: 
 
 
 @contextmanager
-def staff_api(stack: LiveStack, username: str, name: str, role: str = "editor", password: str = STAFF_PASSWORD,
-              *, timeout: float = 30) -> Iterator:
+def staff_api(
+    stack: LiveStack,
+    username: str,
+    name: str,
+    role: str = "editor",
+    password: str = STAFF_PASSWORD,
+    *,
+    timeout: float = 30,
+) -> Iterator:
     """An ``httpx.Client`` signed in as this staff member (created if new): another desk, through the API."""
     import httpx
 
@@ -167,4 +182,3 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=full_page)
     return path
-

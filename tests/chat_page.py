@@ -20,7 +20,8 @@ def open_chat(page, live_stack) -> None:
 def wait_for_reply(page, before: int) -> None:
     page.wait_for_function(
         "n => document.querySelectorAll('.row.bot, .row.system').length > n && !document.querySelector('.typing')",
-        arg=before, timeout=REPLY_TIMEOUT_MS,
+        arg=before,
+        timeout=REPLY_TIMEOUT_MS,
     )
 
 

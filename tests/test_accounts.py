@@ -83,8 +83,13 @@ def _banshi(args: list[str], data_dir: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "BANSHI_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
     env.pop("DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "banshi.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=120,
+        [sys.executable, "-m", "banshi.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
     )
 
 

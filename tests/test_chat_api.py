@@ -77,7 +77,10 @@ def test_a_complaint_ends_in_a_ticket(client):
     citizen = Citizen(client)
     replies = citizen.say("我要投诉港口区渔洲坪路口的路灯坏了一个月没人修")
     answers = [
-        ("什么地点", "港口区渔洲坪路口"), ("什么时候", "上个月开始"), ("怎么称呼", "匿名"), ("手机号码", "13800138000"),
+        ("什么地点", "港口区渔洲坪路口"),
+        ("什么时候", "上个月开始"),
+        ("怎么称呼", "匿名"),
+        ("手机号码", "13800138000"),
     ]
     for _turn in range(8):
         if any(b["title"] == "确认提交" for m in replies for b in (m["buttons"] or [])):
@@ -114,4 +117,3 @@ def test_asking_for_a_person_queues_the_conversation_with_its_slots(client):
         assert session.get(Handoff, queued.id).slots.get("matter_id") == "bs-sfz-sc"
     quiet = citizen.say("请问还要多久")
     assert [m["sender"] for m in quiet] == ["citizen"], "the bot is silent while the citizen waits"
-

@@ -15,25 +15,61 @@ from tests.sse import events as _events
 
 CHECKLIST = {
     "type": "checklist",
-    "matter": {"external_id": "bs-sfz-hl", "name": "居民身份证换领", "department": "公安局", "code": None,
-               "source_url": "https://example.gov.cn/g/1", "updated_at": "2026-01-02"},
+    "matter": {
+        "external_id": "bs-sfz-hl",
+        "name": "居民身份证换领",
+        "department": "公安局",
+        "code": None,
+        "source_url": "https://example.gov.cn/g/1",
+        "updated_at": "2026-01-02",
+    },
     "materials": [
-        {"name": "居民户口簿", "required": True, "condition": None, "original_or_copy": "原件", "original_count": 1,
-         "copy_count": 0, "medium": "纸质", "source": None, "note": None, "status": "have"},
-        {"name": "近期照片", "required": True, "condition": None, "original_or_copy": None, "original_count": 0,
-         "copy_count": 0, "medium": None, "source": None, "note": "现场采集", "status": "missing"},
+        {
+            "name": "居民户口簿",
+            "required": True,
+            "condition": None,
+            "original_or_copy": "原件",
+            "original_count": 1,
+            "copy_count": 0,
+            "medium": "纸质",
+            "source": None,
+            "note": None,
+            "status": "have",
+        },
+        {
+            "name": "近期照片",
+            "required": True,
+            "condition": None,
+            "original_or_copy": None,
+            "original_count": 0,
+            "copy_count": 0,
+            "medium": None,
+            "source": None,
+            "note": "现场采集",
+            "status": "missing",
+        },
     ],
-    "location": "户籍所在地派出所", "hours": "工作日 9:00-17:00", "online_url": None,
-    "time_limit": {"legal_days": 60, "promised_days": 20}, "fee": "20元", "visits": 1, "phone": "0770-12345",
+    "location": "户籍所在地派出所",
+    "hours": "工作日 9:00-17:00",
+    "online_url": None,
+    "time_limit": {"legal_days": 60, "promised_days": 20},
+    "fee": "20元",
+    "visits": 1,
+    "phone": "0770-12345",
 }
 TICKET = {"type": "ticket", "number": "12345-20261125-0001", "ticket_type": "投诉", "status": "待受理"}
 
 
 def test_mapping_of_text_buttons_and_custom_payloads():
     replies = [
-        {"recipient_id": "x", "text": "您想办理的是哪一项？",
-         "buttons": [{"title": "居民身份证换领", "payload": '/choose_matter{"matter_id":"bs-sfz-hl"}'},
-                     {"title": "都不是", "payload": "/deny"}]},
+        {
+            "recipient_id": "x",
+            "text": "您想办理的是哪一项？",
+            "buttons": [
+                {"title": "居民身份证换领", "payload": '/choose_matter{"matter_id":"bs-sfz-hl"}'},
+                {"title": "都不是", "payload": "/deny"},
+            ],
+        },
         {"recipient_id": "x", "text": "【一次告知】居民身份证换领（公安局）\n申请材料（共2项）：…"},
         {"recipient_id": "x", "custom": CHECKLIST},
         {"recipient_id": "x", "text": "还有问题可以继续问我。"},
@@ -46,10 +82,12 @@ def test_mapping_of_text_buttons_and_custom_payloads():
     out = map_rasa_reply(replies)
     assert [o.kind for o in out] == ["buttons", "checklist", "text", "ticket", "handoff"]
     assert out[0].text == "您想办理的是哪一项？"
-    assert out[0].payload == {"buttons": [
-        {"title": "居民身份证换领", "payload": '/choose_matter{"matter_id":"bs-sfz-hl"}'},
-        {"title": "都不是", "payload": "/deny"},
-    ]}
+    assert out[0].payload == {
+        "buttons": [
+            {"title": "居民身份证换领", "payload": '/choose_matter{"matter_id":"bs-sfz-hl"}'},
+            {"title": "都不是", "payload": "/deny"},
+        ]
+    }
     assert out[1].text.startswith("【一次告知】居民身份证换领"), "the checklist keeps its plain-text form"
     assert out[1].payload["materials"][1]["status"] == "missing"
     assert out[3].payload["number"] == "12345-20261125-0001"
@@ -100,10 +138,12 @@ def chat(session) -> Iterator[Callable[..., tuple[TestClient, FakeRasa]]]:
 
 
 def test_a_turn_in_bot_mode_is_forwarded_and_stored(chat):
-    client, rasa = chat({
-        "换身份证": [{"text": "【一次告知】居民身份证换领…"}, {"custom": CHECKLIST}],
-        "/affirm": [{"custom": TICKET}],
-    })
+    client, rasa = chat(
+        {
+            "换身份证": [{"text": "【一次告知】居民身份证换领…"}, {"custom": CHECKLIST}],
+            "/affirm": [{"custom": TICKET}],
+        }
+    )
     created = client.post("/api/v1/conversations", json={"channel": "web"})
     assert created.status_code == 201 and created.json()["mode"] == "bot"
     cid = created.json()["id"]
@@ -251,9 +291,14 @@ def test_pages_are_served(chat):
     assert widget.status_code == 200 and "javascript" in widget.headers["content-type"]
     assert client.get("/healthz").json() == {"status": "ok"}
     schema = client.get("/openapi.json").json()
-    for path in ("/api/v1/conversations", "/api/v1/conversations/{conversation_id}/messages",
-                 "/api/v1/conversations/{conversation_id}/stream", "/api/v1/conversations/{conversation_id}/transcript",
-                 "/api/v1/conversations/{conversation_id}/rating", "/api/v1/conversations/{conversation_id}/handoff"):
+    for path in (
+        "/api/v1/conversations",
+        "/api/v1/conversations/{conversation_id}/messages",
+        "/api/v1/conversations/{conversation_id}/stream",
+        "/api/v1/conversations/{conversation_id}/transcript",
+        "/api/v1/conversations/{conversation_id}/rating",
+        "/api/v1/conversations/{conversation_id}/handoff",
+    ):
         assert path in schema["paths"], path
     assert "MessageOut" in schema["components"]["schemas"] and "ChecklistOut" in schema["components"]["schemas"]
 

@@ -61,7 +61,10 @@ def test_a_citizen_files_a_complaint_and_sees_the_ticket_number(live_stack, page
     open_chat(page, live_stack)
     type_message(page, "我要投诉港口区渔洲坪路口的路灯坏了一个月没人修")
     answers = [
-        ("什么地点", "港口区渔洲坪路口"), ("什么时候", "上个月开始"), ("怎么称呼", "匿名"), ("手机号码", "13800138000"),
+        ("什么地点", "港口区渔洲坪路口"),
+        ("什么时候", "上个月开始"),
+        ("怎么称呼", "匿名"),
+        ("手机号码", "13800138000"),
     ]
     for _turn in range(8):
         if "确认提交" in offered(page):
@@ -96,8 +99,14 @@ def test_an_agents_reply_appears_live_without_a_reload(live_stack, page):
     try:
         with session_scope(engine) as session:  # what the agent console does on claim and reply
             set_mode(session, conversation_id, "agent", None)
-            add_message(session, conversation_id, "agent", "text", "您好，我是12345客服小王，请问有什么可以帮您？",
-                        author="小王")
+            add_message(
+                session,
+                conversation_id,
+                "agent",
+                "text",
+                "您好，我是12345客服小王，请问有什么可以帮您？",
+                author="小王",
+            )
         page.get_by_text("我是12345客服小王").wait_for(timeout=15_000)
         page.wait_for_function("document.querySelector('#status').dataset.mode === 'agent'")
         assert "小王" in page.locator(".row.agent .author").last.inner_text()

@@ -103,8 +103,11 @@ def test_many_agents_claim_one_waiting_conversation_and_exactly_one_wins(factory
     agents = _agents(factory, CLAIMERS)
     with factory() as session, session.begin():
         handoff_id = claims.request_handoff(
-            session, "conv-1", transcript=[{"from": "citizen", "text": "我要找人工，电话13877001234"}],
-            slots={"ticket_type": "投诉"}, reason="用户要求人工",
+            session,
+            "conv-1",
+            transcript=[{"from": "citizen", "text": "我要找人工，电话13877001234"}],
+            slots={"ticket_type": "投诉"},
+            reason="用户要求人工",
         ).id
     results = race(factory, agents, lambda s, agent: claims.claim_handoff(s, handoff_id, agent))
     assert results.count(True) == 1
@@ -164,11 +167,13 @@ def test_migration_from_0002_keeps_old_tickets_and_gives_them_a_history(data_dir
         command.upgrade(cfg, "0002")
         engine = make_engine(url, poolclass=NullPool)
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO tickets (number, type, content, phone, slots, status, created_at, updated_at) "
-                "VALUES ('12345-20261120-0001', '投诉', '噪音', '13877001234', '{}', '待受理', "
-                "'2026-11-20 01:00:00', '2026-11-20 01:00:00')"
-            ))
+            connection.execute(
+                text(
+                    "INSERT INTO tickets (number, type, content, phone, slots, status, created_at, updated_at) "
+                    "VALUES ('12345-20261120-0001', '投诉', '噪音', '13877001234', '{}', '待受理', "
+                    "'2026-11-20 01:00:00', '2026-11-20 01:00:00')"
+                )
+            )
         command.upgrade(cfg, "head")
         with Session(engine) as session:
             old = session.scalar(select(Ticket))

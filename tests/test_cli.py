@@ -24,12 +24,26 @@ def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProc
 @pytest.fixture
 def catalogue(tmp_path: Path) -> Path:
     rows = [
-        {"external_id": "unemp", "name": "失业保险金申领", "department": "防城港市人力资源和社会保障局",
-         "aliases": ["领失业金"], "materials": [{"name": "社会保障卡"}]},
-        {"external_id": "biz", "name": "个体工商户设立登记", "department": "防城港市市场监督管理局",
-         "aliases": ["办营业执照"], "materials": [{"name": "经营者身份证"}]},
-        {"external_id": "marry", "name": "内地居民结婚登记", "department": "防城港市民政局",
-         "materials": [{"name": "居民户口簿"}]},
+        {
+            "external_id": "unemp",
+            "name": "失业保险金申领",
+            "department": "防城港市人力资源和社会保障局",
+            "aliases": ["领失业金"],
+            "materials": [{"name": "社会保障卡"}],
+        },
+        {
+            "external_id": "biz",
+            "name": "个体工商户设立登记",
+            "department": "防城港市市场监督管理局",
+            "aliases": ["办营业执照"],
+            "materials": [{"name": "经营者身份证"}],
+        },
+        {
+            "external_id": "marry",
+            "name": "内地居民结婚登记",
+            "department": "防城港市民政局",
+            "materials": [{"name": "居民户口簿"}],
+        },
         {"external_id": "bad", "name": "", "department": "防城港市民政局"},
     ]
     path = tmp_path / "catalogue.jsonl"
@@ -55,11 +69,14 @@ def test_import_index_search_and_eval(tmp_path, catalogue):
 
     queries = tmp_path / "q.jsonl"
     queries.write_text(
-        "\n".join(json.dumps(q, ensure_ascii=False) for q in [
-            {"query": "失业了能领钱吗", "gold": ["unemp"]},
-            {"query": "我要结婚去哪登记", "gold": ["marry"]},
-            {"query": "今天天气怎么样", "gold": []},
-        ]),
+        "\n".join(
+            json.dumps(q, ensure_ascii=False)
+            for q in [
+                {"query": "失业了能领钱吗", "gold": ["unemp"]},
+                {"query": "我要结婚去哪登记", "gold": ["marry"]},
+                {"query": "今天天气怎么样", "gold": []},
+            ]
+        ),
         encoding="utf-8",
     )
     evaluated = run(["eval", "retrieval", "--queries", str(queries), "--json"], data)

@@ -43,8 +43,6 @@ def app(session):
     return create_app()
 
 
-
-
 @pytest.fixture
 def agents(app) -> Iterator[tuple[TestClient, TestClient]]:
     yield login(app, "agent1"), login(app, "agent2")
@@ -144,7 +142,10 @@ def _waiting_conversation(session, phone: str = "13877001234") -> tuple[str, int
     conv.set_mode(session, conversation.id, "waiting")
     conversation.slots = {"address": "港口区渔洲坪"}
     handoff = claims.request_handoff(
-        session, conversation.id, transcript=conv.transcript(session, conversation.id), reason="request_human",
+        session,
+        conversation.id,
+        transcript=conv.transcript(session, conversation.id),
+        reason="request_human",
         slots={"address": "港口区渔洲坪"},
     )
     session.commit()

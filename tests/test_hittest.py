@@ -86,8 +86,6 @@ def app(session, use_embedder, rasa):
     return app
 
 
-
-
 def test_a_question_shows_nlu_scores_confidence_and_decision(app, rasa):
     editor = login(app, "editor1")
     found = editor.post("/api/v1/hittest", json={"question": "身份证丢了怎么补办"})

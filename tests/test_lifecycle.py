@@ -146,7 +146,9 @@ def test_editors_do_not_work_tickets_and_claimed_tickets_belong_to_their_agent(s
     from hotline.claims import claim_ticket
 
     editor, mine, other, admin = (
-        staff(session, "ed", role="editor"), staff(session, "mine"), staff(session, "other"),
+        staff(session, "ed", role="editor"),
+        staff(session, "mine"),
+        staff(session, "other"),
         staff(session, "adm", role="admin"),
     )
     item = ticket(session)

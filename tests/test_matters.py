@@ -134,8 +134,6 @@ def app(db):
     return create_app()
 
 
-
-
 def test_every_catalogue_route_needs_login_and_the_editor_role(app):
     found = operations(app, STAFF_PREFIXES)
     assert len(found) >= 12, found
@@ -335,16 +333,20 @@ def test_migration_0005_takes_existing_matters_as_published(data_dir):
     engine = make_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
         for mid, status, version in ((1, "published", 2), (2, "draft", 1)):
-            connection.execute(text(
-                "INSERT INTO matters (id, external_id, name, aliases, department, applicant_types, process_steps, "
-                f"handle_forms, updated_at, version, status) VALUES ({mid}, 'm{mid}', '事项{mid}', '[]', '某部门', "
-                f"'[]', '[]', '[]', '2026-11-20 01:00:00', {version}, '{status}')"
-            ))
+            connection.execute(
+                text(
+                    "INSERT INTO matters (id, external_id, name, aliases, department, applicant_types, process_steps, "
+                    f"handle_forms, updated_at, version, status) VALUES ({mid}, 'm{mid}', '事项{mid}', '[]', '某部门', "
+                    f"'[]', '[]', '[]', '2026-11-20 01:00:00', {version}, '{status}')"
+                )
+            )
             for v in range(1, version + 1):
-                connection.execute(text(
-                    "INSERT INTO matter_versions (matter_id, version, data, author, created_at) "
-                    f"VALUES ({mid}, {v}, '{{}}', 'import', '2026-11-20 01:00:0{v}')"
-                ))
+                connection.execute(
+                    text(
+                        "INSERT INTO matter_versions (matter_id, version, data, author, created_at) "
+                        f"VALUES ({mid}, {v}, '{{}}', 'import', '2026-11-20 01:00:0{v}')"
+                    )
+                )
     command.upgrade(cfg, "0005")
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT external_id, published_version FROM matters ORDER BY id")).all()

@@ -66,10 +66,22 @@ def extracted(tmp_path_factory) -> list[list[dict]]:
 
     assert UNSEEN_NAME not in _training_texts() and UNSEEN_ALIAS not in _training_texts()
     matters = [
-        MatterIn(external_id="bs-sfz-sc", name="居民身份证首次申领", aliases=["第一次办身份证"],
-                 department="防城港市公安局", province="广西壮族自治区", city="防城港市"),
-        MatterIn(external_id="bs-hy-jh", name="内地居民结婚登记", aliases=["领结婚证"],
-                 department="防城港市港口区民政局", city="防城港市", county="港口区"),
+        MatterIn(
+            external_id="bs-sfz-sc",
+            name="居民身份证首次申领",
+            aliases=["第一次办身份证"],
+            department="防城港市公安局",
+            province="广西壮族自治区",
+            city="防城港市",
+        ),
+        MatterIn(
+            external_id="bs-hy-jh",
+            name="内地居民结婚登记",
+            aliases=["领结婚证"],
+            department="防城港市港口区民政局",
+            city="防城港市",
+            county="港口区",
+        ),
         MatterIn(external_id="x-ych", name=UNSEEN_NAME, aliases=[UNSEEN_ALIAS], department="防城港市海洋局"),
     ]
     path = tmp_path_factory.mktemp("gaz") / "gazetteer.json"
@@ -77,7 +89,11 @@ def extracted(tmp_path_factory) -> list[list[dict]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
         [str(RASA_PYTHON), "-c", SCRIPT, str(path), json.dumps(TEXTS, ensure_ascii=False)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -123,8 +139,9 @@ def test_fingerprint_follows_the_gazetteer_file(tmp_path: Path):
 
     def fingerprint() -> str:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-        done = subprocess.run([str(RASA_PYTHON), "-c", script, str(path)], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [str(RASA_PYTHON), "-c", script, str(path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stdout.strip().splitlines()[-1]
 

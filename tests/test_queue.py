@@ -22,7 +22,10 @@ def test_urgent_first_then_nearest_deadline_and_closed_ones_left_out(session):
     now = MONDAY + timedelta(hours=3)
     queue = open_tickets(session, now=now)
     assert [item.number for item in queue] == [
-        urgent_early.number, urgent_late.number, question.number, complaint.number,
+        urgent_early.number,
+        urgent_late.number,
+        question.number,
+        complaint.number,
     ]
     by_number = {item.number: item for item in queue}
     assert by_number[urgent_early.number].overdue  # was due Friday 18:00

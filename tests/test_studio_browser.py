@@ -57,8 +57,10 @@ def _ensure_published_material(live_stack, name: str) -> None:
         if detail["live"]["materials"][2]["name"] == name and not detail["draft"]:
             return
         matter["materials"][2]["name"] = name
-        saved = client.put(f"/api/v1/matters/{MATTER}", json={
-            "matter": matter, "base_version": detail["latest_version"], "note": "测试准备"})
+        saved = client.put(
+            f"/api/v1/matters/{MATTER}",
+            json={"matter": matter, "base_version": detail["latest_version"], "note": "测试准备"},
+        )
         saved.raise_for_status()
         client.post(f"/api/v1/matters/{MATTER}/publish", json={"version": saved.json()["version"]}).raise_for_status()
 
@@ -128,8 +130,10 @@ def test_two_editors_saving_the_same_matter_get_a_conflict_not_an_overwrite(live
         detail = other.get("/api/v1/matters/bs-bdc-cx").json()
         matter = detail["draft"]["matter"] if detail["draft"] else detail["live"]
         matter["fee"] = "查询收费：每件10元"
-        other.put("/api/v1/matters/bs-bdc-cx", json={
-            "matter": matter, "base_version": detail["latest_version"], "note": "改收费"}).raise_for_status()
+        other.put(
+            "/api/v1/matters/bs-bdc-cx",
+            json={"matter": matter, "base_version": detail["latest_version"], "note": "改收费"},
+        ).raise_for_status()
     desk.fill("[data-field='hours']", "工作日 8:30-17:30")
     desk.click("#save")
     conflict = desk.locator("#conflict")
@@ -142,8 +146,14 @@ def test_two_editors_saving_the_same_matter_get_a_conflict_not_an_overwrite(live
 
 
 def test_an_import_dry_run_shows_the_bad_row_and_the_confirm_imports_the_rest(live_stack, desk, tmp_path):
-    good = {"external_id": "imp-browser-1", "name": "犬只登记", "department": "防城港市公安局",
-            "city": "防城港市", "materials": [{"name": "犬只免疫证明"}], "visits": 1}
+    good = {
+        "external_id": "imp-browser-1",
+        "name": "犬只登记",
+        "department": "防城港市公安局",
+        "city": "防城港市",
+        "materials": [{"name": "犬只免疫证明"}],
+        "visits": 1,
+    }
     other = {**good, "external_id": "imp-browser-2", "name": "犬只年检", "materials": [{"name": "犬只登记证"}]}
     bad = {**good, "external_id": "imp-browser-3", "name": "犬只注销", "department": "", "visits": 99}
     path = tmp_path / "新增事项.jsonl"
@@ -183,8 +193,10 @@ def test_admins_read_the_audit_log_and_editors_do_not_see_it(live_stack, desk):
         detail = client.get("/api/v1/matters/bs-bdc-cx").json()
         matter = detail["draft"]["matter"] if detail["draft"] else detail["live"]
         matter["hours"] = "工作日 9:00-17:00"
-        client.put("/api/v1/matters/bs-bdc-cx", json={
-            "matter": matter, "base_version": detail["latest_version"], "note": "调整办理时间"}).raise_for_status()
+        client.put(
+            "/api/v1/matters/bs-bdc-cx",
+            json={"matter": matter, "base_version": detail["latest_version"], "note": "调整办理时间"},
+        ).raise_for_status()
     _sign_in(desk, live_stack)
     assert desk.locator("#nav a[data-view='audit']").is_hidden()
     desk.click("#logout")

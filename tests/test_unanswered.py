@@ -149,8 +149,11 @@ def test_grouping_follows_the_default_embedders_scale(session, default_embedder)
         record(session, text, "not_found", conversation)
     groups = {frozenset(q.question for q in g.questions) for g in group_questions(session, default_embedder)}
     assert groups == {
-        frozenset({"身份证丢了怎么补办", "我的身份证不见了咋补"}), frozenset({"公园里可以烧烤吗", "公园能不能烧烤"}),
-        frozenset({"我家猫走丢了"}), frozenset({"烟证咋弄"}), frozenset({"渔排养殖证怎么办", "海上养殖证去哪里办"}),
+        frozenset({"身份证丢了怎么补办", "我的身份证不见了咋补"}),
+        frozenset({"公园里可以烧烤吗", "公园能不能烧烤"}),
+        frozenset({"我家猫走丢了"}),
+        frozenset({"烟证咋弄"}),
+        frozenset({"渔排养殖证怎么办", "海上养殖证去哪里办"}),
     }
 
 
@@ -184,8 +187,6 @@ def _app(db, use_embedder, *, catalogue: bool):
     app.state.index = HybridIndex(use_embedder, **index_options(get_settings()))
     rebuild(db, app.state.index)
     return app
-
-
 
 
 def test_every_route_needs_an_editor(db, use_embedder):

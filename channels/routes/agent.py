@@ -102,9 +102,14 @@ def _messages(session: Session, handoff: Handoff, in_full: bool, after: int = 0)
     if conv.get_conversation(session, handoff.conversation_id) is None:
         turns = [t for t in handoff.transcript if isinstance(t, dict)][after:]
         return [
-            ConsoleMessage(id=after + i + 1, sender=str(t.get("sender", "citizen")), kind=str(t.get("kind", "text")),
-                           text=str(_mask(t.get("text") or "", in_full)), author=None,
-                           created_at=t.get("at") or handoff.created_at)
+            ConsoleMessage(
+                id=after + i + 1,
+                sender=str(t.get("sender", "citizen")),
+                kind=str(t.get("kind", "text")),
+                text=str(_mask(t.get("text") or "", in_full)),
+                author=None,
+                created_at=t.get("at") or handoff.created_at,
+            )
             for i, t in enumerate(turns)
         ]
     return [console_message(m, in_full) for m in conv.messages_since(session, handoff.conversation_id, after)]
@@ -131,17 +136,24 @@ def _item(session: Session, handoff: Handoff, names: dict[int, str], now: dateti
         last = session.scalar(
             select(conv.ChatMessage.text)
             .where(conv.ChatMessage.conversation_id == handoff.conversation_id, conv.ChatMessage.sender == "citizen")
-            .order_by(conv.ChatMessage.id.desc()).limit(1)
+            .order_by(conv.ChatMessage.id.desc())
+            .limit(1)
         )
     else:
         said = [t.get("text") for t in handoff.transcript if isinstance(t, dict) and t.get("sender") == "citizen"]
         last = said[-1] if said else None
     end = handoff.claimed_at if handoff.status != "waiting" and handoff.claimed_at else now
     return {
-        "id": handoff.id, "conversation_id": handoff.conversation_id, "status": handoff.status,
-        "mode": conversation.mode if conversation else None, "agent_id": handoff.agent_id,
-        "agent_name": names.get(handoff.agent_id or 0), "reason": handoff.reason, "slots": _mask(slots, in_full),
-        "created_at": handoff.created_at, "claimed_at": handoff.claimed_at,
+        "id": handoff.id,
+        "conversation_id": handoff.conversation_id,
+        "status": handoff.status,
+        "mode": conversation.mode if conversation else None,
+        "agent_id": handoff.agent_id,
+        "agent_name": names.get(handoff.agent_id or 0),
+        "reason": handoff.reason,
+        "slots": _mask(slots, in_full),
+        "created_at": handoff.created_at,
+        "claimed_at": handoff.claimed_at,
         "wait_seconds": max(0, int((end - handoff.created_at).total_seconds())),
         "last_citizen_text": _mask(last, in_full) if last else None,
     }
@@ -211,7 +223,8 @@ def canned_replies() -> list[str]:
 def agents(session: SessionDep, user: AgentUser) -> list[AgentOut]:
     """Who a conversation can be transferred to: the other active agents and admins."""
     rows = session.scalars(
-        select(User).where(User.active.is_(True), User.role.in_(("agent", "admin")), User.id != user.id)
+        select(User)
+        .where(User.active.is_(True), User.role.in_(("agent", "admin")), User.id != user.id)
         .order_by(User.display_name)
     )
     return [AgentOut(id=u.id, username=u.username, display_name=u.display_name) for u in rows]
@@ -257,8 +270,9 @@ def reply(handoff_id: int, body: ReplyIn, session: SessionDep, user: AgentUser) 
     if not text:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="回复内容不能为空")
     message = conv.add_message(session, handoff.conversation_id, "agent", "text", text, author=user.display_name)
-    return ConsoleMessage(id=message.id, sender="agent", kind="text", text=text, author=message.author,
-                          created_at=message.created_at)
+    return ConsoleMessage(
+        id=message.id, sender="agent", kind="text", text=text, author=message.author, created_at=message.created_at
+    )
 
 
 @router.post("/handoffs/{handoff_id}/transfer", response_model=HandoffDetail)
@@ -274,7 +288,8 @@ def transfer(handoff_id: int, body: TransferIn, session: SessionDep, user: Agent
     result = session.execute(
         update(Handoff)
         .where(Handoff.id == handoff.id, Handoff.status == "claimed", Handoff.agent_id == handoff.agent_id)
-        .values(agent_id=target.id).execution_options(synchronize_session=False)
+        .values(agent_id=target.id)
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise HTTPException(status.HTTP_409_CONFLICT, detail="该会话刚被他人处理，请刷新后再试")

@@ -48,8 +48,13 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
     token = auth.issue_token(user)
     max_age = auth.max_age_seconds()
     response.set_cookie(
-        auth.COOKIE_NAME, token, max_age=max_age, httponly=True, samesite="strict",
-        secure=request.url.scheme == "https", path="/",
+        auth.COOKIE_NAME,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
     )
     return LoginOut(token=token, expires_in=max_age, user=_me(UserOut.model_validate(user)))
 

@@ -101,9 +101,7 @@ def show(conversation_id: ConversationId, session: SessionDep) -> ConversationOu
     return _out(_conversation(session, conversation_id))
 
 
-@router.post(
-    "/{conversation_id}/messages", response_model=list[MessageOut], responses=ERRORS, summary="发送一条消息"
-)
+@router.post("/{conversation_id}/messages", response_model=list[MessageOut], responses=ERRORS, summary="发送一条消息")
 def send(conversation_id: ConversationId, body: TextIn, relay: RelayDep) -> list[MessageOut]:
     """Returns the citizen's message and the bot's replies; in waiting or agent mode only the citizen's."""
     try:
@@ -133,7 +131,7 @@ def since(
     response_class=EventSourceResponse,
     responses={
         200: {
-            "description": "text/event-stream：message 事件（数据同 MessageOut）、mode 事件（{\"mode\"}）",
+            "description": 'text/event-stream：message 事件（数据同 MessageOut）、mode 事件（{"mode"}）',
             "content": {"text/event-stream": {}},
         },
         **ERRORS,

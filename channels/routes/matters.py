@@ -129,7 +129,9 @@ def _conflict(exc: VersionConflict) -> JSONResponse:
 
 def _saved(matter: Matter) -> SavedOut:
     return SavedOut(
-        external_id=matter.external_id, version=matter.version, published_version=matter.published_version,
+        external_id=matter.external_id,
+        version=matter.version,
+        published_version=matter.published_version,
         status=matter.status,
     )
 
@@ -140,9 +142,13 @@ def detail(session: Session, matter: Matter) -> MatterDetail:
     if latest is not None and latest.version > (matter.published_version or 0):
         draft = DraftOut(version=latest.version, matter=MatterIn.model_validate(latest.data))
     return MatterDetail(
-        external_id=matter.external_id, status=matter.status, published_version=matter.published_version,
-        latest_version=matter.version, live=store.to_schema(matter) if matter.status == "published" else None,
-        draft=draft, versions=versions.history(session, matter),
+        external_id=matter.external_id,
+        status=matter.status,
+        published_version=matter.published_version,
+        latest_version=matter.version,
+        live=store.to_schema(matter) if matter.status == "published" else None,
+        draft=draft,
+        versions=versions.history(session, matter),
     )
 
 
@@ -168,9 +174,14 @@ def list_matters(
     rows = session.scalars(query.limit(size).offset((page - 1) * size))
     items = [
         MatterSummary(
-            external_id=m.external_id, name=m.name, department=m.department,
-            region="".join(p for p in (m.province, m.city, m.county) if p), type=m.type, status=m.status,
-            version=m.version, published_version=m.published_version,
+            external_id=m.external_id,
+            name=m.name,
+            department=m.department,
+            region="".join(p for p in (m.province, m.city, m.county) if p),
+            type=m.type,
+            status=m.status,
+            version=m.version,
+            published_version=m.published_version,
             has_draft=m.version > (m.published_version or 0),
         )
         for m in rows
@@ -252,5 +263,3 @@ def delete(external_id: str, session: SessionDep, user: EditorUser) -> None:
     if matter.status == "deleted":
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"事项 {external_id} 已删除")
     versions.delete(session, external_id, author=user.username)
-
-

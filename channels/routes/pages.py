@@ -22,6 +22,7 @@ def chat_page() -> FileResponse:
 def widget() -> FileResponse:
     """Any site embeds the chat with one script tag; the script finds the gateway from its own src."""
     return FileResponse(
-        STATIC / "widget.js", media_type="text/javascript",
+        STATIC / "widget.js",
+        media_type="text/javascript",
         headers={**NO_CACHE, "Access-Control-Allow-Origin": "*"},
     )

@@ -127,8 +127,11 @@ def _ticket_or_404(session: Session, ticket_id: int) -> Ticket:
 def _prediction(ticket: Ticket) -> PredictionOut:
     found = classifier.classify(ticket.content)
     return PredictionOut(
-        type=found.type, type_confidence=found.type_confidence, category=found.category,
-        category_confidence=found.category_confidence, top_category=found.top_category,
+        type=found.type,
+        type_confidence=found.type_confidence,
+        category=found.category,
+        category_confidence=found.category_confidence,
+        top_category=found.top_category,
         suggested_department=classifier.suggest_department(found.category),
     )
 
@@ -144,20 +147,39 @@ def detail(session: Session, ticket: Ticket, user: UserOut, now: datetime | None
     prediction = _prediction(ticket)
     names = _agent_names(session, {ticket.assigned_agent} if ticket.assigned_agent else set())
     return TicketDetail(
-        id=ticket.id, number=ticket.number, type=ticket.type, status=ticket.status, priority=ticket.priority,
-        category=ticket.category, category_confidence=ticket.category_confidence, department=ticket.department,
+        id=ticket.id,
+        number=ticket.number,
+        type=ticket.type,
+        status=ticket.status,
+        priority=ticket.priority,
+        category=ticket.category,
+        category_confidence=ticket.category_confidence,
+        department=ticket.department,
         suggested_department=classifier.suggest_department(ticket.category or prediction.category),
-        assigned_agent=ticket.assigned_agent, assigned_agent_name=names.get(ticket.assigned_agent or 0),
-        supervised=ticket.supervised, citizen_name=ticket.citizen_name,
-        phone=ticket.phone if in_full else mask_phone(ticket.phone), contact_in_full=in_full,
-        content=shown(ticket.content), location=shown(ticket.location), event_time=ticket.event_time,
-        slots=shown(ticket.slots or {}), conversation_id=ticket.conversation_id,
+        assigned_agent=ticket.assigned_agent,
+        assigned_agent_name=names.get(ticket.assigned_agent or 0),
+        supervised=ticket.supervised,
+        citizen_name=ticket.citizen_name,
+        phone=ticket.phone if in_full else mask_phone(ticket.phone),
+        contact_in_full=in_full,
+        content=shown(ticket.content),
+        location=shown(ticket.location),
+        event_time=ticket.event_time,
+        slots=shown(ticket.slots or {}),
+        conversation_id=ticket.conversation_id,
         transcript=shown(transcript(session, ticket.conversation_id) if ticket.conversation_id else []),
-        created_at=ticket.created_at, updated_at=ticket.updated_at, due_at=ticket.due_at,
-        overdue=sla.is_overdue(ticket, now), remaining_seconds=None if left is None else int(left.total_seconds()),
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        due_at=ticket.due_at,
+        overdue=sla.is_overdue(ticket, now),
+        remaining_seconds=None if left is None else int(left.total_seconds()),
         remaining_text=sla.describe_remaining(left) if ticket.status in OPEN_STATUSES else ticket.status,
-        resolution=ticket.resolution, rating=ticket.rating, allowed_actions=lifecycle.allowed_actions(ticket),
-        events=events, prediction=prediction, categories=[*classifier.CATEGORIES, classifier.OTHER_CATEGORY],
+        resolution=ticket.resolution,
+        rating=ticket.rating,
+        allowed_actions=lifecycle.allowed_actions(ticket),
+        events=events,
+        prediction=prediction,
+        categories=[*classifier.CATEGORIES, classifier.OTHER_CATEGORY],
         now=now,
     )
 
@@ -175,8 +197,12 @@ def ticket_queue(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"状态应为：{'、'.join(OPEN_STATUSES)}")
     now = utcnow()
     items = queue.open_tickets(
-        session, now=now, status=status_filter, assigned_to=user.id if scope == "mine" else None,
-        unclaimed_only=scope == "unclaimed", overdue_only=overdue,
+        session,
+        now=now,
+        status=status_filter,
+        assigned_to=user.id if scope == "mine" else None,
+        unclaimed_only=scope == "unclaimed",
+        overdue_only=overdue,
     )
     names = _agent_names(session, {i.assigned_agent for i in items if i.assigned_agent})
     return TicketsOut(now=now, items=items, agent_names=names)
@@ -277,17 +303,28 @@ def change_category(ticket_id: int, body: CategoryIn, session: SessionDep, user:
     now = utcnow()
     old = ticket.category
     session.execute(
-        update(Ticket).where(Ticket.id == ticket.id)
+        update(Ticket)
+        .where(Ticket.id == ticket.id)
         .values(category=body.category, category_confidence=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    session.add(TicketEvent(
-        ticket_id=ticket.id, action=CATEGORY_CHANGE, from_status=ticket.status, to_status=ticket.status,
-        actor_id=user.id, actor_name=user.display_name, note=f"{old or '未分类'} → {body.category}",
-        details={"old_category": old, "new_category": body.category,
-                 "suggested_department": classifier.suggest_department(body.category)},
-        at=now,
-    ))
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            action=CATEGORY_CHANGE,
+            from_status=ticket.status,
+            to_status=ticket.status,
+            actor_id=user.id,
+            actor_name=user.display_name,
+            note=f"{old or '未分类'} → {body.category}",
+            details={
+                "old_category": old,
+                "new_category": body.category,
+                "suggested_department": classifier.suggest_department(body.category),
+            },
+            at=now,
+        )
+    )
     session.flush()
     session.refresh(ticket)
     return detail(session, ticket, user, now)
