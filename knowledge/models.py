@@ -75,6 +75,10 @@ class Material(Base):
     source: Mapped[str | None] = mapped_column(String(50))
     note: Mapped[str | None] = mapped_column(Text)
     condition: Mapped[str | None] = mapped_column(String(200))
+    exempt: Mapped[bool] = mapped_column(default=False)
+    exempt_by: Mapped[str | None] = mapped_column(String(10))
+    data_shared: Mapped[bool] = mapped_column(default=False)
+    e_licence: Mapped[bool] = mapped_column(default=False)
 
     matter: Mapped[Matter] = relationship(back_populates="materials")
 

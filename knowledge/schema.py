@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 OriginalOrCopy = Literal["原件", "复印件", "原件和复印件", "原件或复印件"]
 Medium = Literal["纸质", "电子", "纸质或电子", "纸质和电子"]
 ApplicantType = Literal["个人", "企业"]
+ExemptBy = Literal["电子证照", "数据共享", "告知承诺", "其他"]
+"""How a 免提交 material is replaced (the platform's ``exemptionAfterType`` 1–4, in that order)."""
 
 
 class _Model(BaseModel):
@@ -35,6 +37,18 @@ class MaterialIn(_Model):
     note: str | None = None
     condition: str | None = Field(default=None, max_length=200)
     """Only needed when this holds, e.g. 委托代办时. ``None`` means always."""
+    exempt: bool = False
+    """免提交: the citizen need not hand it in at all (最多跑一次); ``exempt_by`` says what replaces it."""
+    exempt_by: ExemptBy | None = None
+    data_shared: bool = False
+    """The department obtains it from another department through data sharing: nothing to carry."""
+    e_licence: bool = False
+    """An electronic licence (电子证照) may stand for the paper: the citizen may bring it on a phone."""
+
+    @property
+    def must_bring(self) -> bool:
+        """What the citizen has to carry: neither exempt nor fetched by the department itself."""
+        return not (self.exempt or self.data_shared)
 
 
 class ProcessStep(_Model):

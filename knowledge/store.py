@@ -23,6 +23,10 @@ _MATERIAL_FIELDS = (
     "source",
     "note",
     "condition",
+    "exempt",
+    "exempt_by",
+    "data_shared",
+    "e_licence",
 )
 _SCALAR_FIELDS = tuple(
     name for name in MatterIn.model_fields if name not in {"materials", "process_steps", "updated_at"}

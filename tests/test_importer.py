@@ -243,3 +243,38 @@ def test_real_catalogue_imports_whole(session, source):
     assert "...展开" not in text and "更多地点" not in text
     assert sum(bool(m.parent_external_id) for m in matters) == 519
     assert len(import_path(session, source).unchanged) == 781
+
+
+@needs_shared
+def test_the_platform_export_keeps_every_material_source_flag(session):
+    """96 免提交, 1,338 shared by data and 638 electronic-licence materials: the figures of the export itself."""
+    import_path(session, GUIDES_RAW)
+    materials = [m for matter in store.published(session) for m in matter.materials]
+    assert sum(m.exempt for m in materials) == 96
+    assert sum(m.data_shared for m in materials) == 1338
+    assert sum(m.e_licence for m in materials) == 638
+    assert all(m.exempt_by for m in materials if m.exempt)
+    assert {m.exempt_by for m in materials if m.exempt} == {"电子证照", "数据共享", "告知承诺", "其他"}
+
+
+def test_material_sources_round_trip_through_an_xlsx_with_chinese_headers(session, tmp_path):
+    book = Workbook()
+    book.active.title = "事项"
+    book.active.append(["外部编号", "事项名称", "实施部门"])
+    book.active.append(["a", "企业开办", "防城港市市场监督管理局"])
+    materials = book.create_sheet("材料")
+    materials.append(["外部编号", "材料名称", "免提交", "免提交方式", "数据共享获取", "可用电子证照"])
+    materials.append(["a", "营业执照", "是", "电子证照", "否", "是"])
+    materials.append(["a", "身份证", "否", None, "是", "否"])
+    materials.append(["a", "申请书", None, None, None, None])
+    source = tmp_path / "c.xlsx"
+    book.save(source)
+
+    assert import_path(session, source).created == ["a"]
+    a = store.to_schema(store.get_by_external_id(session, "a"))
+    assert [(m.exempt, m.exempt_by, m.data_shared, m.e_licence) for m in a.materials] == [
+        (True, "电子证照", False, True),
+        (False, None, True, False),
+        (False, None, False, False),
+    ]
+    assert [m.must_bring for m in a.materials] == [False, False, True]

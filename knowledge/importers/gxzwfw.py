@@ -61,6 +61,21 @@ def _note_fields(note: str | None) -> tuple[dict[str, str], str | None]:
     return fields, "\n".join(kept) or None
 
 
+_EXEMPT_BY = {"1": "电子证照", "2": "数据共享", "3": "告知承诺", "4": "其他"}
+"""``exemptionAfterType``: read off the export itself (code 2 rows say 信息共享、网络核验; code 3 is a 声明)."""
+
+
+def _source_flags(row: dict[str, Any]) -> dict[str, Any]:
+    """免提交 / 数据共享 / 电子证照 from the platform's material row; the scraped row drops them."""
+    exempt = str(row.get("isExemption")) == "1"
+    return {
+        "exempt": exempt,
+        "exempt_by": _EXEMPT_BY.get(str(row.get("exemptionAfterType") or "")) if exempt else None,
+        "data_shared": str(row.get("isShare")) == "1",
+        "e_licence": str(row.get("isRelationCerttype")) == "1",
+    }
+
+
 def raw_item_to_matter(item: dict[str, Any], platform: str, file_city: str | None) -> dict[str, Any]:
     service = item["service"]
     payload = item.get("raw_payload") or {}
@@ -69,7 +84,11 @@ def raw_item_to_matter(item: dict[str, Any], platform: str, file_city: str | Non
     parent_id = list_item.get("parentId")
     department = clean_text(service.get("department"))
     materials = []
-    for material in item.get("materials") or []:
+    cleaned = item.get("materials") or []
+    raw_rows = payload.get("materials") or []
+    # The platform's own rows are in the same order as the scraped ones; only then are their flags trusted.
+    flags = [_source_flags(row) for row in raw_rows] if len(raw_rows) == len(cleaned) else [{}] * len(cleaned)
+    for material, material_flags in zip(cleaned, flags, strict=True):
         fields, note = _note_fields(material.get("note"))
         kind = fields.get("类型")
         materials.append(
@@ -82,6 +101,7 @@ def raw_item_to_matter(item: dict[str, Any], platform: str, file_city: str | Non
                 "medium": material.get("material_form") if material.get("material_form") in _FORMS else None,
                 "source": fields.get("来源渠道") or None,
                 "note": note,
+                **material_flags,
             }
         )
     steps = [

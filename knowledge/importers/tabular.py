@@ -48,6 +48,10 @@ MATERIAL_COLUMNS: dict[str, str] = {
     "source": "来源",
     "note": "备注",
     "condition": "适用情形",
+    "exempt": "免提交",
+    "exempt_by": "免提交方式",
+    "data_shared": "数据共享获取",
+    "e_licence": "可用电子证照",
 }
 
 
@@ -150,7 +154,7 @@ def material_from_cells(cells: dict[str, Any]) -> dict[str, Any]:
     for name, value in cells.items():
         if name == "external_id" or _blank(value):
             continue
-        if name == "required":
+        if name in {"required", "exempt", "data_shared", "e_licence"}:
             data[name] = parse_bool(value)
         elif name in {"original_count", "copy_count"}:
             data[name] = _int_or_raw(value)

@@ -8,11 +8,13 @@
   const { h, api, act, toast, go } = Studio;
   const ORIGINAL_OR_COPY = ["", "原件", "复印件", "原件和复印件", "原件或复印件"];
   const MEDIUM = ["", "纸质", "电子", "纸质或电子", "纸质和电子"];
+  const EXEMPT_BY = ["", "电子证照", "数据共享", "告知承诺", "其他"];
   const HANDLE_FORMS = ["窗口办理", "网上办理", "快递申请", "自助办理"];
   const NUMBER_FIELDS = new Set(["time_limit_legal_days", "time_limit_promised_days", "visits", "original_count", "copy_count"]);
 
   const blankMaterial = () => ({ name: "", required: true, original_or_copy: null, original_count: 1, copy_count: 0,
-    medium: null, source: null, note: null, condition: null });
+    medium: null, source: null, note: null, condition: null, exempt: false, exempt_by: null, data_shared: false,
+    e_licence: false });
   const blankMatter = () => ({ external_id: "", name: "", department: "", aliases: [], applicant_types: [],
     handle_forms: [], materials: [], process_steps: [] });
 
@@ -82,7 +84,14 @@
           h("div", { class: "row" },
             "适用情形", h("span", {}, bind(m, "condition", `${p}.condition`, { label: "适用情形" })),
             h("span", { class: "muted" }, "留空表示所有人都要；例如“委托代办时”"),
-            "备注", bind(m, "note", `${p}.note`, { label: "备注" })));
+            "备注", bind(m, "note", `${p}.note`, { label: "备注" })),
+          h("div", { class: "row" }, // 最多跑一次: what the citizen need not carry
+            h("label", { class: "check" }, bind(m, "exempt", `${p}.exempt`, { type: "checkbox", label: "免提交" }), "免提交"),
+            "免提交方式", bind(m, "exempt_by", `${p}.exempt_by`, { options: EXEMPT_BY, label: "免提交方式" }),
+            h("label", { class: "check" }, bind(m, "data_shared", `${p}.data_shared`, { type: "checkbox", label: "数据共享获取" }),
+              "部门通过数据共享获取"),
+            h("label", { class: "check" }, bind(m, "e_licence", `${p}.e_licence`, { type: "checkbox", label: "可用电子证照" }),
+              "可用电子证照")));
       }), h("button", { type: "button", id: "add-material", onclick: () => { matter.materials.push(blankMaterial()); render(); } }, "＋ 添加材料"));
     };
     render();
