@@ -116,6 +116,11 @@ class MatterIn(_Model):
         return self
 
     @property
+    def fully_online(self) -> bool:
+        """全程网办: online handling with a link and no visit in person, the first thing a citizen should hear."""
+        return "网上办理" in self.handle_forms and bool(self.online_url) and self.visits == 0
+
+    @property
     def region(self) -> str:
         return "".join(part for part in (self.province, self.city, self.county) if part)
 
