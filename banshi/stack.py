@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 DEFAULT_MODEL = ROOT / "models" / "banshi.tar.gz"
 
@@ -80,7 +81,9 @@ def services(
         Service(
             "rasa",
             [
-                str(RASA_BIN),
+                str(RASA_PYTHON),
+                "-m",
+                "dialogue.rasa_server",  # rasa's own CLI, with its action-response check built once
                 "run",
                 "--enable-api",
                 "--model",

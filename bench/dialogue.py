@@ -3,7 +3,9 @@
 - training: `rasa train` of the whole project into a temporary folder (skip with --no-train);
 - model load: from starting the Rasa server until it answers /status with the model loaded;
 - one chat turn: POST /webhooks/rest/webhook, over whole scripted conversations (a guide with the
-  walk-through, a facet follow-up, a complaint), p50 and p95.
+  walk-through, a facet follow-up, a complaint), p50 and p95; measured twice in the same run, with
+  Rasa started as banshi starts it (``dialogue.rasa_server``: its action-response check built once)
+  and with the stock ``rasa run`` (the baseline).
 
 Usage: .venv/bin/python bench/dialogue.py [--no-train] [--conversations 30] [--json]
 Needs the trained model at models/banshi.tar.gz when --no-train is given (make train).
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,20 +77,23 @@ def main() -> None:
             [str(ROOT / ".venv" / "bin" / "banshi"), "import", "knowledge/sample/catalogue.jsonl"],
             cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True,
         )  # fmt: skip
-        wanted = services(model, ports, gateway=False)
+        actions, rasa = services(model, ports, gateway=False)
+        stock = replace(rasa, argv=[str(RASA_BIN), *rasa.argv[rasa.argv.index("run") :]])
         started = time.perf_counter()
-        with running(wanted[:1], env, data_dir / "logs"):
-            actions_s = time.perf_counter() - started
-            started = time.perf_counter()
-            with running(wanted[1:], env, data_dir / "logs"):
-                figures["model_load_s"] = round(time.perf_counter() - started, 1)
-                figures["actions_start_s"] = round(actions_s, 1)
-                latencies = run_conversations(f"http://127.0.0.1:{ports.rasa}", args.conversations)
-    figures.update(
-        turns=len(latencies),
-        p50_ms=round(statistics.median(latencies), 1),
-        p95_ms=round(percentile(latencies, 95), 1),
-    )
+        with running([actions], env, data_dir / "logs"):
+            figures["actions_start_s"] = round(time.perf_counter() - started, 1)
+            for label, service in (("", rasa), ("stock_", stock)):
+                started = time.perf_counter()
+                with running([service], env, data_dir / "logs"):
+                    figures[f"{label}model_load_s"] = round(time.perf_counter() - started, 1)
+                    latencies = run_conversations(f"http://127.0.0.1:{ports.rasa}", args.conversations)
+                figures.update(
+                    {
+                        f"{label}turns": len(latencies),
+                        f"{label}p50_ms": round(statistics.median(latencies), 1),
+                        f"{label}p95_ms": round(percentile(latencies, 95), 1),
+                    }
+                )
     for key, value in figures.items():
         Console().print(f"{key:>16}: {value}")
     if args.json:

@@ -1,0 +1,61 @@
+"""How banshi starts Rasa: ``python -m dialogue.rasa_server run …`` in ``.venv-rasa``, the same CLI as ``rasa``.
+
+Rasa 3.6 checks every action-server response against its JSON schema with ``jsonschema.validate``,
+which re-checks the schema itself and builds a new validator on every call: measured at over half of
+the Rasa main thread's time per turn. The check stays; only its validator is built once. The patch is
+applied here, at start-up, so Rasa's installed files are never edited and ``rasa`` itself is unchanged.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def _validate_once_built(self: Any, result: dict[str, Any]) -> bool:
+    from jsonschema import ValidationError
+
+    try:
+        _validator(self.action_response_format_spec()).validate(result)
+        return True
+    except ValidationError as error:
+        error.message += (
+            ". Failed to validate Action server response from API, make sure your response from the Action "
+            "endpoint is valid."
+        )
+        raise
+
+
+_built: dict[int, Any] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    """One validator per schema object, checked once (the schema is a constant of Rasa's)."""
+    from jsonschema.validators import validator_for
+
+    key = id(schema)
+    if key not in _built:
+        cls = validator_for(schema)
+        cls.check_schema(schema)
+        _built[key] = cls(schema)
+    return _built[key]
+
+
+def install() -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    spec = RemoteAction.action_response_format_spec()
+    RemoteAction.action_response_format_spec = staticmethod(lambda: spec)  # one object, so one validator
+    RemoteAction._validate_action_result = _validate_once_built
+
+
+def main() -> None:
+    install()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
