@@ -70,7 +70,7 @@ def test_mapping_of_text_buttons_and_custom_payloads():
                 {"title": "都不是", "payload": "/deny"},
             ],
         },
-        {"recipient_id": "x", "text": "【一次告知】居民身份证换领（公安局）\n申请材料（共2项）：…"},
+        {"recipient_id": "x", "text": "【一次告知】居民身份证换领（公安局）\n需要提交的材料（共2项）：…"},
         {"recipient_id": "x", "custom": CHECKLIST},
         {"recipient_id": "x", "text": "还有问题可以继续问我。"},
         {"recipient_id": "x", "custom": TICKET},

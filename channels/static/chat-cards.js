@@ -7,6 +7,7 @@ const ChatCards = (() => {
     have: { mark: "✓", label: "已备齐" },
     missing: { mark: "✗", label: "还缺" },
     not_applicable: { mark: "—", label: "不适用" },
+    not_needed: { mark: "✓", label: "无需提交" },
     unknown: { mark: "○", label: "请准备" },
   };
 
@@ -61,18 +62,28 @@ const ChatCards = (() => {
     card.appendChild(head);
 
     const body = el("div", "card-body");
-    const materials = c.materials || [];
+    const online = safeUrl(c.online_url);
+    if (c.fully_online) { // 最多跑一次: the best news first
+      const banner = el("div", "fully-online", "可全程网办，无需跑腿");
+      if (online) { banner.appendChild(document.createTextNode(" ")); banner.appendChild(link(online, "立即网上办理")); }
+      body.appendChild(banner);
+    }
+    const all = c.materials || [];
+    // Older checklists have no must_bring: every material is then one to bring.
+    const materials = all.filter((x) => x.must_bring !== false);
+    const notNeeded = all.filter((x) => x.must_bring === false);
     const counts = {};
     materials.forEach((x) => { counts[x.status] = (counts[x.status] || 0) + 1; });
     const tally = el("div", "tally");
-    tally.appendChild(el("span", "tag-unknown", "申请材料 " + materials.length + " 项"));
+    tally.appendChild(el("span", "tag-unknown", "需提交 " + materials.length + " 项"));
     ["have", "missing", "not_applicable"].forEach((s) => {
       if (counts[s]) tally.appendChild(el("span", "tag-" + s, STATUS[s].label + " " + counts[s]));
     });
+    if (notNeeded.length) tally.appendChild(el("span", "tag-saved", "为您省去 " + notNeeded.length + " 份材料"));
     body.appendChild(tally);
 
     const list = el("ul", "materials");
-    if (!materials.length) list.appendChild(el("li", "material", "办事指南中未列出需要提交的材料，具体以窗口要求为准。"));
+    if (!all.length) list.appendChild(el("li", "material", "办事指南中未列出需要提交的材料，具体以窗口要求为准。"));
     materials.forEach((x) => {
       const status = STATUS[x.status] ? x.status : "unknown";
       const item = el("li", "material status-" + status);
@@ -84,6 +95,7 @@ const ChatCards = (() => {
       main.appendChild(name);
       if (x.condition) main.appendChild(el("div", "m-cond", x.condition + "需要"));
       else if (x.required === false) main.appendChild(el("div", "m-cond", "非必需"));
+      if (x.e_licence) main.appendChild(el("div", "m-cond e-licence", "可用电子证照"));
       const meta = [copiesText(x), x.medium, x.source ? "来源：" + x.source : null].filter(Boolean).join("，");
       const details = [meta, x.note].filter(Boolean).join("。");
       if (details) main.appendChild(el("div", "m-meta", details));
@@ -91,6 +103,21 @@ const ChatCards = (() => {
       list.appendChild(item);
     });
     body.appendChild(list);
+    if (notNeeded.length) {
+      body.appendChild(el("div", "no-need-head", "无需提交（" + notNeeded.length + " 项）"));
+      const spared = el("ul", "materials no-need");
+      notNeeded.forEach((x) => {
+        const item = el("li", "material status-not_needed");
+        item.dataset.status = "not_needed";
+        item.appendChild(el("span", "mark", STATUS.not_needed.mark));
+        const main = el("div", "m-main");
+        main.appendChild(el("div", "m-name", x.name));
+        main.appendChild(el("div", "m-meta", x.no_need || "无需提交"));
+        item.appendChild(main);
+        spared.appendChild(item);
+      });
+      body.appendChild(spared);
+    }
 
     const missing = materials.filter((x) => x.status === "missing").map((x) => x.name);
     if (missing.length) body.appendChild(el("div", "missing-note", "您还需要准备：" + missing.join("、")));
@@ -105,7 +132,6 @@ const ChatCards = (() => {
     };
     addFact("办理地点", c.location);
     addFact("办理时间", c.hours);
-    const online = safeUrl(c.online_url);
     addFact("网上办理", online ? link(online, "在线办理入口") : c.online_url);
     addFact("办理时限", timeLimitText(c.time_limit));
     addFact("收费标准", c.fee);

@@ -21,7 +21,9 @@ STATUS_LABELS = {
     "missing": "尚缺，请准备",
     "unknown": "请自行核对",
     "not_applicable": "您的情况不需要",
+    "not_needed": "无需提交",
 }
+FULLY_ONLINE_TEXT = "可全程网办，无需跑腿"
 
 
 def copies_text(material: MaterialIn) -> str:
@@ -67,6 +69,14 @@ def visits_text(visits: int | None) -> str | None:
     return "无需到现场（全程网办）" if visits == 0 else f"最多跑{visits}次"
 
 
+def no_need_text(material: MaterialIn) -> str:
+    """Why the citizen need not bring it, in the words a window clerk would use."""
+    if material.exempt:
+        how = {"电子证照": "以电子证照代替", "数据共享": "部门通过数据共享获取", "告知承诺": "以告知承诺代替"}
+        return f"免提交（{how.get(material.exempt_by or '', '无需提交')}）"
+    return "部门通过数据共享获取"
+
+
 def citation_text(matter: MatterIn) -> str:
     """Where the answer comes from, so the citizen can check it: code or id, link, update date."""
     parts = [f"事项编码：{matter.code}" if matter.code else f"事项编号：{matter.external_id}"]
@@ -89,12 +99,23 @@ def matter_ref(matter: MatterIn) -> dict[str, Any]:
 
 
 def build_checklist(matter: MatterIn, statuses: list[str] | None = None) -> dict[str, Any]:
-    """The ``checklist`` payload; a material the walk never reached is ``unknown``."""
+    """The ``checklist`` payload; a material the walk never reached is ``unknown``.
+
+    A material the citizen need not bring (免提交, or fetched by data sharing) is ``not_needed`` whatever
+    the walk said, and ``counts`` says how many papers are left to bring and how many were saved.
+    """
     statuses = list(statuses or [])
     statuses += ["unknown"] * (len(matter.materials) - len(statuses))
+    statuses = [status if m.must_bring else "not_needed" for m, status in zip(matter.materials, statuses, strict=False)]
     return {
         "type": "checklist",
         "matter": matter_ref(matter),
+        "fully_online": matter.fully_online,
+        "counts": {
+            "must_bring": sum(m.must_bring for m in matter.materials),
+            "saved": sum(not m.must_bring for m in matter.materials),
+            "e_licence": sum(m.must_bring and m.e_licence for m in matter.materials),
+        },
         "materials": [
             {
                 "name": m.name,
@@ -106,6 +127,12 @@ def build_checklist(matter: MatterIn, statuses: list[str] | None = None) -> dict
                 "medium": m.medium,
                 "source": m.source,
                 "note": m.note,
+                "must_bring": m.must_bring,
+                "exempt": m.exempt,
+                "exempt_by": m.exempt_by,
+                "data_shared": m.data_shared,
+                "e_licence": m.e_licence,
+                "no_need": None if m.must_bring else no_need_text(m),
                 "status": status,
             }
             for m, status in zip(matter.materials, statuses, strict=False)
@@ -123,17 +150,26 @@ def build_checklist(matter: MatterIn, statuses: list[str] | None = None) -> dict
 def render_checklist(matter: MatterIn, statuses: list[str] | None = None) -> str:
     """The same checklist as a message a citizen can read (and screenshot) in one go."""
     payload = build_checklist(matter, statuses)
-    lines = [f"【一次告知】{matter.name}（{matter.department}）", f"申请材料（共{len(matter.materials)}项）："]
+    counts = payload["counts"]
+    lines = [f"【一次告知】{matter.name}（{matter.department}）"]
+    if matter.fully_online:
+        lines.append(f"{FULLY_ONLINE_TEXT}：{matter.online_url}")
+    pairs = list(zip(matter.materials, payload["materials"], strict=True))
+    lines.append(f"需要提交的材料（共{counts['must_bring']}项）：")
     if not matter.materials:
         lines.append("办事指南中未列出需要提交的材料，具体以窗口要求为准。")
-    for number, (material, item) in enumerate(zip(matter.materials, payload["materials"], strict=True), 1):
+    for number, (material, item) in enumerate([(m, i) for m, i in pairs if m.must_bring], 1):
         condition = f"（{material.condition}需要）" if material.condition else ""
         optional = "（非必需）" if not material.required and not material.condition else ""
+        licence = "（可用电子证照）" if material.e_licence else ""
         notes = describe_material(material)
         lines.append(
-            f"{number}. {material.name}{condition}{optional}【{STATUS_LABELS[item['status']]}】"
+            f"{number}. {material.name}{condition}{optional}{licence}【{STATUS_LABELS[item['status']]}】"
             + (f"\n   {notes}" if notes else "")
         )
+    if counts["saved"]:
+        lines.append(f"无需提交的材料（共{counts['saved']}项，为您省去{counts['saved']}份材料）：")
+        lines.extend(f"- {m.name}：{item['no_need']}" for m, item in pairs if not m.must_bring)
     missing = [m["name"] for m in payload["materials"] if m["status"] == "missing"]
     if missing:
         lines.append(f"您还需要准备：{'、'.join(missing)}。")
