@@ -89,9 +89,9 @@ def _lines(rule: Rule, text: str) -> str | None:
 
 
 def read_days(value: Any) -> int | None:
-    """Working days however a platform writes them: 20, "20个工作日", "30(工作日)", "即办"."""
+    """Days however a platform writes them: 20, "20个工作日", "30(工作日)", "60(自然日)", "即办"."""
     if isinstance(value, str):
-        value = _BRACKETS.sub("", value)
+        value = _BRACKETS.sub("", value).replace("自然日", "日")
     return parse_days(value)
 
 
@@ -127,6 +127,19 @@ def _parse(rule: Rule, value: Any, field: str) -> Any:
     return value
 
 
+def _mapped(rule: Rule, value: Any, field: str) -> Any:
+    if rule.map is None:
+        return value
+    key = as_key(value)
+    if key in rule.map:
+        return rule.map[key]
+    if rule.unmapped == "null":
+        return None
+    if rule.unmapped == "refuse":
+        raise ValueRefused(field, f"无法识别的取值：{value}（映射文件的 map 中没有列出）")
+    return value
+
+
 def _steps(rule: Rule, value: Any, field: str) -> Any:
     """One value through the rule's steps, in the order the mapping format documents."""
     if blank(value):
@@ -146,17 +159,12 @@ def _steps(rule: Rule, value: Any, field: str) -> Any:
         if blank(value):
             return None
     if rule.contains:
-        return any(word in str(value) for word in rule.contains)
-    if rule.map is not None:
-        key = as_key(value)
-        if key in rule.map:
-            value = rule.map[key]
-        elif rule.unmapped == "null":
-            return None
-        elif rule.unmapped == "refuse":
-            raise ValueRefused(field, f"无法识别的取值：{value}（映射文件的 map 中没有列出）")
-        if value is None:
-            return None
+        value = any(word in str(value) for word in rule.contains)
+    if rule.parse == "list":  # a list is split first, then each item goes through the map
+        items = [_mapped(rule, item, field) for item in _parse(rule, value, field)]
+        return [item for item in items if item is not None and (not rule.allowed or item in rule.allowed)] or None
+    if rule.map is not None and (value := _mapped(rule, value, field)) is None:
+        return None
     if rule.parse is not None and (value := _parse(rule, value, field)) is None:
         return None
     if rule.allowed and value not in rule.allowed:
