@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from knowledge import store
 from knowledge.importers import import_path, read_source
@@ -107,7 +106,10 @@ def test_value_maps_splitting_and_day_parsing():
         ("- just a list", "应为键值对"),
         ("name: x\nfields: {external_id: ID, name: N, dept: D}", "未知的目标字段：dept"),
         ("name: x\nfields: {external_id: ID, name: {path: N, pattern: '(['}}", "正则表达式无效"),
-        ("name: x\nfields: {external_id: ID, name: {path: N, parse: date}}", "fields.name.parse：取值不在允许范围内"),
+        (
+            "name: x\nfields: {external_id: ID, name: {path: N, parse: date}}",
+            "parse：取值不在允许范围内（可选：text、int、days、bool、list、url）",
+        ),
         ("name: x\nfields: {external_id: ID}", "必须给出 external_id（外部编号）和 name（事项名称）"),
         (
             "name: x\nfields: {external_id: ID, name: N, fee: {path: F, only_if: free}}",
@@ -121,7 +123,7 @@ def test_a_broken_mapping_file_gets_a_clear_chinese_error(text, expected):
     with pytest.raises(MappingError) as error:
         parse_mapping(text, "broken.yml")
     assert "broken.yml" in str(error.value) and expected in str(error.value)
-    assert not isinstance(error.value.__cause__, ValidationError) or "Field required" not in str(error.value)
+    assert not any(english in str(error.value) for english in ("Field required", "Input should", "Extra inputs"))
 
 
 def test_rows_the_mapping_cannot_read_are_refused_with_their_reasons(session, tmp_path):
@@ -271,8 +273,8 @@ def test_the_studio_imports_another_platform_through_a_chosen_or_uploaded_mappin
     assert bad["errors"] == ["收费：无法识别的取值：面议（映射文件的 map 中没有列出）"]
     became = {r["external_id"]: r["became"] for r in dry["rows"] if r["outcome"] == "new"}
     assert (
-        became["nb330203-104"]
-        == "浙江省宁波市海曙区 · 宁波市自然资源和规划局海曙分局 · 承诺件 · 承诺 1 个工作日 · 材料 4 项（其中 1 项无需提交）"
+        became["nb330203-104"] == "浙江省宁波市海曙区 · 宁波市自然资源和规划局海曙分局 · 承诺件 · 承诺 1 个工作日 · "
+        "材料 4 项（其中 1 项无需提交）"
     )
 
     done = client.post(f"/api/v1/imports/{dry['id']}/confirm", json={"publish": True}).json()

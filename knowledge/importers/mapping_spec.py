@@ -206,11 +206,12 @@ _ERRORS = {
 def _explain(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-")) or "（顶层）"
+        where = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
         message = _ERRORS.get(err["type"]) or err["msg"].removeprefix("Value error, ")
         if err["type"] == "literal_error":
-            message += f"（{err['ctx'].get('expected', '')}）"
-        lines.append(f"{where}：{message}")
+            expected = str(err["ctx"].get("expected", "")).replace("' or '", "', '").replace("'", "")
+            message += f"（可选：{expected.replace(', ', '、')}）"
+        lines.append(f"{where}：{message}" if where else message)
     return "；".join(lines)
 
 
@@ -221,7 +222,8 @@ def parse_mapping(text: str, source: str = "映射文件") -> ImportMapping:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""
-        raise MappingError(f"映射文件 {source} 不是合法的 YAML：{where}{getattr(exc, 'problem', '') or exc}") from exc
+        problem = getattr(exc, "problem", None) or exc
+        raise MappingError(f"映射文件 {source} 不是合法的 YAML：{where}附近有语法错误（{problem}）") from exc
     if not isinstance(data, dict):
         raise MappingError(f"映射文件 {source} 应为键值对（name、fields、materials …），请参照 docs/import_mappings.md")
     try:
