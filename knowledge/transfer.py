@@ -250,6 +250,10 @@ def upload_mapping(path: Path) -> ImportMapping | None:
     return parse_mapping(file.read_text(encoding="utf-8"), "映射") if file.exists() else None
 
 
+def _promise(days: int | None) -> str | None:
+    return None if days is None else "当场办结" if days == 0 else f"承诺 {days} 个工作日"
+
+
 def became(item: MatterIn) -> str:
     """A valid row in one line, so that an editor sees at a glance whether the mapping read it right."""
     kept = [m for m in item.materials if not m.must_bring]
@@ -257,7 +261,7 @@ def became(item: MatterIn) -> str:
         item.region or "未注明地区",
         item.department,
         item.processing_type,
-        None if item.time_limit_promised_days is None else f"承诺 {item.time_limit_promised_days} 个工作日",
+        _promise(item.time_limit_promised_days),
         f"材料 {len(item.materials)} 项" + (f"（其中 {len(kept)} 项无需提交）" if kept else ""),
         "可全程网办" if item.fully_online else None,
     ]
