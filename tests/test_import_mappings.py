@@ -206,6 +206,29 @@ def test_the_fictional_zhejiang_exports_import_through_their_own_mappings(sessio
     assert len(again.unchanged) == 6, "re-importing the same export changes nothing"
 
 
+def test_the_same_mappings_read_xlsx_and_jsonl(session, tmp_path):
+    import csv
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "导出说明"
+    book.active.append(["本表由浙江政务服务网导出"])
+    sheet = book.create_sheet("事项")
+    with ZJ_CSV.open(encoding="utf-8") as handle:
+        for values in csv.reader(handle):
+            sheet.append([int(v) if v.isdigit() else v or None for v in values])
+    book.save(tmp_path / "宁波.xlsx")
+    mapping = load_mapping(ZJ_CSV_MAPPING).model_copy(update={"sheet": "事项"})
+    from_sheet = {r.matter.external_id: r.matter for r in read_source(tmp_path / "宁波.xlsx", mapping)}
+    from_csv = {r.matter.external_id: r.matter for r in read_source(ZJ_CSV, load_mapping(ZJ_CSV_MAPPING))}
+    assert len(from_sheet) == 4 and from_sheet == from_csv
+
+    lines = json.loads(ZJ_JSON.read_text(encoding="utf-8"))["data"]["list"]
+    (tmp_path / "西湖.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in lines), encoding="utf-8")
+    assert len(import_path(session, tmp_path / "西湖.jsonl", mapping=load_mapping(ZJ_MAPPING)).created) == 6
+
+
 def test_several_platforms_live_side_by_side_and_are_searched_by_region(session, use_embedder):
     from retriever import HybridIndex, rebuild
 

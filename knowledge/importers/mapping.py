@@ -14,8 +14,14 @@ from typing import Any
 from knowledge.cleaning import clean_text, parse_days, split_list
 from knowledge.importers.mapping_spec import ImportMapping, ListSection, Rule, as_key
 from knowledge.importers.tabular import parse_bool
+from knowledge.schema import MaterialIn, MatterIn, ProcessStep
 
 _BRACKETS = re.compile(r"[()（）\[\]【】]")
+_TEXT = {
+    model: {name for name, info in model.model_fields.items() if info.annotation in (str, str | None)}
+    for model in (MatterIn, MaterialIn, ProcessStep)
+}
+"""Our text fields: a spreadsheet cell holding 12333 (a phone, a code) is still read as text."""
 
 
 class ValueRefused(ValueError):
@@ -186,9 +192,16 @@ def value_of(rule: Rule, scope: Scope, field: str) -> Any:
     return rule.default
 
 
-def map_fields(rules: dict[str, Rule], scope: Scope, prefix: str = "") -> dict[str, Any]:
+def _as_text(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def map_fields(rules: dict[str, Rule], scope: Scope, model: type = MatterIn, prefix: str = "") -> dict[str, Any]:
     """Every rule of one item, then the rules that look at another field (``only_if``, ``at_most``)."""
     out = {name: value_of(rule, scope, prefix + name) for name, rule in rules.items()}
+    out.update({name: _as_text(value) for name, value in out.items() if name in _TEXT[model]})
     for name, rule in rules.items():
         if rule.only_if is not None and not out.get(rule.only_if):
             out[name] = None
@@ -229,7 +242,8 @@ def map_list(section: ListSection, scope: Scope, field: str) -> list[dict[str, A
     for number, item in enumerate(items):
         beside = {name: others[number] if others else None for name, others in parallel.items()}
         inner = Scope(item, record=scope.item, root=scope.root, parallel=beside)
-        out = map_fields(section.fields, inner, prefix=f"{field}.{number}.")
+        model = MaterialIn if field == "materials" else ProcessStep
+        out = map_fields(section.fields, inner, model, prefix=f"{field}.{number}.")
         if section.skip_without is not None and blank(out.get(section.skip_without)):
             continue
         mapped.append({k: v for k, v in out.items() if v is not None})
@@ -245,7 +259,7 @@ def map_record(
         raise ValueRefused("-", "每条记录应为一个对象（键值对）")
     scope = Scope(record, record=record, root=root)
     data: dict[str, Any] = dict(mapping.constants)
-    data.update(map_fields(mapping.fields, scope))
+    data.update(map_fields(mapping.fields, scope, MatterIn))
     for name, value in (fallbacks or {}).items():
         if data.get(name) is None:
             data[name] = value
