@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from knowledge import audit, store
 from knowledge.importers import import_path, read_source
 from knowledge.importers.base import RowConflict
-from knowledge.importers.mapping_spec import SHIPPED, ImportMapping, MappingError, parse_mapping
+from knowledge.importers.mapping_spec import ImportMapping, parse_mapping
 from knowledge.importers.runner import SUFFIXES
 from knowledge.importers.tabular import MATERIAL_COLUMNS, MATTER_COLUMNS, field_label
 from knowledge.models import Matter
@@ -47,7 +47,6 @@ _CHECKED = ".checked.json"
 """Beside the uploaded file: each row's matter version at the dry run, which the confirm re-checks."""
 _MAPPING = ".mapping.yml"
 """Beside the uploaded file: the mapping it is read through, when it is another platform's export."""
-MAPPING_MAX_BYTES = 256 * 1024
 _LIST_FIELDS = ("aliases", "applicant_types", "handle_forms")
 
 
@@ -197,51 +196,6 @@ def purge_expired(data_dir: Path, keep_hours: float) -> int:
         except FileNotFoundError:  # another gateway replica cleaned it first
             continue
     return removed
-
-
-class MappingChoice(BaseModel):
-    name: str
-    title: str | None
-    stored: bool
-    """False: shipped with banshi; True: kept under ``BANSHI_DATA_DIR/mappings`` by an admin."""
-
-
-def _mapping_files(data_dir: Path) -> dict[str, tuple[Path, bool]]:
-    files = {f.stem: (f, False) for f in sorted(SHIPPED.glob("*.yml"))}
-    stored = Path(data_dir) / "mappings"
-    if stored.is_dir():
-        files.update({f.stem: (f, True) for f in sorted(stored.glob("*.y*ml"))})
-    return files
-
-
-def available_mappings(data_dir: Path) -> list[MappingChoice]:
-    """The mappings an editor may choose for an upload; a stored one that does not load is left out."""
-    choices = []
-    for name, (file, stored) in _mapping_files(data_dir).items():
-        try:
-            mapping = parse_mapping(file.read_text(encoding="utf-8-sig"), file.name)
-        except (MappingError, OSError, UnicodeDecodeError):
-            continue
-        choices.append(MappingChoice(name=name, title=mapping.title, stored=stored))
-    return choices
-
-
-def mapping_text(data_dir: Path, *, name: str | None = None, uploaded: bytes | None = None, filename: str = "") -> str:
-    """The checked text of the mapping chosen by name or uploaded; ``MappingError`` says what is wrong."""
-    if uploaded is not None:
-        if len(uploaded) > MAPPING_MAX_BYTES:
-            raise MappingError(f"映射文件不能超过 {MAPPING_MAX_BYTES // 1024} KB")
-        try:
-            text = uploaded.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise MappingError(f"映射文件 {filename} 不是 UTF-8 编码的文本") from exc
-    else:
-        files = _mapping_files(data_dir)
-        if name not in files:
-            raise MappingError(f"没有名为 {name} 的映射（可选：{'、'.join(files)}）")
-        text = files[name][0].read_text(encoding="utf-8-sig")
-    parse_mapping(text, Path(filename).name or f"{name}.yml")
-    return text
 
 
 def upload_mapping(path: Path) -> ImportMapping | None:

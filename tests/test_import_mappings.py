@@ -268,13 +268,21 @@ def editor(session):
     return app, login(app, "editor1")
 
 
-def test_the_studio_imports_another_platform_through_a_chosen_or_uploaded_mapping(editor):
+def test_the_studio_imports_another_platform_through_a_chosen_or_uploaded_mapping(editor, data_dir):
     from tests.staff_api import assert_guarded, operations
 
     app, client = editor
     assert_guarded(app, operations(app, ("/api/v1/import-mappings",)), denied="agent1", allowed="editor1")
-    shipped = {m["name"]: m for m in client.get("/api/v1/import-mappings").json()}
-    assert {"gxzwfw", "gxzwfw-jsonl"} <= set(shipped) and shipped["gxzwfw"]["title"].startswith("广西")
+    (data_dir / "mappings").mkdir()
+    (data_dir / "mappings" / "xihu.yml").write_bytes(ZJ_MAPPING.read_bytes())
+    (data_dir / "mappings" / "broken.yml").write_text("name: [", encoding="utf-8")
+    offered = {m["name"]: m for m in client.get("/api/v1/import-mappings").json()}
+    assert set(offered) == {"gxzwfw", "gxzwfw-jsonl", "xihu"}, "a stored mapping that does not load is not offered"
+    assert offered["gxzwfw"]["title"].startswith("广西") and offered["xihu"]["stored"]
+    stored = client.post(
+        "/api/v1/imports", files={"file": (ZJ_JSON.name, ZJ_JSON.read_bytes())}, data={"mapping_name": "xihu"}
+    )
+    assert stored.json()["new"] == 6
 
     broken = client.post(
         "/api/v1/imports",

@@ -22,8 +22,9 @@ from channels.accounts import UserOut
 from channels.deps import SessionDep, require_role
 from knowledge import audit, transfer
 from knowledge.audit import AuditOut
-from knowledge.importers.mapping_spec import MappingError
-from knowledge.transfer import CatalogueFilter, ConflictOut, DryRun, MappingChoice, UploadError
+from knowledge.importers import mapping_spec
+from knowledge.importers.mapping_spec import MappingChoice, MappingError
+from knowledge.transfer import CatalogueFilter, ConflictOut, DryRun, UploadError
 
 editor = require_role("editor")
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
@@ -72,15 +73,15 @@ def export(
 @router.get("/import-mappings", response_model=list[MappingChoice])
 def import_mappings(_user: EditorUser) -> list[MappingChoice]:
     """The mappings an upload may be read through: shipped ones, and those stored under the data dir."""
-    return transfer.available_mappings(get_settings().data_dir)
+    return mapping_spec.available_mappings(get_settings().data_dir)
 
 
 async def _mapping(mapping: UploadFile | None, mapping_name: str | None) -> str | None:
     if mapping is not None and mapping.filename:
-        content = await mapping.read(transfer.MAPPING_MAX_BYTES + 1)
-        return transfer.mapping_text(get_settings().data_dir, uploaded=content, filename=mapping.filename)
+        content = await mapping.read(mapping_spec.MAPPING_MAX_BYTES + 1)
+        return mapping_spec.mapping_text(get_settings().data_dir, uploaded=content, filename=mapping.filename)
     if mapping_name:
-        return transfer.mapping_text(get_settings().data_dir, name=mapping_name)
+        return mapping_spec.mapping_text(get_settings().data_dir, name=mapping_name)
     return None
 
 

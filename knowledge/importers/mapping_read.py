@@ -10,20 +10,24 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from knowledge.importers.base import RowError, SourceRow, validate_row
 from knowledge.importers.mapping import Scope, ValueRefused, dig, identity_of, map_record, value_of
-from knowledge.importers.mapping_spec import ImportMapping, MappingError, parse_mapping, shipped_mappings
+from knowledge.importers.mapping_spec import ImportMapping, parse_mapping, shipped_mappings
 
 
+@dataclass
 class Records:
     """A file's top level (``$root``) and its records, each with the label a report gives its row."""
 
-    def __init__(self, root: Any, rows: list[tuple[str, Any]], problem: str | None = None) -> None:
-        self.root, self.rows, self.problem = root, rows, problem
+    root: Any
+    rows: list[tuple[str, Any]]
+    problem: str | None = None
+    """Why the file holds no records the mapping can read (the ``records`` path leads nowhere)."""
 
 
 def _label(mapping: ImportMapping, number: int) -> str:
@@ -201,6 +205,3 @@ def read_with_mapping(file: Path, mapping: ImportMapping, data: Any = None) -> I
             yield SourceRow(file.name, row, errors=[error], **identity_of(mapping, record, records.root))
             continue
         yield validate_row(file.name, row, data_in)
-
-
-__all__ = ["MappingError", "detect_mapping", "read_with_mapping"]

@@ -9,6 +9,7 @@ is reported once, in Chinese, instead of as the same error on every row.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -244,6 +245,57 @@ def load_mapping(path: Path | str) -> ImportMapping:
     return parse_mapping(text, file.name)
 
 
+MAPPING_MAX_BYTES = 256 * 1024
+
+
+class MappingChoice(BaseModel):
+    """A mapping an editor may pick for an upload."""
+
+    name: str
+    title: str | None
+    stored: bool
+    """False: shipped with banshi; True: kept under ``BANSHI_DATA_DIR/mappings`` by an admin."""
+
+
+def _mapping_files(data_dir: Path) -> dict[str, tuple[Path, bool]]:
+    files = {f.stem: (f, False) for f in sorted(SHIPPED.glob("*.yml"))}
+    stored = Path(data_dir) / "mappings"
+    if stored.is_dir():
+        files.update({f.stem: (f, True) for f in sorted(stored.glob("*.y*ml"))})
+    return files
+
+
+def available_mappings(data_dir: Path) -> list[MappingChoice]:
+    """The mappings an editor may choose for an upload; a stored one that does not load is left out."""
+    choices = []
+    for name, (file, stored) in _mapping_files(data_dir).items():
+        try:
+            mapping = parse_mapping(file.read_text(encoding="utf-8-sig"), file.name)
+        except (MappingError, OSError, UnicodeDecodeError):
+            continue
+        choices.append(MappingChoice(name=name, title=mapping.title, stored=stored))
+    return choices
+
+
+def mapping_text(data_dir: Path, *, name: str | None = None, uploaded: bytes | None = None, filename: str = "") -> str:
+    """The checked text of the mapping chosen by name or uploaded; ``MappingError`` says what is wrong."""
+    if uploaded is not None:
+        if len(uploaded) > MAPPING_MAX_BYTES:
+            raise MappingError(f"映射文件不能超过 {MAPPING_MAX_BYTES // 1024} KB")
+        try:
+            text = uploaded.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise MappingError(f"映射文件 {filename} 不是 UTF-8 编码的文本") from exc
+    else:
+        files = _mapping_files(data_dir)
+        if name not in files:
+            raise MappingError(f"没有名为 {name} 的映射（可选：{'、'.join(files)}）")
+        text = files[name][0].read_text(encoding="utf-8-sig")
+    parse_mapping(text, Path(filename).name or f"{name}.yml")
+    return text
+
+
+@lru_cache(maxsize=1)
 def shipped_mappings() -> dict[str, ImportMapping]:
     """The mappings in ``knowledge/importers/mappings``, by name, as detection and the studio offer them."""
     return {m.name: m for m in (load_mapping(f) for f in sorted(SHIPPED.glob("*.yml")))}
