@@ -102,7 +102,7 @@ def test_value_maps_splitting_and_day_parsing():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("name: x\nfields: [unclosed", "不是合法的 YAML：第2行"),
+        ("name: x\nfields: [unclosed", "不是合法的 YAML：第3行第1列附近有语法错误"),
         ("- just a list", "应为键值对"),
         ("name: x\nfields: {external_id: ID, name: N, dept: D}", "未知的目标字段：dept"),
         ("name: x\nfields: {external_id: ID, name: {path: N, pattern: '(['}}", "正则表达式无效"),

@@ -17,7 +17,7 @@ from typing import Any
 
 from knowledge.importers.base import RowError, SourceRow, validate_row
 from knowledge.importers.mapping import Scope, ValueRefused, dig, identity_of, map_record, value_of
-from knowledge.importers.mapping_spec import ImportMapping, parse_mapping, shipped_mappings
+from knowledge.importers.mapping_spec import ImportMapping, shipped_mappings
 
 
 @dataclass
@@ -160,7 +160,7 @@ def _first_value(mapping: ImportMapping, field: str, records: Records) -> Any:
 @lru_cache(maxsize=16)
 def _folder_value(folder: Path, suffix: str, mapping_json: str, field: str) -> Any:
     """A field no record of a file gives, taken from the sibling files (防城港海事局 names no city)."""
-    mapping = parse_mapping(mapping_json)
+    mapping = ImportMapping.model_validate_json(mapping_json)
     for sibling in sorted(folder.glob(f"*{suffix}")):
         try:
             records = load_records(mapping, sibling)
@@ -180,8 +180,7 @@ def _fallbacks(mapping: ImportMapping, file: Path, records: Records) -> dict[str
             continue
         value = _first_value(mapping, name, records)
         if value is None and rule.fallback == "folder":
-            dumped = json.dumps(mapping.model_dump(mode="json"), ensure_ascii=False)
-            value = _folder_value(file.parent.resolve(), file.suffix.lower(), dumped, name)
+            value = _folder_value(file.parent.resolve(), file.suffix.lower(), mapping.model_dump_json(), name)
         if value is not None:
             values[name] = value
     return values

@@ -23,6 +23,10 @@ SHIPPED = Path(__file__).resolve().parent / "mappings"
 """Mappings that ship with banshi; an editor may also upload one with the file or pass ``--mapping``."""
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's loader when present: the pure-Python one takes half a second over a mapping."""
+
+
 class MappingError(ValueError):
     """The mapping file itself is wrong; the message says where, in Chinese."""
 
@@ -219,7 +223,7 @@ def _explain(exc: ValidationError) -> str:
 def parse_mapping(text: str, source: str = "映射文件") -> ImportMapping:
     """The mapping in ``text``; any mistake raises ``MappingError`` naming the place in the file."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""
