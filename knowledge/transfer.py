@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from knowledge import audit, store
 from knowledge.importers import import_path, read_source
 from knowledge.importers.base import RowConflict
+from knowledge.importers.mapping_read import recognised
 from knowledge.importers.mapping_spec import ImportMapping, parse_mapping
 from knowledge.importers.runner import SUFFIXES
 from knowledge.importers.tabular import MATERIAL_COLUMNS, MATTER_COLUMNS, field_label
@@ -147,7 +148,7 @@ class DryRun(BaseModel):
     id: str
     filename: str
     mapping: str | None = None
-    """The mapping the file was read through (its title), when one was chosen or uploaded."""
+    """The mapping the file was read through (its title): chosen, uploaded, or recognised (the 广西 export)."""
     new: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -274,7 +275,8 @@ def dry_run(session: Session, data_dir: Path, upload_id: str) -> DryRun:
     """Reads the upload like the import would, compares with the newest version, stores nothing."""
     path = upload_path(data_dir, upload_id)
     mapping = upload_mapping(path)
-    report = DryRun(id=upload_id, filename=path.name, mapping=mapping and (mapping.title or mapping.name))
+    shown = mapping or recognised(path)
+    report = DryRun(id=upload_id, filename=path.name, mapping=shown and (shown.title or shown.name))
     checked: dict[str, int] = {}
     for source in read_source(path, mapping):
         if source.matter is None:

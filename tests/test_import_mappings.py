@@ -312,6 +312,14 @@ def test_the_studio_imports_another_platform_through_a_chosen_or_uploaded_mappin
     assert len(done["created"]) == 4 and len(done["errors"]) == 1, "the confirm reads through the same mapping"
     assert client.get("/api/v1/matters/nb330203-104").json()["live"]["county"] == "海曙区"
 
+    platform = {
+        "source_platform": "gxzwfw",
+        "items": [{"service": {"service_name": "用气过户", "source_item_id": "g"}}],
+    }
+    recognised = client.post("/api/v1/imports", files={"file": ("gx.json", json.dumps(platform).encode())}).json()
+    assert recognised["mapping"] == "广西数字政务一体化平台（按部门导出的 JSON）" and recognised["invalid"] == 1
+    assert recognised["rows"][0]["row"] == "items[1]" and "实施部门：缺少必填字段" in recognised["rows"][0]["errors"]
+
     by_name = client.post(
         "/api/v1/imports", files={"file": ("x.json", io.BytesIO(ZJ_JSON.read_bytes()))}, data={"mapping_name": "gxzwfw"}
     ).json()

@@ -134,6 +134,19 @@ def detect_mapping(file: Path, data: Any = None) -> ImportMapping | None:
     return None
 
 
+def recognised(file: Path) -> ImportMapping | None:
+    """The shipped mapping a plain import would read this file through, for a report to name it."""
+    suffix = file.suffix.lower()
+    if suffix == ".jsonl":
+        return detect_mapping(file)
+    if suffix != ".json":
+        return None
+    try:
+        return detect_mapping(file, json.loads(file.read_text(encoding="utf-8-sig")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
 def _first_line(file: Path) -> Any:
     with file.open(encoding="utf-8-sig") as handle:
         for line in handle:
