@@ -237,13 +237,14 @@ def test_a_turn_slower_than_the_limit_is_answered_through_the_customer_service_a
         follower = WeChatServer(stack.client, "o_slow_follower")
         xml, _ = follower.text_xml("公积金怎么提取")
         assert follower.reply_of(follower.post(xml)) is None, "WeChat gets the empty reply in time"
-        texts = stack.api.wait_for("o_slow_follower", bool)
-        assert "公积金" in texts[0], texts
+        assert "公积金" in stack.api.wait_for("o_slow_follower", bool)[0]
         assert follower.reply_of(follower.post(xml)) is None, "WeChat's retry starts no second turn"
     finally:
         monkeypatch.delenv("BANSHI_WECHAT_REPLY_SECONDS")
         get_settings.cache_clear()
+    time.sleep(1.0)
     said = [m for m in transcript(stack.client, conversation_of("o_slow_follower")) if m["sender"] == "citizen"]
     assert len(said) == 1
-    time.sleep(0.5)
-    assert len(stack.api.texts_to("o_slow_follower")) == len(texts), "the late answer goes out once"
+    bot = [m for m in transcript(stack.client, conversation_of("o_slow_follower")) if m["sender"] == "bot"]
+    texts = stack.api.texts_to("o_slow_follower")
+    assert bot and len(texts) <= len(bot) and len(set(texts)) == len(texts), "the late answer goes out once"
