@@ -100,3 +100,18 @@ def test_two_senders_at_once_get_one_message_each_time(data_dir):
         thread.join()
     assert sorted(got, key=len)[-1] == [f"回复{i}" for i in range(5)]
     assert sum(len(g) for g in got) == 5
+
+
+def test_dedup_keys_of_messages_and_events():
+    from wechatpy import parse_message
+
+    from channels.wechat import inbound_of
+    from tests.wechat_standin import WeChatServer
+
+    follower = WeChatServer(None, "o1")  # type: ignore[arg-type]  (only builds messages)
+    xml, msg_id = follower.text_xml("你好")
+    assert inbound_of(parse_message(xml)) == inbound_of(parse_message(xml))
+    assert inbound_of(parse_message(xml)).key == f"msg:{msg_id}"
+    click = inbound_of(parse_message(follower.click_xml("转人工", 1_700_000_000)))
+    assert click.key == "event:o1:1700000000:click" and click.text == "转人工"
+    assert inbound_of(parse_message(follower.click_xml("转人工", 1_700_000_001))).key != click.key
