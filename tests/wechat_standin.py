@@ -120,8 +120,10 @@ _msg_ids = itertools.count(int(time.time()) * 1000)
 class WeChatServer:
     """Sends a follower's messages to the gateway's ``/wechat`` as WeChat's servers would."""
 
-    def __init__(self, client: TestClient, openid: str, *, encrypted: bool = False) -> None:
-        self.client, self.openid, self.encrypted = client, openid, encrypted
+    def __init__(
+        self, client: TestClient, openid: str, *, encrypted: bool = False, api: WeChatApi | None = None
+    ) -> None:
+        self.client, self.openid, self.encrypted, self.api = client, openid, encrypted, api
         self.crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
 
     # ---- building messages ----
@@ -190,9 +192,25 @@ class WeChatServer:
         assert reply["ToUserName"] == self.openid and reply["FromUserName"] == ACCOUNT and reply["MsgType"] == "text"
         return reply["Content"]
 
+    def _sent_so_far(self) -> int:
+        return len(self.api.texts_to(self.openid)) if self.api else 0
+
+    def seen(self, response, before: int) -> str | None:
+        """What the follower reads after one message: the reply, or when it is empty (the turn took longer
+        than the limit, which a busy machine makes happen) the customer-service messages that follow.
+        ``before`` is how many customer-service messages the follower had before the message was sent."""
+        reply = self.reply_of(response)
+        if reply is not None or self.api is None:
+            return reply
+        self.api.wait_for(self.openid, lambda texts: len(texts) > before, timeout=120)
+        time.sleep(0.5)  # an answer may take several messages
+        return "\n\n".join(self.api.texts_to(self.openid)[before:])
+
     def say(self, content: str, msg_id: int | None = None) -> str | None:
         xml, _ = self.text_xml(content, msg_id)
-        return self.reply_of(self.post(xml))
+        before = self._sent_so_far()
+        return self.seen(self.post(xml), before)
 
     def click(self, key: str) -> str | None:
-        return self.reply_of(self.post(self.click_xml(key)))
+        before = self._sent_so_far()
+        return self.seen(self.post(self.click_xml(key)), before)
