@@ -166,8 +166,9 @@ class WeChatServer:
 
     # ---- sending them ----
 
-    def post(self, xml: str, *, token: str = TOKEN):
-        """POSTs one message, signed with ``token`` (a wrong one for a forged request); returns the response."""
+    def post(self, xml: str, *, token: str = TOKEN, msg_token: str | None = None):
+        """POSTs one message, signed with ``token`` (a wrong one for a forged request), its encrypted body
+        with ``msg_token`` (the same unless given); returns the response."""
         timestamp, nonce = str(int(time.time())), random_string(10)
         params = {"timestamp": timestamp, "nonce": nonce, "signature": signature(token, timestamp, nonce)}
         body = xml
@@ -176,7 +177,8 @@ class WeChatServer:
             body = xmltodict.unparse(
                 {"xml": {"ToUserName": ACCOUNT, "Encrypt": envelope["Encrypt"]}}, full_document=False
             )
-            params |= {"encrypt_type": "aes", "msg_signature": signature(token, timestamp, nonce, envelope["Encrypt"])}
+            signed = signature(msg_token or token, timestamp, nonce, envelope["Encrypt"])
+            params |= {"encrypt_type": "aes", "msg_signature": signed}
         return self.client.post("/wechat", params=params, content=body.encode(), headers={"Content-Type": "text/xml"})
 
     def reply_of(self, response) -> str | None:
