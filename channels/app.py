@@ -21,6 +21,7 @@ from channels.routes import (
     chat,
     console,
     dashboard,
+    docs,
     faqs,
     hittest,
     matters,
@@ -44,7 +45,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     log_masking.install()
-    app = FastAPI(title="banshi 办事", version="0.1.0", lifespan=_lifespan)
+    # The docs pages come from routes.docs, with their scripts served here instead of from a CDN.
+    app = FastAPI(title="banshi 办事", version="0.1.0", lifespan=_lifespan, docs_url=None, redoc_url=None)
     app.include_router(search.router)
     app.include_router(auth.router)
     app.include_router(agent.router)
@@ -60,6 +62,7 @@ def create_app() -> FastAPI:
     app.include_router(studio.router)
     app.include_router(chat.router)
     app.include_router(pages.router)
+    app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_exception_handler(RequestValidationError, validation_error_in_chinese)
 
