@@ -45,7 +45,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     log_masking.install()
-    # The docs pages come from routes.docs, with their scripts served here instead of from a CDN.
+    # /docs comes from routes.docs, its scripts served here instead of from a CDN; no ReDoc (see there).
     app = FastAPI(title="banshi 办事", version="0.1.0", lifespan=_lifespan, docs_url=None, redoc_url=None)
     app.include_router(search.router)
     app.include_router(auth.router)

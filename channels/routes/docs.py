@@ -1,14 +1,15 @@
-"""The API docs pages (Swagger UI at ``/docs``, ReDoc at ``/redoc``) with their scripts served by the gateway.
+"""The API docs page (Swagger UI at ``/docs``) with its script and styles served by the gateway.
 
 FastAPI's own docs pages load Swagger UI and ReDoc from a CDN, which leaves them blank on an offline
-intranet; these are FastAPI's documented self-hosting recipe over the files vendored in
-``static/docs`` (see its README for versions and licences).
+intranet; this is FastAPI's documented self-hosting recipe over the files vendored in ``static/docs``
+(see its README for the version and licence). ReDoc (``/redoc``) is not served: even self-hosted, its
+sidebar loads the Redocly logo from Redocly's CDN, with no option to turn that off.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 
 ASSETS = "/static/docs"
@@ -40,15 +41,3 @@ def swagger_ui(request: Request) -> HTMLResponse:
 @router.get(OAUTH2_REDIRECT)
 def swagger_ui_redirect() -> HTMLResponse:
     return get_swagger_ui_oauth2_redirect_html()
-
-
-@router.get("/redoc")
-def redoc(request: Request) -> HTMLResponse:
-    root = _root(request)
-    return get_redoc_html(
-        openapi_url=root + request.app.openapi_url,
-        title=f"{request.app.title} - ReDoc",
-        redoc_js_url=f"{root}{ASSETS}/redoc.standalone.js",
-        redoc_favicon_url=f"{root}{ASSETS}/favicon-32x32.png",
-        with_google_fonts=False,
-    )
