@@ -10,9 +10,10 @@ through this launcher instead:
 
 It replaces the logging module's record class before the program starts, so every record's message
 (stdlib loggers, and structlog's, which Rasa renders through stdlib) comes out masked with CR and LF
-escaped. Tracebacks keep their lines: they are formatted apart from the message. The gateway uses the
-same ``safe`` on uvicorn's access log (``channels.log_masking``). Only ``hotline.masking`` is imported,
-so this runs under Rasa's Python 3.10 as well.
+escaped; warnings (Rasa's "Failed to parse arguments in line ...") are made safe the same way.
+Tracebacks keep their lines: they are formatted apart from the message. The gateway uses the same
+``safe`` on uvicorn's access log (``channels.log_masking``). Only ``hotline.masking`` is imported, so
+this runs under Rasa's Python 3.10 as well.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import logging
 import runpy
 import sys
+import warnings
 
 from hotline.masking import mask_text
 
@@ -36,8 +38,17 @@ class SafeLogRecord(logging.LogRecord):
         return safe(super().getMessage())
 
 
+def _safe_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    _show_warning(safe(str(message)), category, filename, lineno, file, line)
+
+
+_show_warning = warnings.showwarning
+
+
 def install() -> None:
+    """Log records, and Python warnings too: Rasa reports a payload it cannot parse with ``warnings.warn``."""
     logging.setLogRecordFactory(SafeLogRecord)
+    warnings.showwarning = _safe_warning
 
 
 # Run as the program, also in the action server's workers: they are spawned processes that import this
