@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser import DESKTOP, STAFF_PASSWORD, add_staff, screenshot
+from tests.test_citizen_browser import host_site
 
 pytestmark = pytest.mark.slow
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -99,15 +100,14 @@ def test_the_citizen_pages_need_nothing_from_outside(live_stack, offline):
 
     # The widget on a host page: the host site is whatever it is, the widget's files come from the gateway.
     host = offline(**DESKTOP)
-    host.page.set_content(
-        f"<!doctype html><html><body><h1>某市政务服务网</h1><script src='{live_stack.url('/widget.js')}'></script>"
-        "</body></html>"
-    )
-    host.page.locator(".banshi-widget-btn").click()
-    frame = host.page.frame_locator(".banshi-widget-panel")
-    frame.locator("body[data-ready='1']").wait_for()
-    assert frame.locator("#status").inner_text() == "智能助手在线"
-    host.settle()
+    html = f"<html><body><h1>某市政务服务网</h1><script src='{live_stack.url('/widget.js')}'></script></body></html>"
+    with host_site(html) as site:
+        host.page.goto(site)
+        host.page.locator(".banshi-widget-btn").click()
+        frame = host.page.frame_locator(".banshi-widget-panel")
+        frame.locator("body[data-ready='1']").wait_for()
+        assert frame.locator("#status").inner_text() == "智能助手在线"
+        host.settle()
     host.assert_clean("the widget")
 
 

@@ -33,7 +33,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, Port
     data_dir.mkdir(parents=True)
     import_catalogue(data_dir)
     ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
-    with running(services(model.resolve(), ports), stack_environment(data_dir, ports), data_dir / "logs") as started:
+    wanted = services(model.resolve(), ports)
+    for service in wanted:
+        service.startup_timeout = 600  # a loaded 2-core box (several stacks at once) loads Rasa slowly
+    with running(wanted, stack_environment(data_dir, ports), data_dir / "logs") as started:
         yield started, ports, data_dir / "logs"
 
 
