@@ -84,7 +84,10 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     import_catalogue(data_dir)
     ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
     env = stack_environment(data_dir, ports)
-    with running(services(model.resolve(), ports), env, data_dir / "logs"):
+    wanted = services(model.resolve(), ports)
+    for service in wanted:  # a 2-core box running several stacks at once may need longer
+        service.startup_timeout = float(os.environ.get("BANSHI_TEST_STARTUP_SECONDS", service.startup_timeout))
+    with running(wanted, env, data_dir / "logs"):
         yield LiveStack(f"http://127.0.0.1:{ports.gateway}", data_dir, env)
 
 
