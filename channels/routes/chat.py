@@ -21,6 +21,7 @@ from channels import conversations as conv
 from channels.conversations import ConversationNotFound, MessageOut, Mode, message_out
 from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
+from channels.params import AfterId
 from channels.relay import ConversationClosed
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["chat"])
@@ -120,7 +121,7 @@ def send(conversation_id: ConversationId, body: TextIn, relay: RelayDep) -> list
 def since(
     conversation_id: ConversationId,
     session: SessionDep,
-    after: Annotated[int, Query(ge=0, description="已收到的最后一条消息的 id")] = 0,
+    after: AfterId = 0,
 ) -> list[MessageOut]:
     _conversation(session, conversation_id)
     return [message_out(m) for m in conv.messages_since(session, conversation_id, after)]
@@ -141,7 +142,7 @@ def since(
 def stream(
     conversation_id: ConversationId,
     request: Request,
-    after: Annotated[int, Query(ge=0, description="已收到的最后一条消息的 id")] = 0,
+    after: AfterId = 0,
     seconds: Annotated[float | None, Query(gt=0, le=3600, description="流的最长时间（秒），到时浏览器自动重连")] = None,
 ) -> EventSourceResponse:
     with session_scope() as session:  # not SessionDep: that would hold a pooled connection for the whole stream

@@ -21,6 +21,7 @@ from channels import hittest
 from channels.accounts import UserOut
 from channels.deps import IndexDep, RelayDep, SessionDep, require_role
 from channels.hittest import HitTestRun, HitTestSet, NluParse
+from channels.params import Id, Offset
 from knowledge.faqs import FaqMatch, matching_faq
 from retriever import HybridIndex, catch_up
 
@@ -231,7 +232,7 @@ def test_history(
     session: SessionDep,
     user: EditorUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     mine: bool = False,
 ):
     """Single tests, newest first; ``mine`` keeps only the signed-in editor's."""
@@ -267,7 +268,7 @@ def create_set(body: SetIn, session: SessionDep, user: EditorUser):
 
 
 @router.put("/sets/{set_id}", response_model=SetOut)
-def update_set(set_id: int, body: SetIn, session: SessionDep, user: EditorUser):
+def update_set(set_id: Id, body: SetIn, session: SessionDep, user: EditorUser):
     """Renames a set or changes its questions; its earlier runs stay, and the next run compares with the last."""
     item = _set_or_404(session, set_id)
     taken = session.scalar(select(HitTestSet.id).where(HitTestSet.name == body.name, HitTestSet.id != set_id))
@@ -279,7 +280,7 @@ def update_set(set_id: int, body: SetIn, session: SessionDep, user: EditorUser):
 
 
 @router.delete("/sets/{set_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_set(set_id: int, session: SessionDep, user: EditorUser) -> None:
+def delete_set(set_id: Id, session: SessionDep, user: EditorUser) -> None:
     hittest.delete_set(session, _set_or_404(session, set_id))
 
 
@@ -296,7 +297,7 @@ def _run_out(item: HitTestSet, run: HitTestRun) -> RunOut:
 
 @router.post("/sets/{set_id}/run", response_model=RunOut, status_code=status.HTTP_201_CREATED)
 def run_set(
-    set_id: int,
+    set_id: Id,
     session: SessionDep,
     index: IndexDep,
     relay: RelayDep,
@@ -329,7 +330,7 @@ def run_set(
 
 
 @router.get("/sets/{set_id}/runs/{run_id}", response_model=RunOut)
-def get_run(set_id: int, run_id: int, session: SessionDep):
+def get_run(set_id: Id, run_id: Id, session: SessionDep):
     item = _set_or_404(session, set_id)
     run = session.get(HitTestRun, run_id)
     if run is None or run.set_id != item.id:
