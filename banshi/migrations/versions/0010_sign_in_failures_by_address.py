@@ -6,7 +6,7 @@ agent's account. ``users.failed_logins`` / ``users.locked_until`` (0008) are no 
 they are left in place (dropping them would rebuild ``users`` under SQLite's foreign keys).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
