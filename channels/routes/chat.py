@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sse_starlette import EventSourceResponse
 
 from banshi.db import session_scope
-from channels import capture
+from channels import capture, outcomes
 from channels import conversations as conv
 from channels.conversations import ConversationNotFound, MessageOut, Mode, message_out
 from channels.deps import RelayDep, SessionDep
@@ -85,6 +85,12 @@ def _conversation(session, conversation_id: str) -> conv.Conversation:
     return found
 
 
+def _messages_out(session, messages: list[conv.ChatMessage]) -> list[MessageOut]:
+    """The messages as the API shows them, each citizen's message with its turn's outcomes."""
+    stated = outcomes.of_messages(session, [m.id for m in messages if m.sender == "citizen"])
+    return [message_out(m, stated.get(m.id)) for m in messages]
+
+
 def _out(conversation: conv.Conversation) -> ConversationOut:
     out = ConversationOut.model_validate(conversation)
     out.created_at = conversation.created_at.replace(tzinfo=UTC)
@@ -113,7 +119,8 @@ def send(conversation_id: ConversationId, body: TextIn, relay: RelayDep) -> list
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND) from exc
     except ConversationClosed as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=CLOSED) from exc
-    return [message_out(m) for m in stored]
+    with relay.sessions() as session:
+        return _messages_out(session, stored)
 
 
 @router.get("/{conversation_id}/messages", response_model=list[MessageOut], responses=ERRORS, summary="新消息")
@@ -123,7 +130,7 @@ def since(
     after: Annotated[int, Query(ge=0, description="已收到的最后一条消息的 id")] = 0,
 ) -> list[MessageOut]:
     _conversation(session, conversation_id)
-    return [message_out(m) for m in conv.messages_since(session, conversation_id, after)]
+    return _messages_out(session, conv.messages_since(session, conversation_id, after))
 
 
 @router.get(
@@ -152,7 +159,7 @@ def stream(
 @router.get("/{conversation_id}/transcript", response_model=TranscriptOut, responses=ERRORS, summary="完整对话记录")
 def show_transcript(conversation_id: ConversationId, session: SessionDep) -> TranscriptOut:
     found = _conversation(session, conversation_id)
-    messages = [message_out(m) for m in conv.messages_since(session, conversation_id)]
+    messages = _messages_out(session, conv.messages_since(session, conversation_id))
     return TranscriptOut(**_out(found).model_dump(), messages=messages)
 
 

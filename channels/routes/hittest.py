@@ -21,7 +21,7 @@ from channels import hittest
 from channels.accounts import UserOut
 from channels.deps import IndexDep, RelayDep, SessionDep, require_role
 from channels.hittest import HitTestRun, HitTestSet, NluParse
-from knowledge.faqs import FaqMatch, matching_faq
+from knowledge.faqs import FaqMatch
 from retriever import HybridIndex, catch_up
 
 router = APIRouter(prefix="/api/v1/hittest", tags=["hittest"], dependencies=[Depends(require_role("editor", "admin"))])
@@ -181,20 +181,22 @@ def _index_for(session: Session, index: HybridIndex, drafts: bool) -> tuple[Hybr
     if not drafts:
         return index, set()
     found, faqs = hittest.latest_drafts(session)
-    return hittest.preview_index(index, found, faqs), {m.external_id for m in found}
+    return index.preview(found, faqs), {m.external_id for m in found}
 
 
-def _test(client, index: HybridIndex, question: str, nlu: NluParse | None = None, region: str | None = None):
+def _test(
+    session: Session, client, index: HybridIndex, question: str, nlu: NluParse | None = None, region: str | None = None
+):
     nlu = nlu or hittest.parse(client, question)
-    outcome = hittest.find(index, question, named=nlu.entity("matter"), region=region or nlu.entity("region"))
-    return nlu, outcome
+    named, place = nlu.entity("matter"), region or nlu.entity("region")
+    return nlu, hittest.find(session, index, question, named=named, region=place)
 
 
 @router.post("", response_model=HitTestOut)
 def test_question(body: HitTestIn, session: SessionDep, index: IndexDep, relay: RelayDep, user: EditorUser):
     """What the assistant would do with this question now (or once the drafts are published)."""
     searched, draft_ids = _index_for(session, index, body.drafts)
-    nlu, outcome = _test(relay.client, searched, body.question, region=body.region)
+    nlu, outcome = _test(session, relay.client, searched, body.question, region=body.region)
     row = hittest.record(session, body.question, outcome, nlu, user_id=user.id, author=user.display_name,
                          drafts=body.drafts)  # fmt: skip
     result = outcome.result
@@ -215,14 +217,13 @@ def test_question(body: HitTestIn, session: SessionDep, index: IndexDep, relay: 
     ]
     decision = outcome.decision
     found = [h.external_id for h in decision.hits]
-    faq = matching_faq(session, body.question, found) if decision.kind != "none" and found else None
     return HitTestOut(
         id=row.id, question=body.question, drafts=body.drafts, created_at=row.created_at,
         nlu=NluOut(**vars(nlu)), hits=hits, confidence=round(result.confidence, 4), threshold=searched.threshold,
         confident=result.confident,
         decision=DecisionOut(kind=decision.kind, label=hittest.DECISION_LABELS[decision.kind],
                              external_ids=found, named=outcome.named, region=outcome.region,
-                             faq=faq),
+                             faq=outcome.answer.faq),
     )  # fmt: skip
 
 
@@ -317,7 +318,7 @@ def run_set(
     for question in item.questions:
         text, expected = question["question"], question.get("expected_external_id")
         # Once Rasa has failed, the rest of the run skips it rather than wait for each timeout.
-        nlu, outcome = _test(relay.client, searched, text, down)
+        nlu, outcome = _test(session, relay.client, searched, text, down)
         if not nlu.available:
             down = nlu
         hittest.record(session, text, outcome, nlu, user_id=user.id, author=user.display_name, drafts=drafts,
