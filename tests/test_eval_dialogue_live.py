@@ -39,7 +39,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir.mkdir(parents=True)
     import_catalogue(data_dir)
     ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
-    with running(services(model.resolve(), ports), stack_environment(data_dir, ports), data_dir / "logs"):
+    wanted = services(model.resolve(), ports)
+    for service in wanted:
+        service.startup_timeout = 600  # Rasa loads slowly on a busy 2-core machine
+    with running(wanted, stack_environment(data_dir, ports), data_dir / "logs"):
         yield f"http://127.0.0.1:{ports.gateway}"
 
 
