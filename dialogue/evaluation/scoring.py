@@ -12,7 +12,8 @@ Definitions (docs/eval_dialogue.md says the same for readers):
   ``misunderstood`` and presents nothing.
 - Intake reached: the first turn of a complaint says ``intake_started``; filed: a later ``ticket_filed``.
 - Materials exact: the ``checklist`` payload of the presented matter lists exactly the catalogue's
-  materials by name (none missing, none invented), the catalogue read through ``GET /api/v1/guides/{id}``.
+  materials by name (none missing, none invented), the catalogue read through ``GET /api/v1/guides/{id}``;
+  checked when the case asks for it and the right guide's walk started (a facet answer has none).
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def judge(transcript: Transcript, catalogue: dict[str, list[str]]) -> Verdict:
         first, two = presented(turns[:1]), presented(turns[:2])
         verdict.first_turn_right = bool(first) and all(m in case.gold for m in first)
         verdict.within_two_right = bool(two) and all(m in case.gold for m in two)
-        if case.checklist and verdict.within_two_right:
+        walked = any(o.get("kind") in ("walk_started", "checklist_shown") for t in turns for o in t.outcomes)
+        if case.checklist and verdict.within_two_right and walked:  # a facet or FAQ answer has no checklist
             verdict.checklist = check_checklist(transcript, two[0], catalogue.get(two[0]))
         verdict.ok = verdict.within_two_right and not wrong and (verdict.checklist is None or verdict.checklist.exact)
         if wrong:
