@@ -14,6 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from dialogue.actions.session import state_outcome
 from retriever import Hit
 
+NOT_FOUND_TEXT = (
+    "抱歉，我没有在办事指南库里找到与您的问题相符的事项，不想给您错误的指引。"
+    "您可以换个说法再问一次，也可以转人工客服，或者留言咨询，由12345热线工作人员答复您。"
+)
 HOTLINE_BUTTONS = [
     {"title": "转人工", "payload": "/request_human"},
     {"title": "留言咨询", "payload": '/seek_help{"ticket_type":"咨询"}'},
@@ -40,10 +44,6 @@ def place_of(hit: Hit) -> str:
 def decline(dispatcher: CollectingDispatcher, kind: str = "not_found") -> list[dict[str, Any]]:
     """Nothing confident (``not_found``), or a question editors ruled out of scope (``out_of_scope``):
     the citizen hears the same honest decline either way, with the hotline offered."""
-    dispatcher.utter_message(
-        text="抱歉，我没有在办事指南库里找到与您的问题相符的事项，不想给您错误的指引。"
-        "您可以换个说法再问一次，也可以转人工客服，或者留言咨询，由12345热线工作人员答复您。",
-        buttons=HOTLINE_BUTTONS,
-    )
+    dispatcher.utter_message(text=NOT_FOUND_TEXT, buttons=HOTLINE_BUTTONS)
     state_outcome(dispatcher, kind)
     return [SlotSet("unanswered", True)]
