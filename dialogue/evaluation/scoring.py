@@ -26,6 +26,18 @@ from dialogue.evaluation.cases import CaseKind
 from dialogue.evaluation.citizen import Transcript, presented
 
 DECLINING = frozenset({"not_found", "out_of_scope", "misunderstood"})
+TELLING = (
+    "guide_presented",
+    "faq_answered",
+    "facet_answered",
+    "clarification_offered",
+    "intake_started",
+    "not_found",
+    "out_of_scope",
+    "misunderstood",
+    "handoff",
+)
+"""A turn's leading outcome: what the citizen saw first-hand (a form's question or a walk's start follow it)."""
 
 
 @dataclass
@@ -65,7 +77,8 @@ def first_outcome(transcript: Transcript) -> str:
     turn = transcript.turns[0]
     if turn.error:
         return "error"
-    return str(turn.outcomes[0].get("kind")) if turn.outcomes else "none"
+    kinds = [str(o.get("kind")) for o in turn.outcomes]
+    return next((k for k in TELLING if k in kinds), kinds[0] if kinds else "none")
 
 
 def check_checklist(transcript: Transcript, matter_id: str, catalogue: list[str] | None) -> ChecklistCheck:
