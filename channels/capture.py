@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.conversations import ChatMessage
+from common.conversations import ChatMessage
 from knowledge.unanswered import Reason, record
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -34,21 +33,20 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
-from channels.conversations import ChatMessage, Conversation
+from common.clock import utcnow
+from common.conversations import ChatMessage, Conversation
+from common.masking import mask_text
+from common.tickets import TICKET_TYPES
 from dialogue.actions.guide import DEPARTMENT_PREFIX, GUIDE_PREFIX
-from hotline.masking import mask_text
 from hotline.models import OPEN_STATUSES, STATUSES, Handoff, Ticket
 from hotline.queue import QueueItem, to_item
-from hotline.tickets import TicketType
 from knowledge import unanswered as uq
-from knowledge.models import utcnow
 
 _FACET = re.compile(r"^关于“(?P<name>.+?)”（(?P<department>.*)）：")
 UNANSWERED_REASONS = ("not_found", "rejected_clarification")
 """The capture reasons that mean the bot found nothing (a handoff or a low rating is counted on its own)."""
 TOP = 10
 OVERDUE_SHOWN = 5
-TICKET_TYPES: tuple[str, ...] = get_args(TicketType)
 
 OUTCOMES = ("handed_off", "answered", "ticket", "unanswered", "other")
 OUTCOME_LABELS = {

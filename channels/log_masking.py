@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from hotline.masking import mask_text
+from common.masking import mask_text
 
 ACCESS_LOGGER = "uvicorn.access"
 

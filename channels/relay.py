@@ -20,16 +20,8 @@ from sqlalchemy.orm import Session
 from banshi.config import get_settings
 from banshi.db import session_scope
 from channels import capture
-from channels.conversations import (
-    ChatMessage,
-    ConversationNotFound,
-    Kind,
-    add_message,
-    get_conversation,
-    set_mode,
-    transcript,
-)
-from hotline.claims import request_handoff
+from common.conversations import ChatMessage, ConversationNotFound, Kind, add_message, get_conversation
+from hotline.handoffs import request_handoff
 
 log = logging.getLogger(__name__)
 
@@ -181,10 +173,13 @@ class Relay:
             stored += self.hand_off(conversation_id, reason=str((handoff.payload or {}).get("reason") or "bot"))
         return [citizen, *stored]
 
-    def hand_off(self, conversation_id: str, *, reason: str = "request_human") -> list[ChatMessage]:
+    def hand_off(
+        self, conversation_id: str, *, reason: str = "request_human", slots: dict[str, Any] | None = None
+    ) -> list[ChatMessage]:
         """Puts the conversation in the agents' queue with its transcript and slots; tells the citizen to wait.
 
-        Idempotent: asking again while waiting or talking to an agent only says so.
+        ``slots`` are the dialogue's (asked of Rasa's tracker when not given). Idempotent: asking again
+        while waiting or talking to an agent only says so.
         """
         with self.sessions() as session:
             conversation = get_conversation(session, conversation_id)
@@ -197,14 +192,10 @@ class Relay:
             text = ALREADY_WAITING_TEXT if mode == "waiting" else ALREADY_WITH_AGENT_TEXT
             with self.sessions() as session:
                 return [add_message(session, conversation_id, "system", "text", text)]
-        slots = self.tracker_slots(conversation_id)  # outside any transaction: Rasa may be slow
+        if slots is None:
+            slots = self.tracker_slots(conversation_id)  # outside any transaction: Rasa may be slow
         with self.sessions() as session:
-            conversation = get_conversation(session, conversation_id)
-            conversation.slots = slots
-            set_mode(session, conversation_id, "waiting")
-            request_handoff(
-                session, conversation_id, transcript=transcript(session, conversation_id), slots=slots, reason=reason
-            )
+            request_handoff(session, conversation_id, slots=slots, reason=reason)
             waiting = add_message(session, conversation_id, "system", "text", WAITING_TEXT, {"mode": "waiting"})
         capture.safely(self.sessions, capture.on_handoff, conversation_id)
         return [waiting]

@@ -103,7 +103,7 @@ def test_a_complaint_ends_in_a_ticket(client):
 
 def test_asking_for_a_person_queues_the_conversation_with_its_slots(client):
     from banshi.db import session_scope
-    from hotline.claims import waiting_handoffs
+    from hotline.handoffs import waiting_handoffs
     from hotline.models import Handoff
 
     citizen = Citizen(client)

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from hotline import claims
+from hotline import claims, handoffs
 from hotline.lifecycle import Actor
 from hotline.models import Handoff, Ticket, TicketEvent
 from tests.hotline_helpers import bring_to, staff, ticket
@@ -102,14 +102,14 @@ def test_many_agents_claim_one_ticket_and_exactly_one_wins(factory):
 def test_many_agents_claim_one_waiting_conversation_and_exactly_one_wins(factory):
     agents = _agents(factory, CLAIMERS)
     with factory() as session, session.begin():
-        handoff_id = claims.request_handoff(
+        handoff_id = handoffs.request_handoff(
             session,
             "conv-1",
             transcript=[{"from": "citizen", "text": "我要找人工，电话13877001234"}],
             slots={"ticket_type": "投诉"},
             reason="用户要求人工",
         ).id
-    results = race(factory, agents, lambda s, agent: claims.claim_handoff(s, handoff_id, agent))
+    results = race(factory, agents, lambda s, agent: _won(handoffs.claim_handoff, s, handoff_id, agent))
     assert results.count(True) == 1
     with factory() as session:
         handoff = session.get(Handoff, handoff_id)
@@ -133,20 +133,29 @@ def test_release_reclaim_and_closed_tickets(factory):
         assert not claims.claim_ticket(session, done.id, first)
 
 
+def _won(move: Callable[..., object], session: Session, *args: object) -> bool:
+    """True when the move was made, False when ``hotline.handoffs`` refused it (someone else was first)."""
+    try:
+        move(session, *args)
+    except handoffs.HandoffConflict:
+        return False
+    return True
+
+
 def test_handoff_lifecycle_and_masked_waiting_list(factory):
     with factory() as session, session.begin():
         agent, other = staff(session, "a"), staff(session, "b")
-        first = claims.request_handoff(session, "conv-9", transcript=[{"text": "身份证450602199001011234"}])
-        assert claims.request_handoff(session, "conv-9").id == first.id  # asking twice waits once
-        [waiting] = claims.waiting_handoffs(session)
+        first = handoffs.request_handoff(session, "conv-9", transcript=[{"text": "身份证450602199001011234"}])
+        assert handoffs.request_handoff(session, "conv-9").id == first.id  # asking twice waits once
+        [waiting] = handoffs.waiting_handoffs(session)
         assert "450602199001011234" not in waiting.model_dump_json()
-        assert claims.claim_handoff(session, first.id, agent)
-        assert claims.waiting_handoffs(session) == []
-        assert not claims.close_handoff(session, first.id, other)
-        assert claims.close_handoff(session, first.id, agent)
+        assert _won(handoffs.claim_handoff, session, first.id, agent)
+        assert handoffs.waiting_handoffs(session) == []
+        assert not _won(handoffs.close_handoff, session, first.id, other)
+        assert _won(handoffs.close_handoff, session, first.id, agent)
         assert first.status == "closed" and first.closed_at is not None
-        assert not claims.claim_handoff(session, first.id, other)
-        assert claims.request_handoff(session, "conv-9").id != first.id  # a new request after closing
+        assert not _won(handoffs.claim_handoff, session, first.id, other)
+        assert handoffs.request_handoff(session, "conv-9").id != first.id  # a new request after closing
 
 
 def test_migration_from_0002_keeps_old_tickets_and_gives_them_a_history(data_dir, request):

@@ -131,29 +131,23 @@ def test_every_staff_route_needs_login_and_the_agent_role(app, monkeypatch):
 
 
 def _waiting_conversation(session, phone: str = "13877001234") -> tuple[str, int]:
-    from channels import conversations as conv
-    from hotline import claims
+    from common import conversations as conv
+    from hotline import handoffs
 
     conversation = conv.start_conversation(session)
     conv.add_message(session, conversation.id, "citizen", "text", "我要投诉，小区门口夜间施工噪音扰民")
     conv.add_message(session, conversation.id, "bot", "text", "请问施工地点在哪里？")
     conv.add_message(session, conversation.id, "citizen", "text", f"港口区渔洲坪，我的电话是{phone}")
     conv.add_message(session, conversation.id, "citizen", "text", "/request_human")
-    conv.set_mode(session, conversation.id, "waiting")
-    conversation.slots = {"address": "港口区渔洲坪"}
-    handoff = claims.request_handoff(
-        session,
-        conversation.id,
-        transcript=conv.transcript(session, conversation.id),
-        reason="request_human",
-        slots={"address": "港口区渔洲坪"},
+    handoff = handoffs.request_handoff(
+        session, conversation.id, reason="request_human", slots={"ticket_location": "港口区渔洲坪"}
     )
     session.commit()
     return conversation.id, handoff.id
 
 
 def _mode(session, conversation_id: str) -> tuple[str, int | None]:
-    from channels import conversations as conv
+    from common import conversations as conv
 
     session.expire_all()
     found = conv.get_conversation(session, conversation_id)
@@ -161,7 +155,7 @@ def _mode(session, conversation_id: str) -> tuple[str, int | None]:
 
 
 def test_handoff_claim_reply_transfer_and_back_to_bot(app, agents, session):
-    from channels import conversations as conv
+    from common import conversations as conv
 
     first, second = agents
     conversation_id, handoff_id = _waiting_conversation(session)
@@ -169,7 +163,7 @@ def test_handoff_claim_reply_transfer_and_back_to_bot(app, agents, session):
     waiting = queue["waiting"][0]
     assert waiting["id"] == handoff_id and waiting["mode"] == "waiting" and queue["mine"] == []
     assert waiting["last_citizen_text"] == "/request_human" or "138****1234" in waiting["last_citizen_text"]
-    assert waiting["wait_seconds"] >= 0 and waiting["slots"] == {"address": "港口区渔洲坪"}
+    assert waiting["wait_seconds"] >= 0 and waiting["slots"] == {"ticket_location": "港口区渔洲坪"}
 
     assert first.post(f"/api/v1/agent/handoffs/{handoff_id}/claim").status_code == 200
     lost = second.post(f"/api/v1/agent/handoffs/{handoff_id}/claim")
@@ -210,10 +204,9 @@ def test_handoff_claim_reply_transfer_and_back_to_bot(app, agents, session):
     assert second.post(f"/api/v1/agent/handoffs/{handoff_id}/close").json()["detail"] == "该会话已结束"
 
     # A second 转人工 in the same conversation, closed for good this time.
-    conv.set_mode(session, conversation_id, "waiting")
-    from hotline import claims
+    from hotline import handoffs
 
-    again = claims.request_handoff(session, conversation_id, reason="request_human").id
+    again = handoffs.request_handoff(session, conversation_id, reason="request_human").id
     session.commit()
     assert again != handoff_id
     assert second.post(f"/api/v1/agent/handoffs/{again}/close").status_code == 409  # not claimed yet
@@ -223,7 +216,7 @@ def test_handoff_claim_reply_transfer_and_back_to_bot(app, agents, session):
 
 
 def test_ticket_from_a_conversation(app, agents, session):
-    from channels import conversations as conv
+    from common import conversations as conv
     from hotline.models import Ticket
 
     first, _second = agents
@@ -240,7 +233,7 @@ def test_ticket_from_a_conversation(app, agents, session):
     assert made.status_code == 201, made.text
     ticket = session.get(Ticket, made.json()["id"])
     assert ticket.conversation_id == conversation_id and ticket.phone == "13877001234"
-    assert ticket.priority == "urgent" and ticket.slots["address"] == "港口区渔洲坪"
+    assert ticket.priority == "urgent" and ticket.slots["ticket_location"] == "港口区渔洲坪"
     assert ticket.category is not None and ticket.category_confidence is not None
     card = conv.messages_since(session, conversation_id)[-1]
     assert card.kind == "ticket" and card.payload["number"] == ticket.number

@@ -44,11 +44,11 @@ EXPECTED = {
 def seed_dashboard(session) -> dict[str, str]:
     """Six conversations over the last three days and one 40 days ago, four tickets (one overdue), and
     unanswered questions (two phrasings of one question, one in another conversation, one old)."""
-    from channels.conversations import add_message, set_rating, start_conversation
     from channels.dashboard import window
-    from hotline.claims import request_handoff
+    from common.clock import utcnow
+    from common.conversations import add_message, set_rating, start_conversation
+    from hotline.handoffs import request_handoff
     from hotline.tickets import TicketIn, create_ticket
-    from knowledge.models import utcnow
     from knowledge.unanswered import UnansweredQuestion, record
 
     now = utcnow()
@@ -221,8 +221,8 @@ def test_the_matter_shown_is_read_from_the_dialogues_own_wording(monkeypatch):
     """If the dialogue rephrases how it presents a guide or a facet, the dashboard must follow."""
     from rasa_sdk.executor import CollectingDispatcher
 
-    from channels.conversations import ChatMessage
     from channels.dashboard import shown_matter
+    from common.conversations import ChatMessage
     from dialogue.actions import guide
     from dialogue.actions.facets import answer_facet
     from knowledge.schema import MatterIn

@@ -3,8 +3,6 @@
 from alembic import context
 from sqlalchemy import pool
 
-import channels.accounts  # registers the users table
-import channels.conversations  # registers the conversation tables
 import channels.hittest  # noqa: F401  (registers the hit-test history and test-set tables)
 import hotline.models  # noqa: F401  (registers the ticket tables)
 import knowledge.faqs  # registers the FAQ table
