@@ -215,6 +215,32 @@ def test_handoff_claim_reply_transfer_and_back_to_bot(app, agents, session):
     assert _mode(session, conversation_id)[0] == "closed"
 
 
+def test_the_ticket_draft_holds_what_the_ticket_form_collected(app, agents, session):
+    """The citizen answered the form's place, time and phone, then asked for a person instead of filing:
+    the draft carries those answers (the phone was never typed in a message the draft could search)."""
+    from common import conversations as conv
+    from hotline import handoffs
+
+    first, _second = agents
+    conversation = conv.start_conversation(session)
+    for text in ("我要投诉，小区旁边工地夜间施工噪音太大", "港口区渔洲坪街道金海湾小区", "转人工"):
+        conv.add_message(session, conversation.id, "citizen", "text", text)
+    form = {
+        "ticket_type": "投诉",
+        "ticket_content": "小区旁边工地夜间施工噪音太大",
+        "ticket_location": "港口区渔洲坪街道金海湾小区",
+        "ticket_time": "每天晚上十一点以后",
+        "ticket_name": "匿名",
+        "ticket_phone": "13877001234",
+    }
+    handoff = handoffs.request_handoff(session, conversation.id, reason="request_human", slots=form)
+    session.commit()
+    first.post(f"/api/v1/agent/handoffs/{handoff.id}/claim")
+    draft = first.get(f"/api/v1/agent/handoffs/{handoff.id}/ticket-draft").json()
+    assert (draft["location"], draft["event_time"]) == ("港口区渔洲坪街道金海湾小区", "每天晚上十一点以后")
+    assert (draft["phone"], draft["name"], draft["type"]) == ("13877001234", "匿名", "投诉")
+
+
 def test_ticket_from_a_conversation(app, agents, session):
     from common import conversations as conv
     from hotline.models import Ticket
