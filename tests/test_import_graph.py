@@ -156,7 +156,15 @@ def test_the_shared_vocabulary_imports_no_package_above_it():
 
 @pytest.mark.parametrize(
     ("low", "high"),
-    [("knowledge", "hotline"), ("knowledge", "channels"), ("hotline", "channels"), ("retriever", "channels")],
+    [
+        ("knowledge", "hotline"),
+        ("knowledge", "dialogue"),
+        ("knowledge", "channels"),
+        ("hotline", "dialogue"),
+        ("hotline", "channels"),
+        ("retriever", "channels"),
+        ("dialogue", "channels"),
+    ],
 )
 def test_lower_packages_do_not_import_higher_ones(low, high):
     assert _importers(import_graph(), low, high) == []
