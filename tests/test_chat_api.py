@@ -128,20 +128,23 @@ def test_asking_for_a_person_in_the_ticket_form_gives_the_agent_a_draft_with_the
     from tests.staff_api import PASSWORD
 
     citizen = Citizen(client)
-    replies = citizen.say("我要投诉小区旁边工地夜间施工噪音太大")
+    replies = citizen.say("我要投诉工地夜间施工噪音太大，影响休息")
     answers = [
         ("什么地点", "港口区渔洲坪街道金海湾小区"),
         ("什么时候", "每天晚上十一点以后"),
         ("怎么称呼", "匿名"),
         ("手机号码", "13877001234"),
     ]
+    given = []
     for _turn in range(8):
         if any(b["title"] == "确认提交" for m in replies for b in (m["buttons"] or [])):
             break
         question = _texts(replies)
         answer = next((a for cue, a in answers if cue in question), None)
         assert answer, f"unexpected question: {question}"
+        given.append(answer)
         replies = citizen.say(answer)
+    assert given[0] == "港口区渔洲坪街道金海湾小区" and "13877001234" in given, given
     replies = citizen.say("转人工")
     assert not [m for m in replies if m["kind"] == "ticket"], "nothing was filed"
     assert client.get(f"/api/v1/conversations/{citizen.id}").json()["mode"] == "waiting"
@@ -156,4 +159,4 @@ def test_asking_for_a_person_in_the_ticket_form_gives_the_agent_a_draft_with_the
     assert draft["location"] == "港口区渔洲坪街道金海湾小区"
     assert draft["event_time"] == "每天晚上十一点以后"
     assert draft["phone"] == "13877001234" and draft["type"] == "投诉"
-    assert "夜间施工噪音" in draft["content"]
+    assert "夜间施工噪音" in draft["content"] and draft["name"] == "匿名"
