@@ -12,7 +12,7 @@ It replaces the logging module's record class before the program starts, so ever
 (stdlib loggers, and structlog's, which Rasa renders through stdlib) comes out masked with CR and LF
 escaped; warnings (Rasa's "Failed to parse arguments in line ...") are made safe the same way.
 Tracebacks keep their lines: they are formatted apart from the message. The gateway uses the same
-``safe`` on uvicorn's access log (``channels.log_masking``). Only ``hotline.masking`` is imported, so
+``safe`` on uvicorn's access log (``channels.log_masking``). Only ``common.masking`` is imported, so
 this runs under Rasa's Python 3.10 as well.
 """
 
@@ -23,7 +23,7 @@ import runpy
 import sys
 import warnings
 
-from hotline.masking import mask_text
+from common.masking import mask_text
 
 _ESCAPES = str.maketrans({"\r": "\\r", "\n": "\\n", "\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\x85"})
 

@@ -11,19 +11,16 @@ import re
 import secrets
 from datetime import datetime
 from functools import cache
-from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import String, func, select, true
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from banshi.db import Base
-from knowledge.models import utcnow
+from common.clock import utcnow
+from common.users import Role, User
 
-Role = Literal["agent", "editor", "admin"]
-ROLES: tuple[str, ...] = get_args(Role)
 ROLE_LABELS = {"agent": "坐席", "editor": "编辑", "admin": "管理员"}
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,50}$")
 MIN_PASSWORD_LENGTH = 8
@@ -37,25 +34,6 @@ _hasher = PasswordHasher()
 def _dummy_hash() -> str:
     """Verified against when the username is unknown, so a wrong name takes as long as a wrong password."""
     return _hasher.hash(secrets.token_urlsafe(16))
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(50), unique=True)
-    display_name: Mapped[str] = mapped_column(String(50))
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(10), index=True)
-    active: Mapped[bool] = mapped_column(default=True, server_default=true())
-    """Switched off rather than deleted: tickets and their history keep pointing at the person."""
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column()
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column()
-    """Unused since migration 0010: failed sign-ins are counted by address in ``channels.sign_in_throttle``."""
-    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
-    """In every session token: raising it (sign-out) ends all the account's sessions at once."""
 
 
 class AccountError(ValueError):

@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
-from channels.accounts import User
+from common.users import User
 
 COOKIE_NAME = "banshi_session"
 SECRET_FILE = "session_secret"

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.conversations import ChatMessage
+from common.conversations import ChatMessage
 from knowledge.unanswered import Reason, record
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -33,19 +32,19 @@ from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
 from channels import outcomes as turn_outcomes
-from channels.conversations import ChatMessage, Conversation
-from hotline.masking import mask_text
+from common.clock import utcnow
+from common.conversations import ChatMessage, Conversation
+from common.masking import mask_text
+from common.tickets import TICKET_TYPES
 from hotline.models import OPEN_STATUSES, STATUSES, Handoff, Ticket
 from hotline.queue import QueueItem, to_item
-from hotline.tickets import TicketType
 from knowledge import unanswered as uq
-from knowledge.models import Matter, utcnow
+from knowledge.models import Matter
 
 UNANSWERED_REASONS = ("not_found", "rejected_clarification")
 """The capture reasons that mean the bot found nothing (a handoff or a low rating is counted on its own)."""
 TOP = 10
 OVERDUE_SHOWN = 5
-TICKET_TYPES: tuple[str, ...] = get_args(TicketType)
 
 OUTCOMES = ("handed_off", "answered", "ticket", "unanswered", "other")
 OUTCOME_LABELS = {

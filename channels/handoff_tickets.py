@@ -1,5 +1,9 @@
 """A 12345 ticket from a live conversation: what the citizen said becomes the content, the slots fill the rest.
 
+The slots are the handoff's (the dialogue's, taken when the citizen asked for a person) and are read
+under the ticket form's own names (``common.tickets``), so a place, time, name and phone the form
+already collected reach the agent's draft even when the citizen asked for a person before filing.
+
 The agent sees the draft first (content, phone, type, category with the classifier's confidence)
 and may correct it; the ticket is filed through ``hotline.tickets`` like one the assistant files,
 with the conversation id, so the ticket and the chat can be read side by side later.
@@ -7,20 +11,19 @@ with the conversation id, so the ticket and the chat can be read side by side la
 
 from __future__ import annotations
 
-import re
-
 from fastapi import HTTPException, status
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from channels import conversations as conv
 from channels.accounts import UserOut
+from common import conversations as conv
+from common import tickets as form
+from common.phones import mobiles_in, normalise_phone
+from common.tickets import TICKET_TYPES, TicketType
 from hotline import classifier
 from hotline.models import Handoff, Ticket
-from hotline.tickets import Priority, TicketIn, TicketType, create_ticket, normalise_phone
+from hotline.tickets import Priority, TicketIn, create_ticket
 
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-TICKET_TYPES: tuple[str, ...] = ("咨询", "求助", "投诉", "举报", "建议")
 MAX_CONTENT = 4000
 
 
@@ -63,38 +66,33 @@ def _citizen_texts(session: Session, handoff: Handoff) -> list[str]:
     ]
 
 
-def _slots(session: Session, handoff: Handoff) -> dict:
-    conversation = conv.get_conversation(session, handoff.conversation_id)
-    return {**((conversation.slots or {}) if conversation else {}), **(handoff.slots or {})}
-
-
-def _text_slot(slots: dict, *names: str) -> str | None:
-    for name in names:
-        value = slots.get(name)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
+def _text_slot(slots: dict, name: str) -> str | None:
+    """The slot's text, None when empty or when the form recorded that the citizen skipped it (未提供)."""
+    value = slots.get(name)
+    if isinstance(value, str) and value.strip() and value.strip() != form.NOT_GIVEN:
+        return value.strip()
     return None
 
 
 def draft_ticket(session: Session, handoff: Handoff) -> TicketDraft:
     said = _citizen_texts(session, handoff)
-    slots = _slots(session, handoff)
+    slots = handoff.slots or {}
     content = "\n".join(said)[:MAX_CONTENT]
-    phone = normalise_phone(_text_slot(slots, "phone") or "")
+    phone = normalise_phone(_text_slot(slots, form.PHONE_SLOT))
     if phone is None:
-        found = [m for text in said for m in _MOBILE_IN_TEXT.findall(text)]
+        found = [number for text in said for number in mobiles_in(text)]
         phone = found[-1] if found else None
     prediction = classifier.classify(content or "其他")
-    declared = _text_slot(slots, "ticket_type")
+    declared = _text_slot(slots, form.TYPE_SLOT)
     ticket_type = declared if declared in TICKET_TYPES else prediction.type
     return TicketDraft(
         type=ticket_type,
         type_confidence=1.0 if declared in TICKET_TYPES else prediction.type_confidence,
         content=content,
         phone=phone,
-        name=_text_slot(slots, "name", "citizen_name"),
-        location=_text_slot(slots, "address", "location"),
-        event_time=_text_slot(slots, "event_time"),
+        name=_text_slot(slots, form.NAME_SLOT),
+        location=_text_slot(slots, form.LOCATION_SLOT),
+        event_time=_text_slot(slots, form.TIME_SLOT),
         category=prediction.category,
         category_confidence=prediction.category_confidence,
         suggested_department=classifier.suggest_department(prediction.category),
@@ -121,7 +119,7 @@ def file_ticket(session: Session, handoff: Handoff, body: TicketFromChatIn, user
             location=body.location if body.location is not None else draft.location,
             event_time=body.event_time if body.event_time is not None else draft.event_time,
             conversation_id=handoff.conversation_id,
-            slots=_slots(session, handoff),
+            slots=dict(handoff.slots or {}),
             priority=body.priority,
             category=category,
             category_confidence=confidence,

@@ -23,10 +23,10 @@ from sqlalchemy import JSON, ForeignKey, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.db import Base
-from channels.accounts import User  # noqa: F401  (registers the users table user_id points at)
+from common.clock import utcnow
+from common.users import User  # noqa: F401  (registers the users table user_id points at)
 from knowledge import drafts as knowledge_drafts
 from knowledge.faqs import faq_questions
-from knowledge.models import utcnow
 from knowledge.schema import MatterIn
 from retriever import HybridIndex, SearchResult
 from retriever.answering import Answer, Decision, answer

@@ -30,8 +30,9 @@ from starlette.requests import Request
 
 from banshi.config import get_settings
 from banshi.db import session_scope
-from channels.conversations import ChatMessage, Conversation, get_conversation, message_out
-from knowledge.models import utcnow
+from channels.conversations import message_out
+from common.clock import utcnow
+from common.conversations import ChatMessage, Conversation, get_conversation
 
 RETRY_MS = 2000
 """How long a browser waits before reconnecting after the stream ends or breaks."""

@@ -19,7 +19,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.db import Base
-from knowledge.models import utcnow
+from common.clock import utcnow
 
 OUTCOME_TYPE = "outcome"
 """The ``type`` of a custom payload that is an outcome, not something to show."""

@@ -21,16 +21,8 @@ from sqlalchemy.orm import Session
 from banshi.config import get_settings
 from banshi.db import session_scope
 from channels import capture, outcomes
-from channels.conversations import (
-    ChatMessage,
-    ConversationNotFound,
-    Kind,
-    add_message,
-    get_conversation,
-    set_mode,
-    transcript,
-)
-from hotline.claims import request_handoff
+from common.conversations import ChatMessage, ConversationNotFound, Kind, add_message, get_conversation
+from hotline.handoffs import request_handoff
 
 log = logging.getLogger(__name__)
 
@@ -234,12 +226,7 @@ class Relay:
         if slots is None:
             slots = self.dialogue_slots(conversation_id)  # outside any transaction: Rasa may be slow
         with self.sessions() as session:
-            conversation = get_conversation(session, conversation_id)
-            conversation.slots = slots
-            set_mode(session, conversation_id, "waiting")
-            request_handoff(
-                session, conversation_id, transcript=transcript(session, conversation_id), slots=slots, reason=reason
-            )
+            request_handoff(session, conversation_id, slots=slots, reason=reason)
             waiting = add_message(session, conversation_id, "system", "text", WAITING_TEXT, {"mode": "waiting"})
         capture.safely(self.sessions, capture.on_handoff, conversation_id)
         return [waiting]

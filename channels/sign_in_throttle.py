@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.config import Settings
 from banshi.db import Base
-from knowledge.models import utcnow
+from common.clock import utcnow
 
 
 class SignInFailure(Base):

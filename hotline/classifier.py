@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hotline.tickets import TicketType
+from common.tickets import TicketType
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix

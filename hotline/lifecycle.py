@@ -16,9 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
+from common.clock import utcnow
 from hotline import sla
 from hotline.models import OPEN_STATUSES, Ticket, TicketEvent
-from knowledge.models import utcnow
 
 STAFF_ROLES = ("agent", "admin")
 SUPERVISOR_ROLES = ("admin",)

@@ -12,8 +12,8 @@ from sqlalchemy import JSON, Float, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banshi.db import Base
-from channels.accounts import User  # noqa: F401  (registers the users table the foreign keys point at)
-from knowledge.models import utcnow
+from common.clock import utcnow
+from common.users import User  # noqa: F401  (registers the users table the foreign keys point at)
 
 OPEN_STATUSES = ("待受理", "已受理", "已派单", "办理中")
 CLOSED_STATUSES = ("已办结", "已回访")
@@ -86,11 +86,13 @@ class Handoff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(8), default="waiting", index=True)
-    """``waiting`` → ``claimed`` → ``closed``; only the conditional update in ``hotline.claims`` claims."""
+    """``waiting`` → ``claimed`` → ``closed``; changed only by ``hotline.handoffs``, with the conversation's mode."""
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     transcript: Mapped[list] = mapped_column(JSON, default=list)
     """The conversation so far, so the agent does not ask again what the citizen already said."""
     slots: Mapped[dict] = mapped_column(JSON, default=dict)
+    """The dialogue's filled slots when the citizen asked for a person (names in ``common.tickets``): the
+    only copy, which the agent's list and the ticket draft read."""
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column()

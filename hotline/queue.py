@@ -12,11 +12,11 @@ from pydantic import BaseModel
 from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import Session
 
+from common.clock import utcnow
+from common.masking import mask_phone, mask_text
+from common.phones import normalise_phone
 from hotline import sla
-from hotline.masking import mask_phone, mask_text
 from hotline.models import OPEN_STATUSES, Ticket
-from hotline.tickets import normalise_phone
-from knowledge.models import utcnow
 
 PREVIEW_CHARS = 60
 

@@ -17,23 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from banshi.db import hold_write_lock
-from hotline import sla
-from hotline.masking import mask_phone
+from common.clock import utcnow
+from common.masking import mask_phone
+from common.phones import normalise_phone
+from common.tickets import TicketType
+from hotline import classifier, sla
 from hotline.models import Ticket, TicketEvent
-from knowledge.models import utcnow
 
-TicketType = Literal["咨询", "求助", "投诉", "举报", "建议"]
 Priority = Literal["normal", "urgent"]
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
 TICKET_NUMBER = re.compile(r"^12345-\d{8}-\d{4,}$")
 log = logging.getLogger(__name__)
-
-
-def normalise_phone(raw: str) -> str | None:
-    """A mainland mobile number as 11 digits, or None; spaces, dashes and +86 are forgiven."""
-    digits = re.sub(r"[\s\-()（）]", "", raw or "")
-    digits = re.sub(r"^(\+?86)", "", digits)
-    return digits if MOBILE.match(digits) else None
 
 
 class TicketIn(BaseModel):
@@ -77,8 +70,6 @@ def _classified(item: TicketIn) -> tuple[str, float | None]:
     route it. The department itself is set only when the ticket is dispatched (派单)."""
     if item.category is not None:
         return item.category, item.category_confidence
-    from hotline import classifier
-
     prediction = classifier.classify(item.content)
     return prediction.category, prediction.category_confidence
 

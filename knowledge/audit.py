@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, computed_field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.models import AuditEntry, utcnow
+from common.clock import utcnow
+from knowledge.models import AuditEntry
 
 AuditAction = Literal[
     "save", "publish", "rollback", "import", "delete",

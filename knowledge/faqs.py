@@ -23,8 +23,9 @@ from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.db import Base
+from common.clock import utcnow
 from knowledge import audit
-from knowledge.models import CatalogueChange, Matter, utcnow
+from knowledge.models import CatalogueChange, Matter
 from knowledge.store import get_by_external_id
 from knowledge.unanswered import normalize
 

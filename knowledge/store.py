@@ -10,7 +10,8 @@ from enum import StrEnum
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from knowledge.models import CatalogueChange, Material, Matter, MatterVersion, utcnow
+from common.clock import utcnow
+from knowledge.models import CatalogueChange, Material, Matter, MatterVersion
 from knowledge.schema import MatterIn
 
 _MATERIAL_FIELDS = (

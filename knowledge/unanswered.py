@@ -20,9 +20,9 @@ from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.db import Base
-from hotline.masking import mask_text
+from common.clock import utcnow
+from common.masking import mask_text
 from knowledge import audit
-from knowledge.models import utcnow
 
 Reason = Literal["not_found", "handoff", "low_rating", "rejected_clarification"]
 REASONS: tuple[str, ...] = get_args(Reason)
@@ -42,7 +42,7 @@ class UnansweredQuestion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question: Mapped[str] = mapped_column(String(1000))
-    """Masked with ``hotline.masking.mask_text`` before it is stored."""
+    """Masked with ``common.masking.mask_text`` before it is stored."""
     reason: Mapped[str] = mapped_column(String(30), index=True)
     conversation_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

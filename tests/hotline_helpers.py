@@ -6,11 +6,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from channels.accounts import User
+from common.users import User
 from hotline import lifecycle
 from hotline.lifecycle import Actor
 from hotline.models import Ticket
 from hotline.tickets import TicketIn, create_ticket
+
+ADMIN = Actor(id=None, username="console-admin", display_name="小王", role="admin")
+"""An admin acting from the console without an account row: enough to move a handoff in a test."""
 
 
 def staff(session: Session, username: str, role: str = "agent", name: str | None = None) -> Actor:

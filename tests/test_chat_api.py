@@ -103,7 +103,7 @@ def test_a_complaint_ends_in_a_ticket(client):
 
 def test_asking_for_a_person_queues_the_conversation_with_its_slots(client):
     from banshi.db import session_scope
-    from hotline.claims import waiting_handoffs
+    from hotline.handoffs import waiting_handoffs
     from hotline.models import Handoff
 
     citizen = Citizen(client)
@@ -117,3 +117,46 @@ def test_asking_for_a_person_queues_the_conversation_with_its_slots(client):
         assert session.get(Handoff, queued.id).slots.get("matter_id") == "bs-sfz-sc"
     quiet = citizen.say("请问还要多久")
     assert [m["sender"] for m in quiet] == ["citizen"], "the bot is silent while the citizen waits"
+
+
+def test_asking_for_a_person_in_the_ticket_form_gives_the_agent_a_draft_with_the_answers(client):
+    """The citizen answers the ticket form (place, time, phone) but files nothing and asks for a person:
+    the agent who takes the conversation finds those answers in the ticket draft, not blanks to ask again."""
+    from banshi.db import session_scope
+    from channels.accounts import UserIn, create_user
+    from hotline.handoffs import waiting_handoffs
+    from tests.staff_api import PASSWORD
+
+    citizen = Citizen(client)
+    replies = citizen.say("我要投诉工地夜间施工噪音太大，影响休息")
+    answers = [
+        ("什么地点", "港口区渔洲坪街道金海湾小区"),
+        ("什么时候", "每天晚上十一点以后"),
+        ("怎么称呼", "匿名"),
+        ("手机号码", "13877001234"),
+    ]
+    given = []
+    for _turn in range(8):
+        if any(b["title"] == "确认提交" for m in replies for b in (m["buttons"] or [])):
+            break
+        question = _texts(replies)
+        answer = next((a for cue, a in answers if cue in question), None)
+        assert answer, f"unexpected question: {question}"
+        given.append(answer)
+        replies = citizen.say(answer)
+    assert given[0] == "港口区渔洲坪街道金海湾小区" and "13877001234" in given, given
+    replies = citizen.say("转人工")
+    assert not [m for m in replies if m["kind"] == "ticket"], "nothing was filed"
+    assert client.get(f"/api/v1/conversations/{citizen.id}").json()["mode"] == "waiting"
+    with session_scope() as session:
+        create_user(session, UserIn(username="draft-agent", display_name="周坐席", role="agent", password=PASSWORD))
+        [handoff_id] = [h.id for h in waiting_handoffs(session) if h.conversation_id == citizen.id]
+
+    agent = TestClient(client.app)
+    assert agent.post("/api/v1/auth/login", json={"username": "draft-agent", "password": PASSWORD}).status_code == 200
+    assert agent.post(f"/api/v1/agent/handoffs/{handoff_id}/claim").status_code == 200
+    draft = agent.get(f"/api/v1/agent/handoffs/{handoff_id}/ticket-draft").json()
+    assert draft["location"] == "港口区渔洲坪街道金海湾小区"
+    assert draft["event_time"] == "每天晚上十一点以后"
+    assert draft["phone"] == "13877001234" and draft["type"] == "投诉"
+    assert "夜间施工噪音" in draft["content"] and draft["name"] == "匿名"

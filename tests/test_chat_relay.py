@@ -208,7 +208,7 @@ def test_a_turn_in_bot_mode_is_forwarded_and_stored(chat):
 
 def test_handoff_from_the_bot_puts_the_conversation_in_the_queue(chat):
     from banshi.db import session_scope
-    from hotline.claims import waiting_handoffs
+    from hotline.handoffs import waiting_handoffs
 
     slots = {"matter_id": "bs-sfz-hl", "ticket_phone": "13812345678"}
     client, rasa = chat(
@@ -298,7 +298,8 @@ def test_bad_input_is_refused_in_chinese(chat):
 
 def test_rating_and_closed_conversations(chat):
     from banshi.db import session_scope
-    from channels.conversations import set_mode
+    from hotline import handoffs
+    from tests.hotline_helpers import ADMIN
 
     client, _ = chat()
     cid = client.post("/api/v1/conversations").json()["id"]
@@ -306,8 +307,8 @@ def test_rating_and_closed_conversations(chat):
     assert rated["rating"] == 4 and rated["rating_comment"] == "很方便"
     [message] = client.get(f"/api/v1/conversations/{cid}/messages").json()
     assert message["kind"] == "rating" and message["rating"] == {"score": 4, "comment": "很方便"}
-    with session_scope() as s:
-        set_mode(s, cid, "closed")
+    with session_scope() as s:  # an admin ends the conversation from the console
+        handoffs.close_handoff(s, handoffs.request_handoff(s, cid).id, ADMIN)
     closed = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "你好"})
     assert closed.status_code == 409 and "已结束" in closed.json()["detail"]
 
@@ -323,13 +324,15 @@ def test_conversations_survive_a_restart(chat):
 
 def test_the_stream_sends_new_messages_and_the_mode(chat, monkeypatch):
     from banshi.db import session_scope
-    from channels.conversations import add_message, set_mode
+    from common.conversations import add_message
+    from hotline import handoffs
+    from tests.hotline_helpers import ADMIN
 
     client, _ = chat({"你好": [{"text": "您好！"}]})
     cid = client.post("/api/v1/conversations").json()["id"]
     first = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "你好"}).json()
     with session_scope() as s:  # an agent on another replica
-        set_mode(s, cid, "agent", None)
+        handoffs.claim_handoff(s, handoffs.request_handoff(s, cid).id, ADMIN)
         add_message(s, cid, "agent", "text", "您好，我是客服小王", author="小王")
     with client.stream(
         "GET", f"/api/v1/conversations/{cid}/stream", params={"after": first[0]["id"], "seconds": 0.3}
@@ -338,10 +341,11 @@ def test_the_stream_sends_new_messages_and_the_mode(chat, monkeypatch):
         body = "".join(response.iter_text())
     events = _events(body)
     kinds = [(e["event"], json.loads(e["data"]).get("text") or json.loads(e["data"]).get("mode")) for e in events]
-    assert kinds == [("message", "您好！"), ("message", "您好，我是客服小王"), ("mode", "agent")]
+    joined = handoffs.JOINED.format(name=ADMIN.display_name)
+    assert kinds == [("message", "您好！"), ("message", joined), ("message", "您好，我是客服小王"), ("mode", "agent")]
     assert events[1]["id"] == str(first[1]["id"] + 1)
     resumed = client.get(
-        f"/api/v1/conversations/{cid}/stream", params={"seconds": 0.1}, headers={"Last-Event-ID": events[1]["id"]}
+        f"/api/v1/conversations/{cid}/stream", params={"seconds": 0.1}, headers={"Last-Event-ID": events[2]["id"]}
     )
     assert [e["event"] for e in _events(resumed.text)] == ["mode"], "Last-Event-ID resumes after that message"
 
@@ -374,7 +378,7 @@ def test_the_stream_catches_a_message_committed_late_with_a_lower_id(chat):
     import threading
 
     from banshi.db import session_scope
-    from channels.conversations import ChatMessage, add_message
+    from common.conversations import ChatMessage, add_message
 
     client, _ = chat()
     cid = client.post("/api/v1/conversations").json()["id"]

@@ -87,8 +87,10 @@ def test_an_agents_reply_appears_live_without_a_reload(live_stack, page):
     from sqlalchemy import update
 
     from banshi.db import make_engine, session_scope
-    from channels.conversations import add_message, set_mode
+    from common.conversations import add_message
+    from hotline import handoffs
     from hotline.models import Handoff
+    from tests.hotline_helpers import ADMIN
 
     open_chat(page, live_stack)
     page.click("#human-btn")
@@ -98,7 +100,7 @@ def test_an_agents_reply_appears_live_without_a_reload(live_stack, page):
     engine = make_engine(live_stack.database_url)
     try:
         with session_scope(engine) as session:  # what the agent console does on claim and reply
-            set_mode(session, conversation_id, "agent", None)
+            held = handoffs.claim_handoff(session, handoffs.request_handoff(session, conversation_id).id, ADMIN)
             add_message(
                 session,
                 conversation_id,
@@ -112,7 +114,7 @@ def test_an_agents_reply_appears_live_without_a_reload(live_stack, page):
         assert "小王" in page.locator(".row.agent .author").last.inner_text()
 
         with session_scope(engine) as session:  # the agent closes: the page offers a new conversation
-            set_mode(session, conversation_id, "closed", None)
+            handoffs.close_handoff(session, held.id, ADMIN)
         page.locator("#restart-btn").wait_for(timeout=15_000)
         assert page.locator("#composer").is_hidden()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from hotline import claims
+from hotline import claims, handoffs
 from hotline.lifecycle import Actor
 from hotline.models import Handoff, Ticket, TicketEvent
 from tests.hotline_helpers import bring_to, staff, ticket
@@ -102,14 +103,14 @@ def test_many_agents_claim_one_ticket_and_exactly_one_wins(factory):
 def test_many_agents_claim_one_waiting_conversation_and_exactly_one_wins(factory):
     agents = _agents(factory, CLAIMERS)
     with factory() as session, session.begin():
-        handoff_id = claims.request_handoff(
+        handoff_id = handoffs.request_handoff(
             session,
             "conv-1",
             transcript=[{"from": "citizen", "text": "我要找人工，电话13877001234"}],
             slots={"ticket_type": "投诉"},
             reason="用户要求人工",
         ).id
-    results = race(factory, agents, lambda s, agent: claims.claim_handoff(s, handoff_id, agent))
+    results = race(factory, agents, lambda s, agent: _won(handoffs.claim_handoff, s, handoff_id, agent))
     assert results.count(True) == 1
     with factory() as session:
         handoff = session.get(Handoff, handoff_id)
@@ -133,20 +134,29 @@ def test_release_reclaim_and_closed_tickets(factory):
         assert not claims.claim_ticket(session, done.id, first)
 
 
+def _won(move: Callable[..., object], session: Session, *args: object) -> bool:
+    """True when the move was made, False when ``hotline.handoffs`` refused it (someone else was first)."""
+    try:
+        move(session, *args)
+    except handoffs.HandoffConflict:
+        return False
+    return True
+
+
 def test_handoff_lifecycle_and_masked_waiting_list(factory):
     with factory() as session, session.begin():
         agent, other = staff(session, "a"), staff(session, "b")
-        first = claims.request_handoff(session, "conv-9", transcript=[{"text": "身份证450602199001011234"}])
-        assert claims.request_handoff(session, "conv-9").id == first.id  # asking twice waits once
-        [waiting] = claims.waiting_handoffs(session)
+        first = handoffs.request_handoff(session, "conv-9", transcript=[{"text": "身份证450602199001011234"}])
+        assert handoffs.request_handoff(session, "conv-9").id == first.id  # asking twice waits once
+        [waiting] = handoffs.waiting_handoffs(session)
         assert "450602199001011234" not in waiting.model_dump_json()
-        assert claims.claim_handoff(session, first.id, agent)
-        assert claims.waiting_handoffs(session) == []
-        assert not claims.close_handoff(session, first.id, other)
-        assert claims.close_handoff(session, first.id, agent)
+        assert _won(handoffs.claim_handoff, session, first.id, agent)
+        assert handoffs.waiting_handoffs(session) == []
+        assert not _won(handoffs.close_handoff, session, first.id, other)
+        assert _won(handoffs.close_handoff, session, first.id, agent)
         assert first.status == "closed" and first.closed_at is not None
-        assert not claims.claim_handoff(session, first.id, other)
-        assert claims.request_handoff(session, "conv-9").id != first.id  # a new request after closing
+        assert not _won(handoffs.claim_handoff, session, first.id, other)
+        assert handoffs.request_handoff(session, "conv-9").id != first.id  # a new request after closing
 
 
 def test_migration_from_0002_keeps_old_tickets_and_gives_them_a_history(data_dir, request):
@@ -183,3 +193,96 @@ def test_migration_from_0002_keeps_old_tickets_and_gives_them_a_history(data_dir
         command.downgrade(cfg, "0002")
         command.upgrade(cfg, "head")
         engine.dispose()
+
+
+ROUNDS = int(os.environ.get("BANSHI_RACE_ROUNDS", "1000"))
+"""Each round is one conversation two agents act on at once; fewer only to try the test itself quickly."""
+MOVES = ("claim", "transfer", "close", "bot", "reply")
+
+
+def _move(session: Session, move: str, handoff_id: int, actor: Actor, other: Actor) -> bool:
+    """One agent's click in the console, as the route makes it; False when refused."""
+    calls = {
+        "claim": lambda: handoffs.claim_handoff(session, handoff_id, actor),
+        "transfer": lambda: handoffs.transfer_handoff(session, handoff_id, actor, other.id),
+        "close": lambda: handoffs.close_handoff(session, handoff_id, actor),
+        "bot": lambda: handoffs.hand_back_to_bot(session, handoff_id, actor),
+        "reply": lambda: handoffs.reply_to_handoff(session, handoff_id, actor, "您好"),
+    }
+    try:
+        calls[move]()
+    except handoffs.HandoffError:
+        return False
+    return True
+
+
+def _disagreement(handoff: Handoff, conversation) -> str | None:
+    """What the console (the handoff) and the citizen's page (the conversation) would see differently."""
+    expected = {
+        "waiting": (("waiting",), None),
+        "claimed": (("agent",), handoff.agent_id),
+        "closed": (("bot", "closed"), conversation.agent_id),
+    }[handoff.status]
+    if conversation.mode in expected[0] and conversation.agent_id == expected[1]:
+        return None
+    return f"handoff {handoff.status}/{handoff.agent_id}, conversation {conversation.mode}/{conversation.agent_id}"
+
+
+@pytest.mark.slow
+def test_two_agents_moving_one_conversation_always_leave_it_in_agreement(database):
+    """1,000 rounds: a conversation waits (or A or B holds it), then A and B click at the same instant, each
+    one of claim / transfer / close / back to bot / reply. Whatever wins, the handoff and the conversation
+    must tell the same story, at most one claim succeeds, and the citizen is told of each move once."""
+    from sqlalchemy import event
+
+    from banshi.db import make_engine
+    from common import conversations as conv
+
+    engine = make_engine(database, pool_size=4)
+    if engine.dialect.name == "sqlite":  # durability is not under test: no fsync per commit, so 1,000 rounds are quick
+        event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA synchronous=OFF"))
+    factory = sessionmaker(engine, expire_on_commit=False)
+    holders = (None, "a", "b")  # the conversation waits, or A or B talks to the citizen when both click
+    rounds = [(MOVES[i % 5], MOVES[(i // 5) % 5], holders[(i // 25) % 3]) for i in range(ROUNDS)]
+    with factory() as session, session.begin():
+        a, b = staff(session, "race-a"), staff(session, "race-b")
+        ids = []
+        for _move_a, _move_b, held in rounds:
+            conversation = conv.start_conversation(session)
+            conv.add_message(session, conversation.id, "citizen", "text", "转人工")
+            ids.append(handoffs.request_handoff(session, conversation.id, reason="request_human").id)
+            if held:
+                handoffs.claim_handoff(session, ids[-1], a if held == "a" else b)
+    won: dict[tuple[int, str], bool] = {}
+    errors: list[BaseException] = []
+    together = threading.Barrier(2, timeout=60)
+
+    def agent(name: str, actor: Actor, other: Actor) -> None:
+        try:
+            for number, moves in enumerate(rounds):
+                together.wait()  # both agents click on this conversation at the same instant
+                with factory() as session, session.begin():
+                    won[number, name] = _move(session, moves[0 if name == "a" else 1], ids[number], actor, other)
+        except BaseException as exc:
+            errors.append(exc)
+            together.abort()
+
+    workers = [threading.Thread(target=agent, args=args) for args in (("a", a, b), ("b", b, a))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert not errors, errors
+    with factory() as session:
+        for number, (move_a, move_b, held) in enumerate(rounds):
+            handoff = session.get(Handoff, ids[number])
+            conversation = session.get(conv.Conversation, handoff.conversation_id)
+            why = _disagreement(handoff, conversation)
+            assert why is None, f"round {number} ({move_a} / {move_b}, held={held}): {why}"
+            made = [move for move, name in ((move_a, "a"), (move_b, "b")) if won[number, name]]
+            assert made.count("claim") <= 1 or held, (number, made)
+            told = [m.text for m in conv.messages_since(session, conversation.id) if m.sender == "system"]
+            # a claim by the agent who already holds the conversation says nothing
+            moved = (held is not None) + sum(move not in ("reply", "claim") for move in made)
+            assert moved <= len(told) <= moved + made.count("claim"), (number, made, told)
+    engine.dispose()

@@ -133,29 +133,23 @@ def test_every_staff_route_needs_login_and_the_agent_role(app, monkeypatch):
 
 
 def _waiting_conversation(session, phone: str = "13877001234") -> tuple[str, int]:
-    from channels import conversations as conv
-    from hotline import claims
+    from common import conversations as conv
+    from hotline import handoffs
 
     conversation = conv.start_conversation(session)
     conv.add_message(session, conversation.id, "citizen", "text", "我要投诉，小区门口夜间施工噪音扰民")
     conv.add_message(session, conversation.id, "bot", "text", "请问施工地点在哪里？")
     conv.add_message(session, conversation.id, "citizen", "text", f"港口区渔洲坪，我的电话是{phone}")
     conv.add_message(session, conversation.id, "citizen", "text", "/request_human")
-    conv.set_mode(session, conversation.id, "waiting")
-    conversation.slots = {"address": "港口区渔洲坪"}
-    handoff = claims.request_handoff(
-        session,
-        conversation.id,
-        transcript=conv.transcript(session, conversation.id),
-        reason="request_human",
-        slots={"address": "港口区渔洲坪"},
+    handoff = handoffs.request_handoff(
+        session, conversation.id, reason="request_human", slots={"ticket_location": "港口区渔洲坪"}
     )
     session.commit()
     return conversation.id, handoff.id
 
 
 def _mode(session, conversation_id: str) -> tuple[str, int | None]:
-    from channels import conversations as conv
+    from common import conversations as conv
 
     session.expire_all()
     found = conv.get_conversation(session, conversation_id)
@@ -163,7 +157,7 @@ def _mode(session, conversation_id: str) -> tuple[str, int | None]:
 
 
 def test_handoff_claim_reply_transfer_and_back_to_bot(app, agents, session):
-    from channels import conversations as conv
+    from common import conversations as conv
 
     first, second = agents
     conversation_id, handoff_id = _waiting_conversation(session)
@@ -171,7 +165,7 @@ def test_handoff_claim_reply_transfer_and_back_to_bot(app, agents, session):
     waiting = queue["waiting"][0]
     assert waiting["id"] == handoff_id and waiting["mode"] == "waiting" and queue["mine"] == []
     assert waiting["last_citizen_text"] == "/request_human" or "138****1234" in waiting["last_citizen_text"]
-    assert waiting["wait_seconds"] >= 0 and waiting["slots"] == {"address": "港口区渔洲坪"}
+    assert waiting["wait_seconds"] >= 0 and waiting["slots"] == {"ticket_location": "港口区渔洲坪"}
 
     assert first.post(f"/api/v1/agent/handoffs/{handoff_id}/claim").status_code == 200
     lost = second.post(f"/api/v1/agent/handoffs/{handoff_id}/claim")
@@ -212,10 +206,9 @@ def test_handoff_claim_reply_transfer_and_back_to_bot(app, agents, session):
     assert second.post(f"/api/v1/agent/handoffs/{handoff_id}/close").json()["detail"] == "该会话已结束"
 
     # A second 转人工 in the same conversation, closed for good this time.
-    conv.set_mode(session, conversation_id, "waiting")
-    from hotline import claims
+    from hotline import handoffs
 
-    again = claims.request_handoff(session, conversation_id, reason="request_human").id
+    again = handoffs.request_handoff(session, conversation_id, reason="request_human").id
     session.commit()
     assert again != handoff_id
     assert second.post(f"/api/v1/agent/handoffs/{again}/close").status_code == 409  # not claimed yet
@@ -224,8 +217,34 @@ def test_handoff_claim_reply_transfer_and_back_to_bot(app, agents, session):
     assert _mode(session, conversation_id)[0] == "closed"
 
 
+def test_the_ticket_draft_holds_what_the_ticket_form_collected(app, agents, session):
+    """The citizen answered the form's place, time and phone, then asked for a person instead of filing:
+    the draft carries those answers (the phone was never typed in a message the draft could search)."""
+    from common import conversations as conv
+    from hotline import handoffs
+
+    first, _second = agents
+    conversation = conv.start_conversation(session)
+    for text in ("我要投诉，小区旁边工地夜间施工噪音太大", "港口区渔洲坪街道金海湾小区", "转人工"):
+        conv.add_message(session, conversation.id, "citizen", "text", text)
+    form = {
+        "ticket_type": "投诉",
+        "ticket_content": "小区旁边工地夜间施工噪音太大",
+        "ticket_location": "港口区渔洲坪街道金海湾小区",
+        "ticket_time": "每天晚上十一点以后",
+        "ticket_name": "匿名",
+        "ticket_phone": "13877001234",
+    }
+    handoff = handoffs.request_handoff(session, conversation.id, reason="request_human", slots=form)
+    session.commit()
+    first.post(f"/api/v1/agent/handoffs/{handoff.id}/claim")
+    draft = first.get(f"/api/v1/agent/handoffs/{handoff.id}/ticket-draft").json()
+    assert (draft["location"], draft["event_time"]) == ("港口区渔洲坪街道金海湾小区", "每天晚上十一点以后")
+    assert (draft["phone"], draft["name"], draft["type"]) == ("13877001234", "匿名", "投诉")
+
+
 def test_ticket_from_a_conversation(app, agents, session):
-    from channels import conversations as conv
+    from common import conversations as conv
     from hotline.models import Ticket
 
     first, _second = agents
@@ -242,7 +261,7 @@ def test_ticket_from_a_conversation(app, agents, session):
     assert made.status_code == 201, made.text
     ticket = session.get(Ticket, made.json()["id"])
     assert ticket.conversation_id == conversation_id and ticket.phone == "13877001234"
-    assert ticket.priority == "urgent" and ticket.slots["address"] == "港口区渔洲坪"
+    assert ticket.priority == "urgent" and ticket.slots["ticket_location"] == "港口区渔洲坪"
     assert ticket.category is not None and ticket.category_confidence is not None
     card = conv.messages_since(session, conversation_id)[-1]
     assert card.kind == "ticket" and card.payload["number"] == ticket.number

@@ -52,9 +52,9 @@ def _login(page, base_url: str, username: str) -> None:
 
 
 def test_agent_claims_a_citizen_ticket_and_dispatches_it(gateway, desk):
+    from common.clock import utcnow
     from hotline.models import Ticket
     from hotline.tickets import TicketIn, create_ticket
-    from knowledge.models import utcnow
 
     _add_agent(gateway.database_url, "zhao", "赵坐席")
 
@@ -116,7 +116,7 @@ def test_agent_claims_a_citizen_ticket_and_dispatches_it(gateway, desk):
 def _bot_messages_after(database_url: str, conversation_id: str, text: str) -> list[str]:
     from sqlalchemy import select
 
-    from channels.conversations import ChatMessage
+    from common.conversations import ChatMessage
 
     def work(session):
         rows = list(session.scalars(

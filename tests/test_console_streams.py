@@ -60,9 +60,9 @@ def test_the_streams_need_login_and_the_agent_role(app, session):
 
 def test_the_conversation_stream_brings_what_the_citizen_says_and_resumes(app, agents, session, monkeypatch):
     from banshi.db import session_scope
-    from channels import conversations as conv
     from channels import live
     from channels.accounts import get_user
+    from common import conversations as conv
 
     first, second = agents
     conversation_id, handoff_id = _waiting_conversation(session)
@@ -106,9 +106,9 @@ def test_the_conversation_stream_brings_what_the_citizen_says_and_resumes(app, a
 
 def test_the_queue_stream_says_when_a_list_changed(app, agents, session, monkeypatch):
     from banshi.db import session_scope
-    from channels import conversations as conv
     from channels.routes import agent_live
-    from hotline import claims
+    from common import conversations as conv
+    from hotline import handoffs
     from tests.hotline_helpers import ticket
 
     first, _second = agents
@@ -132,7 +132,7 @@ def test_the_queue_stream_says_when_a_list_changed(app, agents, session, monkeyp
         with session_scope() as other:  # a citizen presses 转人工 on another replica
             conversation = conv.start_conversation(other)
             conv.add_message(other, conversation.id, "citizen", "text", "转人工")
-            claims.request_handoff(other, conversation.id, reason="request_human")
+            handoffs.request_handoff(other, conversation.id, reason="request_human")
         wait_for_reads(len(reads) + 2)
         with session_scope() as other:  # and the action server files a ticket
             ticket(other, content="路灯坏了好几天")

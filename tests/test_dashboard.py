@@ -48,11 +48,11 @@ def seed_dashboard(session) -> dict[str, str]:
     """Six conversations over the last three days and one 40 days ago, four tickets (one overdue), and
     unanswered questions (two phrasings of one question, one in another conversation, one old)."""
     from channels import outcomes
-    from channels.conversations import add_message, set_rating, start_conversation
     from channels.dashboard import window
-    from hotline.claims import request_handoff
+    from common.clock import utcnow
+    from common.conversations import add_message, set_rating, start_conversation
+    from hotline.handoffs import request_handoff
     from hotline.tickets import TicketIn, create_ticket
-    from knowledge.models import utcnow
     from knowledge.schema import MatterIn
     from knowledge.store import save_matter
     from knowledge.unanswered import UnansweredQuestion, record

@@ -336,3 +336,17 @@ def test_asking_an_faq_question_gets_its_answer_citing_the_matter_and_the_guide_
              "entities": [{"entity": "matter", "value": "个体工商户变更登记"}]}  # fmt: skip
     messages, _, _ = _run_find_guide(named)
     assert messages[0]["text"].startswith("为您找到办事指南：个体工商户变更登记")
+
+
+def test_the_ticket_form_slots_are_the_ones_the_domain_declares():
+    """The agent's ticket draft reads the handoff's slots by these names: a slot renamed in the domain and
+    not in ``common.tickets`` would leave the draft blank again."""
+    from pathlib import Path
+
+    import yaml
+
+    from common import tickets
+
+    domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "dialogue" / "domain.yml").read_text("utf-8"))
+    assert tuple(domain["forms"]["ticket_form"]["required_slots"]) == tickets.FORM_SLOTS
+    assert tickets.TYPE_SLOT in domain["slots"] and set(tickets.FORM_SLOTS) <= set(domain["slots"])

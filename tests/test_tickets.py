@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
-from hotline.masking import mask_phone, mask_text
+from common.masking import mask_phone, mask_text
 from hotline.tickets import TicketIn, create_ticket, find_ticket, normalise_phone
 
 

@@ -2,36 +2,49 @@
 
 The citizen's page reads the same ``chat_messages`` rows (its SSE stream polls the database), so an
 agent reply stored here appears there live, on any replica; the console's own streams (the open
-conversation, the queues) are in ``agent_live``. Claims go through ``hotline.claims``:
-one conditional UPDATE decides which agent gets a conversation.
+conversation, the queues) are in ``agent_live``. Every move of a handoff (claim, reply, transfer,
+back to the bot, close) is one call to ``hotline.handoffs``, which changes the handoff and the
+conversation's mode together; these routes only check the caller and shape the answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
-from channels import conversations as conv
-from channels.accounts import User, UserOut
+from channels.accounts import UserOut
 from channels.deps import AgentUser, SessionDep, actor_of, require_role
 from channels.handoff_tickets import TicketDraft, TicketFromChatIn, draft_ticket, file_ticket
 from channels.params import AfterId, BodyId, Id
-from hotline import claims
-from hotline.masking import mask_text
+from common import conversations as conv
+from common.clock import utcnow
+from common.masking import mask_text
+from common.users import User
+from hotline import handoffs
+from hotline.handoffs import holds
 from hotline.models import Handoff
-from knowledge.models import utcnow
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"], dependencies=[Depends(require_role("agent"))])
 
-JOINED = "人工客服{name}已接入，正在为您服务。"
-TRANSFERRED = "已为您转接至人工客服{name}，请稍候。"
-BACK_TO_BOT = "人工服务已结束，接下来由智能助手继续为您服务。如需人工，可随时点击“转人工”。"
-CLOSED = "本次人工服务已结束，感谢您的耐心。欢迎对本次服务进行评价。"
+
+@contextmanager
+def refused_as_http() -> Iterator[None]:
+    """A move ``hotline.handoffs`` refuses, as the console's error: 404 gone, 400 wrong request, 409 too late."""
+    try:
+        yield
+    except handoffs.HandoffNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=exc.detail) from exc
+    except handoffs.HandoffInvalid as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=exc.detail) from exc
+    except handoffs.HandoffError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.detail) from exc
 
 
 class ConsoleMessage(BaseModel):
@@ -131,7 +144,6 @@ def console_message(message: conv.ChatMessage, in_full: bool) -> ConsoleMessage:
 
 def _item(session: Session, handoff: Handoff, names: dict[int, str], now: datetime, in_full: bool) -> dict:
     conversation = conv.get_conversation(session, handoff.conversation_id)
-    slots = {**(conversation.slots if conversation and conversation.slots else {}), **(handoff.slots or {})}
     last = None
     if conversation is not None:
         last = session.scalar(
@@ -152,7 +164,7 @@ def _item(session: Session, handoff: Handoff, names: dict[int, str], now: dateti
         "agent_id": handoff.agent_id,
         "agent_name": names.get(handoff.agent_id or 0),
         "reason": handoff.reason,
-        "slots": _mask(slots, in_full),
+        "slots": _mask(handoff.slots or {}, in_full),
         "created_at": handoff.created_at,
         "claimed_at": handoff.claimed_at,
         "wait_seconds": max(0, int((end - handoff.created_at).total_seconds())),
@@ -169,26 +181,6 @@ def handoff_or_404(session: Session, handoff_id: int) -> Handoff:
     if handoff is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="未找到该会话")
     return handoff
-
-
-def holds(handoff: Handoff, user: UserOut) -> bool:
-    """The agent talking to the citizen right now: the only one who sees phone and ID numbers in full."""
-    return handoff.status == "claimed" and handoff.agent_id == user.id
-
-
-def _require_holder(handoff: Handoff, user: UserOut, *, admin_ok: bool = False) -> None:
-    if holds(handoff, user) or (admin_ok and user.role == "admin" and handoff.status != "closed"):
-        return
-    if handoff.status == "closed":
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="该会话已结束")
-    if handoff.status == "waiting":
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="请先接入该会话")
-    raise HTTPException(status.HTTP_409_CONFLICT, detail="该会话正由其他坐席接待")
-
-
-def _tell_citizen(session: Session, handoff: Handoff, text: str) -> None:
-    if conv.get_conversation(session, handoff.conversation_id) is not None:
-        conv.add_message(session, handoff.conversation_id, "system", "text", text)
 
 
 def _detail(session: Session, handoff: Handoff, user: UserOut) -> HandoffDetail:
@@ -246,85 +238,53 @@ def new_messages(handoff_id: Id, session: SessionDep, user: AgentUser, after: Af
 
 @router.post("/handoffs/{handoff_id}/claim", response_model=HandoffDetail)
 def claim(handoff_id: Id, session: SessionDep, user: AgentUser) -> HandoffDetail:
-    if not claims.claim_handoff(session, handoff_id, actor_of(user)):
-        handoff = handoff_or_404(session, handoff_id)
-        if holds(handoff, user):
-            return _detail(session, handoff, user)
-        why = "该会话已结束" if handoff.status == "closed" else "该会话已被其他坐席接入"
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=why)
-    handoff = handoff_or_404(session, handoff_id)
-    if conv.get_conversation(session, handoff.conversation_id) is not None:
-        conv.set_mode(session, handoff.conversation_id, "agent", user.id)
-        _tell_citizen(session, handoff, JOINED.format(name=user.display_name))
+    with refused_as_http():
+        handoff = handoffs.claim_handoff(session, handoff_id, actor_of(user))
     return _detail(session, handoff, user)
 
 
 @router.post("/handoffs/{handoff_id}/reply", response_model=ConsoleMessage)
 def reply(handoff_id: Id, body: ReplyIn, session: SessionDep, user: AgentUser) -> ConsoleMessage:
-    handoff = handoff_or_404(session, handoff_id)
-    _require_holder(handoff, user)
-    if conv.get_conversation(session, handoff.conversation_id) is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="市民的会话已不存在，无法回复")
-    text = body.text.strip()
-    if not text:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="回复内容不能为空")
-    message = conv.add_message(session, handoff.conversation_id, "agent", "text", text, author=user.display_name)
+    with refused_as_http():
+        message = handoffs.reply_to_handoff(session, handoff_id, actor_of(user), body.text)
     return ConsoleMessage(
-        id=message.id, sender="agent", kind="text", text=text, author=message.author, created_at=message.created_at
+        id=message.id,
+        sender="agent",
+        kind="text",
+        text=message.text or "",
+        author=message.author,
+        created_at=message.created_at,
     )
 
 
 @router.post("/handoffs/{handoff_id}/transfer", response_model=HandoffDetail)
 def transfer(handoff_id: Id, body: TransferIn, session: SessionDep, user: AgentUser) -> HandoffDetail:
-    handoff = handoff_or_404(session, handoff_id)
-    _require_holder(handoff, user, admin_ok=True)
-    target = session.get(User, body.agent_id)
-    if target is None or not target.active or target.role not in ("agent", "admin"):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="请选择一位在岗的坐席")
-    if target.id == handoff.agent_id:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="该会话已由这位坐席接待")
-    # Compare-and-set on the holder, like a claim: two transfers at once cannot both move it.
-    result = session.execute(
-        update(Handoff)
-        .where(Handoff.id == handoff.id, Handoff.status == "claimed", Handoff.agent_id == handoff.agent_id)
-        .values(agent_id=target.id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="该会话刚被他人处理，请刷新后再试")
-    session.refresh(handoff)
-    if conv.get_conversation(session, handoff.conversation_id) is not None:
-        conv.set_mode(session, handoff.conversation_id, "agent", target.id)
-        _tell_citizen(session, handoff, TRANSFERRED.format(name=target.display_name))
-    return _detail(session, handoff, user)
-
-
-def _end(session: Session, handoff: Handoff, user: UserOut, mode: conv.Mode, text: str) -> HandoffDetail:
-    _require_holder(handoff, user, admin_ok=True)
-    if not claims.close_handoff(session, handoff.id, actor_of(user)):
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="该会话刚被他人处理，请刷新后再试")
-    if conv.get_conversation(session, handoff.conversation_id) is not None:
-        conv.set_mode(session, handoff.conversation_id, mode, user.id if mode == "closed" else None)
-        _tell_citizen(session, handoff, text)
+    with refused_as_http():
+        handoff = handoffs.transfer_handoff(session, handoff_id, actor_of(user), body.agent_id)
     return _detail(session, handoff, user)
 
 
 @router.post("/handoffs/{handoff_id}/bot", response_model=HandoffDetail)
 def back_to_bot(handoff_id: Id, session: SessionDep, user: AgentUser) -> HandoffDetail:
     """回到机器人: the agent is done, the assistant answers the citizen's next message again."""
-    return _end(session, handoff_or_404(session, handoff_id), user, "bot", BACK_TO_BOT)
+    with refused_as_http():
+        handoff = handoffs.hand_back_to_bot(session, handoff_id, actor_of(user))
+    return _detail(session, handoff, user)
 
 
 @router.post("/handoffs/{handoff_id}/close", response_model=HandoffDetail)
 def close(handoff_id: Id, session: SessionDep, user: AgentUser) -> HandoffDetail:
-    return _end(session, handoff_or_404(session, handoff_id), user, "closed", CLOSED)
+    with refused_as_http():
+        handoff = handoffs.close_handoff(session, handoff_id, actor_of(user))
+    return _detail(session, handoff, user)
 
 
 @router.get("/handoffs/{handoff_id}/ticket-draft", response_model=TicketDraft)
 def ticket_draft(handoff_id: Id, session: SessionDep, user: AgentUser) -> TicketDraft:
     """The ticket the conversation suggests (content, phone, type, category), for the agent to check and edit."""
     handoff = handoff_or_404(session, handoff_id)
-    _require_holder(handoff, user, admin_ok=True)
+    with refused_as_http():
+        handoffs.require_holder(handoff, actor_of(user), admin_ok=True)
     return draft_ticket(session, handoff)
 
 
@@ -332,6 +292,7 @@ def ticket_draft(handoff_id: Id, session: SessionDep, user: AgentUser) -> Ticket
 def create_ticket(handoff_id: Id, body: TicketFromChatIn, session: SessionDep, user: AgentUser) -> dict:
     """Files a 12345 ticket from the conversation; the citizen sees its number in the chat."""
     handoff = handoff_or_404(session, handoff_id)
-    _require_holder(handoff, user, admin_ok=True)
+    with refused_as_http():
+        handoffs.require_holder(handoff, actor_of(user), admin_ok=True)
     ticket = file_ticket(session, handoff, body, user)
     return {"id": ticket.id, "number": ticket.number, "status": ticket.status, "type": ticket.type}

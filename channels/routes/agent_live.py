@@ -18,11 +18,12 @@ from sse_starlette import EventSourceResponse
 
 from banshi.db import session_scope
 from channels.accounts import UserOut
-from channels.conversations import ChatMessage, Conversation
 from channels.deps import AgentUser, require_role
 from channels.live import Feed, change_events, event_response, stream_response
 from channels.params import AfterId, Id
-from channels.routes.agent import console_message, handoff_or_404, holds
+from channels.routes.agent import console_message, handoff_or_404
+from common.conversations import ChatMessage, Conversation
+from hotline.handoffs import holds
 from hotline.models import OPEN_STATUSES, Handoff, Ticket, TicketEvent
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"], dependencies=[Depends(require_role("agent"))])

@@ -17,12 +17,13 @@ from sse_starlette import EventSourceResponse
 
 from banshi.db import session_scope
 from channels import capture, outcomes
-from channels import conversations as conv
-from channels.conversations import ConversationNotFound, MessageOut, Mode, message_out
+from channels.conversations import MessageOut, message_out
 from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
 from channels.params import AfterId
 from channels.relay import ConversationClosed
+from common import conversations as conv
+from common.conversations import ConversationNotFound, Mode
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["chat"])
 

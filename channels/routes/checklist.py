@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 
 from banshi.config import get_settings
 from channels.checklist_links import PATH, message_id_from
-from channels.conversations import ChatMessage
 from channels.deps import SessionDep
+from common.conversations import ChatMessage
 
 router = APIRouter(include_in_schema=False)
 

@@ -15,16 +15,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from channels.accounts import User, UserOut
-from channels.conversations import transcript
+from channels.accounts import UserOut
 from channels.deps import AgentUser, SessionDep, actor_of, require_role
 from channels.params import Id
+from common.clock import utcnow
+from common.conversations import transcript
+from common.masking import mask_phone, mask_text
+from common.users import User
 from hotline import claims, classifier, lifecycle, queue, sla
 from hotline.lifecycle import ConcurrentChange, EventOut, IllegalTransition, TicketError
-from hotline.masking import mask_phone, mask_text
 from hotline.models import OPEN_STATUSES, Ticket, TicketEvent
 from hotline.queue import QueueItem
-from knowledge.models import utcnow
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], dependencies=[Depends(require_role("agent"))])
 

@@ -29,12 +29,12 @@ from wechatpy.messages import BaseMessage
 
 from banshi.config import get_settings
 from channels.checklist_links import checklist_url
-from channels.conversations import get_conversation
 from channels.relay import ConversationClosed, Relay
 from channels.wechat import state
 from channels.wechat.api import CustomerService
 from channels.wechat.render import NON_TEXT, chosen_button, split_for_wechat, wechat_texts
-from knowledge.models import utcnow
+from common.clock import utcnow
+from common.conversations import get_conversation
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.conversations import ChatMessage
+from common.conversations import ChatMessage
 
 MAX_BYTES = 2000
 """WeChat cuts a text message at 2048 bytes (UTF-8); longer answers go out as several messages."""

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.db import Base, hold_write_lock
-from channels.conversations import ChatMessage, get_conversation, start_conversation
-from knowledge.models import utcnow
+from common.clock import utcnow
+from common.conversations import ChatMessage, get_conversation, start_conversation
 
 CHANNEL = "wechat"
 InboundStatus = Literal["working", "answered", "deferred"]

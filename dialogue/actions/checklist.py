@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions import catalogue
-from dialogue.actions.materials import statuses_for
+from dialogue.actions.materials import describe_material, statuses_for
 from dialogue.actions.session import state_outcome
 from knowledge.schema import MaterialIn, MatterIn
 
@@ -25,31 +25,6 @@ STATUS_LABELS = {
     "not_needed": "无需提交",
 }
 FULLY_ONLINE_TEXT = "可全程网办，无需跑腿"
-
-
-def copies_text(material: MaterialIn) -> str:
-    """原件1份、复印件2份: what the window actually counts."""
-    parts = []
-    if material.original_count:
-        parts.append(f"原件{material.original_count}份")
-    if material.copy_count:
-        parts.append(f"复印件{material.copy_count}份")
-    if not parts and material.original_or_copy:
-        parts.append(material.original_or_copy)
-    return "、".join(parts)
-
-
-def describe_material(material: MaterialIn) -> str:
-    """One line of practical notes: copies, paper or electronic, where to get it, and the note."""
-    bits = [copies_text(material)]
-    if material.medium:
-        bits.append(material.medium)
-    if material.source:
-        bits.append(f"来源：{material.source}")
-    line = "，".join(bit for bit in bits if bit)
-    if material.note:
-        line = f"{line}。{material.note}" if line else material.note
-    return line
 
 
 def time_limit_text(legal_days: int | None, promised_days: int | None) -> str | None:

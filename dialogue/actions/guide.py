@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions import catalogue
 from dialogue.actions.checklist import citation_text
-from dialogue.actions.facets import answer_facet
+from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.materials import start_walk
 from dialogue.actions.offers import HOTLINE_BUTTONS, choose_button, choose_payload, decline, place_of
 from dialogue.actions.session import entity_value, leave_form, previous_bot_action, state_outcome

@@ -182,9 +182,32 @@ CONDITION_BUTTONS = [
 ]
 
 
-def question_text(step: Step, material: MaterialIn | None) -> str:
-    from dialogue.actions.checklist import describe_material
+def copies_text(material: MaterialIn) -> str:
+    """原件1份、复印件2份: what the window actually counts."""
+    parts = []
+    if material.original_count:
+        parts.append(f"原件{material.original_count}份")
+    if material.copy_count:
+        parts.append(f"复印件{material.copy_count}份")
+    if not parts and material.original_or_copy:
+        parts.append(material.original_or_copy)
+    return "、".join(parts)
 
+
+def describe_material(material: MaterialIn) -> str:
+    """One line of practical notes: copies, paper or electronic, where to get it, and the note."""
+    bits = [copies_text(material)]
+    if material.medium:
+        bits.append(material.medium)
+    if material.source:
+        bits.append(f"来源：{material.source}")
+    line = "，".join(bit for bit in bits if bit)
+    if material.note:
+        line = f"{line}。{material.note}" if line else material.note
+    return line
+
+
+def question_text(step: Step, material: MaterialIn | None) -> str:
     head = f"第{step.number}项（共{step.total}项）：{step.name}"
     if step.stage == "condition":
         return f"{head}\n这项材料只在以下情况需要：{step.condition}。\n请问您属于这种情况吗？"

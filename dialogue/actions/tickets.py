@@ -16,13 +16,16 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from common import tickets as form
+from common.masking import mask_phone
+from common.phones import MOBILE_PATTERN, SECOND_DIGITS
+from common.tickets import TICKET_TYPES
 from dialogue.actions.session import entity_value, latest_intent, leave_form, state_outcome
 
 log = logging.getLogger(__name__)
 
 TICKET_TYPE_OF_INTENT = {"complain": "投诉", "report": "举报", "suggest": "建议", "seek_help": "求助"}
-TICKET_TYPES = ("投诉", "举报", "建议", "求助", "咨询")
-TICKET_SLOTS = ("ticket_content", "ticket_location", "ticket_time", "ticket_name", "ticket_phone")
+TICKET_SLOTS = form.FORM_SLOTS
 TICKET_NUMBER = re.compile(r"12345-\d{8}-\d{4,}", re.IGNORECASE)
 INTRO = {
     "投诉": "好的，我来帮您登记投诉，登记后会转交12345热线派单办理。",
@@ -53,13 +56,13 @@ def check_mobile(raw: str | None) -> PhoneCheck:
     if len(runs) > 1:
         return PhoneCheck(None, "我识别到了不止一个号码，请只输入一个11位手机号码。")
     digits = re.sub(r"^(\+86|0086|86)(?=1\d{10}$)", "", runs[0]).lstrip("+")
-    if len(digits) >= 22 and len(re.findall(r"1[3-9]\d{9}", digits)) >= 2:
+    if len(digits) >= 22 and len(re.findall(MOBILE_PATTERN, digits)) >= 2:
         return PhoneCheck(None, "我识别到了不止一个号码，请只输入一个11位手机号码。")
     if len(digits) != 11:
         return PhoneCheck(None, f"手机号码应为11位数字，您输入的是{len(digits)}位，请核对后重新输入。")
     if not digits.startswith("1"):
         return PhoneCheck(None, "这看起来不是手机号码（手机号码以1开头）。为了便于工作人员回访，请留下11位手机号码。")
-    if digits[1] not in "3456789":
+    if digits[1] not in SECOND_DIGITS:
         return PhoneCheck(None, "手机号码的第二位应为3到9之间的数字，请核对后重新输入。")
     return PhoneCheck(digits)
 
@@ -75,8 +78,6 @@ def validated_phone(slot: str, value: Any, dispatcher: CollectingDispatcher) -> 
 
 
 def mask(phone: str | None) -> str:
-    from hotline.masking import mask_phone
-
     return mask_phone(phone)
 
 
@@ -107,15 +108,15 @@ class ActionStartTicket(Action):
             chosen if chosen in TICKET_TYPES else TICKET_TYPE_OF_INTENT.get(latest_intent(tracker) or "", "求助")
         )
         text = tracker.latest_message.get("text") or ""
-        events = [*leave_form(tracker), SlotSet("ticket_type", ticket_type)]
+        events = [*leave_form(tracker), SlotSet(form.TYPE_SLOT, ticket_type)]
         events += [SlotSet(slot, None) for slot in TICKET_SLOTS]
         if describes_problem(text):
-            events.append(SlotSet("ticket_content", text.strip()))
+            events.append(SlotSet(form.CONTENT_SLOT, text.strip()))
         phone = check_mobile(entity_value(tracker, "phone")).phone if entity_value(tracker, "phone") else None
         if phone:
-            events.append(SlotSet("ticket_phone", phone))
+            events.append(SlotSet(form.PHONE_SLOT, phone))
         if address := entity_value(tracker, "address"):
-            events.append(SlotSet("ticket_location", address))
+            events.append(SlotSet(form.LOCATION_SLOT, address))
         dispatcher.utter_message(text=INTRO[ticket_type] + "过程中如需人工帮助，随时说“转人工”。")
         state_outcome(dispatcher, "intake_started", ticket_type=ticket_type)
         return events
@@ -144,30 +145,30 @@ class _Ask(Action, ABC):
 
 
 class AskTicketContent(_Ask):
-    slot = "ticket_content"
+    slot = form.CONTENT_SLOT
     question = "请您具体说说遇到的情况，比如发生了什么、涉及哪个单位或部门。"
 
 
 class AskTicketLocation(_Ask):
-    slot = "ticket_location"
+    slot = form.LOCATION_SLOT
     question = "事情发生在什么地点？请尽量具体到区县、街道、小区或门牌号。"
     buttons = ({"title": "不涉及具体地点", "payload": "不涉及具体地点"},)
 
 
 class AskTicketTime(_Ask):
-    slot = "ticket_time"
+    slot = form.TIME_SLOT
     question = "事情大概是什么时候发生的？例如“昨天晚上”“上周三上午”。"
     buttons = ({"title": "记不清了", "payload": "记不清了"},)
 
 
 class AskTicketName(_Ask):
-    slot = "ticket_name"
+    slot = form.NAME_SLOT
     question = "请问怎么称呼您？您也可以选择匿名。"
     buttons = ({"title": "匿名", "payload": "匿名"},)
 
 
 class AskTicketPhone(_Ask):
-    slot = "ticket_phone"
+    slot = form.PHONE_SLOT
     question = "请留下您的手机号码，方便工作人员联系您并反馈办理结果。"
 
 
@@ -193,8 +194,8 @@ class ValidateTicketForm(FormValidationAction):
         text = str(value or "").strip()
         if len(text) < 4:
             dispatcher.utter_message(text="内容有点简短，请再具体描述一下，方便工作人员了解情况。")
-            return {"ticket_content": None}
-        return {"ticket_content": text[:2000]}
+            return {form.CONTENT_SLOT: None}
+        return {form.CONTENT_SLOT: text[:2000]}
 
     def validate_ticket_location(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -202,7 +203,7 @@ class ValidateTicketForm(FormValidationAction):
         if value is None:  # a reset by the start action, not an answer
             return {}
         text = str(value or "").strip()
-        return {"ticket_location": text[:300] or "未提供"}
+        return {form.LOCATION_SLOT: text[:300] or form.NOT_GIVEN}
 
     def validate_ticket_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -210,7 +211,7 @@ class ValidateTicketForm(FormValidationAction):
         if value is None:  # a reset by the start action, not an answer
             return {}
         text = str(value or "").strip()
-        return {"ticket_time": text[:100] or "未提供"}
+        return {form.TIME_SLOT: text[:100] or form.NOT_GIVEN}
 
     def validate_ticket_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -219,17 +220,17 @@ class ValidateTicketForm(FormValidationAction):
             return {}
         text = str(value or "").strip()
         if not text or is_anonymous(text) or latest_intent(tracker) == "deny":
-            return {"ticket_name": "匿名"}
+            return {form.NAME_SLOT: form.ANONYMOUS}
         name = clean_name(text)
         if not name or len(name) > 20:
             dispatcher.utter_message(text="请只告诉我一个简短的称呼（例如“王女士”），或者回复“匿名”。")
-            return {"ticket_name": None}
-        return {"ticket_name": name}
+            return {form.NAME_SLOT: None}
+        return {form.NAME_SLOT: name}
 
     def validate_ticket_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict:
-        return validated_phone("ticket_phone", value, dispatcher)
+        return validated_phone(form.PHONE_SLOT, value, dispatcher)
 
 
 class ActionConfirmTicket(Action):
@@ -242,8 +243,9 @@ class ActionConfirmTicket(Action):
         slot = tracker.get_slot
         dispatcher.utter_message(
             text="请核对您要提交的信息：\n"
-            f"类型：{slot('ticket_type') or '求助'}\n内容：{slot('ticket_content')}\n地点：{slot('ticket_location')}\n"
-            f"时间：{slot('ticket_time')}\n称呼：{slot('ticket_name') or '匿名'}\n手机号码：{slot('ticket_phone')}\n"
+            f"类型：{slot(form.TYPE_SLOT) or '求助'}\n内容：{slot(form.CONTENT_SLOT)}\n"
+            f"地点：{slot(form.LOCATION_SLOT)}\n时间：{slot(form.TIME_SLOT)}\n"
+            f"称呼：{slot(form.NAME_SLOT) or form.ANONYMOUS}\n手机号码：{slot(form.PHONE_SLOT)}\n"
             "确认无误请点“确认提交”。",
             buttons=[{"title": "确认提交", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}],
         )
@@ -251,7 +253,7 @@ class ActionConfirmTicket(Action):
 
 
 def _reset_ticket() -> list[dict[str, Any]]:
-    return [SlotSet(slot, None) for slot in (*TICKET_SLOTS, "ticket_type")]
+    return [SlotSet(slot, None) for slot in (*TICKET_SLOTS, form.TYPE_SLOT)]
 
 
 class ActionSubmitTicket(Action):
@@ -263,19 +265,19 @@ class ActionSubmitTicket(Action):
         from hotline.tickets import TicketIn, create_ticket
 
         slot = tracker.get_slot
-        if not slot("ticket_content") or not slot("ticket_phone"):
+        if not slot(form.CONTENT_SLOT) or not slot(form.PHONE_SLOT):
             dispatcher.utter_message(text="当前没有待提交的信息。如需投诉、举报、建议或求助，请直接告诉我。")
             return []
-        name = slot("ticket_name")
+        name = slot(form.NAME_SLOT)
         item = TicketIn(
-            type=slot("ticket_type") or "求助",
-            content=slot("ticket_content"),
-            location=slot("ticket_location"),
-            event_time=slot("ticket_time"),
-            name=None if name in (None, "匿名") else name,
-            phone=slot("ticket_phone"),
+            type=slot(form.TYPE_SLOT) or "求助",
+            content=slot(form.CONTENT_SLOT),
+            location=slot(form.LOCATION_SLOT),
+            event_time=slot(form.TIME_SLOT),
+            name=None if name in (None, form.ANONYMOUS) else name,
+            phone=slot(form.PHONE_SLOT),
             conversation_id=tracker.sender_id,
-            slots={s: slot(s) for s in (*TICKET_SLOTS, "ticket_type", "matter_id", "region")},
+            slots={s: slot(s) for s in (*TICKET_SLOTS, form.TYPE_SLOT, "matter_id", "region")},
         )
         try:
             with catalogue.session() as db:

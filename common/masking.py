@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from common.phones import MOBILE_PREFIX
+
 _ID_NUMBER = re.compile(r"(?<![0-9])([1-9]\d{5})(\d{8})(\d{3}[0-9Xx])(?![0-9Xx])")
-_MOBILE = re.compile(r"(?<![0-9])(1[3-9]\d)(\d{4})(\d{4})(?![0-9])")
+_MOBILE = re.compile(rf"(?<![0-9])({MOBILE_PREFIX}\d)(\d{{4}})(\d{{4}})(?![0-9])")
 
 
 def mask_phone(phone: str | None) -> str:
