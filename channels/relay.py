@@ -29,6 +29,7 @@ from channels.conversations import (
     set_mode,
     transcript,
 )
+from channels.turn_lock import TurnLocks
 from hotline.claims import request_handoff
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ WAITING_TEXT = "您已进入人工客服排队，坐席接入后会在这里直�
 ALREADY_WAITING_TEXT = "您已在人工客服排队中，请稍候，坐席接入后会马上回复您。"
 ALREADY_WITH_AGENT_TEXT = "人工客服正在为您服务，请直接在这里留言。"
 STRUCTURED = ("checklist", "ticket", "handoff")
+CONVERSATION_HEADER = "X-Banshi-Conversation"
+"""Sent with every request to Rasa, so a load balancer can keep one conversation on one Rasa replica."""
 
 Sessions = Callable[[], AbstractContextManager[Session]]
 
@@ -108,6 +111,7 @@ class Relay:
         timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
         sessions: Sessions = session_scope,
+        turn_locks: TurnLocks | None = None,
     ) -> None:
         settings = get_settings()
         self.rasa_url = (rasa_url or settings.rasa_url).rstrip("/")
@@ -118,15 +122,21 @@ class Relay:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
         self.sessions = sessions
+        self.turn_locks = turn_locks or TurnLocks(settings.redis_url, wait=settings.turn_wait_seconds)
 
     def close(self) -> None:
         self.client.close()
+        self.turn_locks.close()
 
     # ---- Rasa ----
 
     def ask_rasa(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
         try:
-            response = self.client.post("/webhooks/rest/webhook", json={"sender": conversation_id, "message": text})
+            response = self.client.post(
+                "/webhooks/rest/webhook",
+                json={"sender": conversation_id, "message": text},
+                headers={CONVERSATION_HEADER: conversation_id},
+            )
             response.raise_for_status()
             replies = response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -139,7 +149,10 @@ class Relay:
         """The dialogue's filled slots, for the agent; empty when Rasa cannot say (the handoff goes on anyway)."""
         try:
             response = self.client.get(
-                f"/conversations/{conversation_id}/tracker", params={"include_events": "NONE"}, timeout=5.0
+                f"/conversations/{conversation_id}/tracker",
+                params={"include_events": "NONE"},
+                headers={CONVERSATION_HEADER: conversation_id},
+                timeout=5.0,
             )
             response.raise_for_status()
             slots = response.json().get("slots") or {}
@@ -154,8 +167,13 @@ class Relay:
         """Stores the citizen's turn and, in bot mode, the bot's answer; returns the new messages, oldest first.
 
         ``text`` is what the bot gets (a button's payload such as ``/affirm``); ``shown`` is what the
-        transcript shows for it (the button's title).
+        transcript shows for it (the button's title). One turn of a conversation at a time, across
+        gateway replicas (``channels.turn_lock``): raises ``TurnBusy`` when an earlier one never ends.
         """
+        with self.turn_locks.hold(conversation_id):
+            return self._citizen_turn(conversation_id, text, shown)
+
+    def _citizen_turn(self, conversation_id: str, text: str, shown: str | None) -> list[ChatMessage]:
         with self.sessions() as session:
             conversation = get_conversation(session, conversation_id)
             if conversation is None:

@@ -22,11 +22,13 @@ from channels.conversations import ConversationNotFound, MessageOut, Mode, messa
 from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
 from channels.relay import ConversationClosed
+from channels.turn_lock import TurnBusy
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["chat"])
 
 NOT_FOUND = "未找到该会话，请刷新页面开始新的会话"
 CLOSED = "本次会话已结束，请开始新的会话"
+BUSY = "上一条消息还在处理中，请稍候再试"
 ConversationId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="会话编号（32位十六进制）")]
 ERRORS = {404: {"description": NOT_FOUND}, 409: {"description": CLOSED}}
 
@@ -113,6 +115,8 @@ def send(conversation_id: ConversationId, body: TextIn, relay: RelayDep) -> list
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND) from exc
     except ConversationClosed as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=CLOSED) from exc
+    except TurnBusy as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=BUSY, headers={"Retry-After": "2"}) from exc
     return [message_out(m) for m in stored]
 
 
