@@ -2,10 +2,13 @@
 complaints through HAProxy's gateway port while one gateway, one Rasa server and one action server are
 killed with ``kill -9``. Every conversation goes on, in order, with one ticket each; HAProxy takes the
 dead replicas out and puts them back once they are restarted. Two turns of one conversation sent at
-once to the two gateways are answered one after the other, and Rasa's tracker keeps both."""
+once to the two gateways are answered one after the other, Rasa's tracker keeps both, and a live
+stream on either gateway shows them. A publish is seen by the next questions on every action server."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import shutil
@@ -22,8 +25,10 @@ from sqlalchemy.orm import Session
 
 from banshi.cluster import Cluster, Layout, backend_status
 from banshi.stack import ROOT, Ports
+from bench.publish import TARGET, add_editor, chat_shows, editor_client, material_name, publish, save_new_version
 from tests.rasa_stack import SAMPLE_CATALOGUE, trained_model
 from tests.services import free_port, postgres, postgres_bindir, redis
+from tests.sse import events
 
 pytestmark = [
     pytest.mark.slow,
@@ -112,11 +117,16 @@ def test_killing_one_replica_of_each_kind_loses_and_duplicates_nothing(tmp_path:
             base = f"http://127.0.0.1:{layout.front.gateway}"
             _wait_status(layout.stats, {f"{b}/{k}{i}": "UP" for b, k in _KINDS for i in (1, 2)})
 
-            # Two turns of one conversation at the same moment, one on each gateway.
+            # Two turns of one conversation at the same moment, one on each gateway, while the browser's
+            # live stream is on the second gateway.
             racer = Citizen(base)
             gateways = [f"http://127.0.0.1:{ports.gateway}" for ports in layout.replicas]
             texts = ["办身份证要带什么", "换身份证要带什么材料"]
-            with ThreadPoolExecutor(2) as pool:
+            with ThreadPoolExecutor(3) as pool:
+                streamed = pool.submit(
+                    httpx.get, f"{gateways[1]}/api/v1/conversations/{racer.id}/stream?seconds=20", timeout=60
+                )
+                time.sleep(1)
                 answered = list(
                     pool.map(
                         lambda pair: httpx.post(
@@ -125,8 +135,10 @@ def test_killing_one_replica_of_each_kind_loses_and_duplicates_nothing(tmp_path:
                         zip(gateways, texts, strict=True),
                     )
                 )
+                live = [json.loads(e["data"]) for e in events(streamed.result().text) if e["event"] == "message"]
             assert [r.status_code for r in answered] == [200, 200]
             transcript = racer.client.get(f"/api/v1/conversations/{racer.id}/transcript").json()["messages"]
+            assert [m["id"] for m in live] == [m["id"] for m in transcript], "the stream on gateway 2 saw every turn"
             assert re.fullmatch("(cb+){2}", _turns(transcript)), "each turn's replies follow it, not the other's"
             tracker = httpx.get(
                 f"http://127.0.0.1:{layout.front.rasa}/conversations/{racer.id}/tracker", timeout=30
@@ -148,6 +160,11 @@ def test_killing_one_replica_of_each_kind_loses_and_duplicates_nothing(tmp_path:
             _wait_status(layout.stats, {f"{b}/{k}1": "UP" for b, k in _KINDS})
             tickets = _each(citizens, Citizen.confirm)
 
+            # A publish is seen by the very next question, whichever action server answers it.
+            with ThreadPoolExecutor(1) as pool:
+                shown = pool.submit(asyncio.run, _publish_and_ask(base, database_url)).result()
+            assert shown == [True] * 4
+
             engine = create_engine(database_url)
             from hotline.models import Ticket
 
@@ -161,6 +178,14 @@ def test_killing_one_replica_of_each_kind_loses_and_duplicates_nothing(tmp_path:
                 assert "system" not in {m["sender"] for m in messages}, "no turn went unanswered"
                 assert re.fullmatch(f"(cb+){{{len(citizen.sent)}}}", _turns(messages)), "each turn answered"
                 assert [m["kind"] for m in messages].count("ticket") == 1
+
+
+async def _publish_and_ask(base: str, database_url: str) -> list[bool]:
+    add_editor(database_url)
+    async with await editor_client(base) as editor:
+        await publish(editor, TARGET, await save_new_version(editor, TARGET, material_name(1), "集群测试别名"))
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        return [await chat_shows(client, material_name(1)) for _ in range(4)]
 
 
 _KINDS = (("gateways", "gateway"), ("rasa", "rasa"), ("actions", "actions"))
