@@ -186,10 +186,6 @@ class Cluster:
 
     def prepare(self) -> None:
         """Schema, session key and search index made once, before replicas would race to make them."""
-        if shutil.which(HAPROXY) is None:
-            raise StackError("HAProxy is not installed: run `make system-packages` (Debian package haproxy)")
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        (self.log_dir / "haproxy.cfg").write_text(haproxy_config(self.layout), encoding="utf-8")
         script = "from banshi.runtime import load_index; from channels.auth import session_secret\n"
         script += "load_index(); session_secret()"
         done = subprocess.run(
@@ -204,9 +200,20 @@ class Cluster:
             raise StackError(f"preparing the database and the index failed:\n{done.stderr[-3000:]}")
 
     def start(self) -> None:
-        self.prepare()
+        """HAProxy first; the Rasa servers (the slowest, needing neither the schema nor the index) start
+        while ``prepare`` runs, the gateways and action servers after it; then all are waited for."""
+        if shutil.which(HAPROXY) is None:
+            raise StackError("HAProxy is not installed: run `make system-packages` (Debian package haproxy)")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        (self.log_dir / "haproxy.cfg").write_text(haproxy_config(self.layout), encoding="utf-8")
         self._start_all([self.haproxy_service()])
-        self._start_all(list(self.services().values()))
+        replicas = self.services()
+        rasa = [s for name, s in replicas.items() if name.startswith("rasa-")]
+        others = [s for name, s in replicas.items() if not name.startswith("rasa-")]
+        self._spawn(rasa)
+        self.prepare()
+        self._spawn(others)
+        self._wait_all([*rasa, *others])
 
     def restart(self, *names: str) -> None:
         """Starts each of ``names`` again (after it died or was killed), together, and waits until they answer."""
@@ -249,6 +256,10 @@ class Cluster:
         self.stop()
 
     def _start_all(self, wanted: list[Service]) -> None:
+        self._spawn(wanted)
+        self._wait_all(wanted)
+
+    def _spawn(self, wanted: list[Service]) -> None:
         env = self.env
         for service in wanted:
             log = self.log_dir / f"{service.name}.log"
@@ -261,6 +272,8 @@ class Cluster:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+
+    def _wait_all(self, wanted: list[Service]) -> None:
         failures: list[str] = []
         waiters = [threading.Thread(target=self._wait_ready, args=(service, failures)) for service in wanted]
         for waiter in waiters:
