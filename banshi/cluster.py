@@ -30,8 +30,9 @@ from channels.relay import CONVERSATION_HEADER
 HAPROXY = "haproxy"
 USUAL_PORTS = Ports()
 """HAProxy takes the ports a single stack would have: clients see no difference."""
-REPLICA_STARTUP_SECONDS = 420.0
-"""Replicas start together and share the CPU: a Rasa server alone takes 60–110 s on a busy 2-core box."""
+REPLICA_STARTUP_SECONDS = 900.0
+"""Replicas start together and share the CPU: a Rasa server alone takes 60–110 s on a busy 2-core box,
+and several minutes when the box is overloaded."""
 
 
 @dataclass(frozen=True)
@@ -217,12 +218,24 @@ class Cluster:
 
     def restart(self, *names: str) -> None:
         """Starts each of ``names`` again (after it died or was killed), together, and waits until they answer."""
-        known = {**self.services(), "haproxy": self.haproxy_service()}
+        self.respawn(*names)
+        self.wait_ready(*names)
+
+    def respawn(self, *names: str) -> None:
+        """Starts each of ``names`` again without waiting: HAProxy puts it back once it answers."""
+        known = self._known()
         for name in names:
             old = self.processes.get(name)
             if old is not None and old.poll() is None:
                 raise StackError(f"{name} is still running")
-        self._start_all([known[name] for name in names])
+        self._spawn([known[name] for name in names])
+
+    def wait_ready(self, *names: str) -> None:
+        known = self._known()
+        self._wait_all([known[name] for name in names])
+
+    def _known(self) -> dict[str, Service]:
+        return {**self.services(), "haproxy": self.haproxy_service()}
 
     def kill(self, name: str) -> None:
         """``kill -9`` of the whole process group, as a crash would leave it."""
