@@ -308,6 +308,8 @@ def cluster_command(
     replicas: Annotated[int, typer.Option(min=1, max=16, help="Gateways, Rasa servers and action servers each")] = 2,
     host: Annotated[str, typer.Option(help="Where HAProxy's gateway front listens")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HAProxy's gateway port")] = 8000,
+    rasa_port: Annotated[int, typer.Option(help="HAProxy's port in front of the Rasa servers")] = 5005,
+    actions_port: Annotated[int, typer.Option(help="HAProxy's port in front of the action servers")] = 5055,
     stats_port: Annotated[int, typer.Option(help="HAProxy's status page, on loopback")] = 8404,
     model: Annotated[Path, typer.Option(help="Trained Rasa model (make train)")] = Path("models/banshi.tar.gz"),
     redis_url: Annotated[str | None, typer.Option(help="Default: BANSHI_REDIS_URL or a local Redis")] = None,
@@ -334,7 +336,7 @@ def cluster_command(
     if not model.is_file():
         errors.print(f"[red]没有找到对话模型 {model}：请先运行 make train[/red]")
         raise typer.Exit(2)
-    layout = Layout.numbered(replicas, Ports(gateway=port), stats=stats_port, host=host)
+    layout = Layout.numbered(replicas, Ports(port, rasa_port, actions_port), stats=stats_port, host=host)
     cluster = Cluster(
         layout,
         model.resolve(),

@@ -4,7 +4,7 @@ Each replica is the same three processes ``banshi up`` starts (``banshi.stack.se
 ports; HAProxy listens on the usual ports in front of each kind. Every process is stateless between
 requests: conversations, tickets and the catalogue live in PostgreSQL, Rasa's trackers too, Rasa's
 conversation locks and the gateway's turn locks in Redis. So any replica serves any turn, and
-HAProxy's health checks take a dead one out within about two seconds and put it back once it answers.
+HAProxy's health checks take a dead one out within about three seconds and put it back once it answers.
 
 Rasa requests carry the conversation id in a header (``channels.relay.CONVERSATION_HEADER``) and are
 balanced by it with consistent hashing, so one conversation stays on one Rasa replica while it is
@@ -58,8 +58,9 @@ def haproxy_config(layout: Layout) -> str:
     """HAProxy's configuration for ``layout``; ``deploy/haproxy.cfg`` is a commented sample of its shape.
 
     A request that cannot connect to a replica is retried on another (``retries`` with
-    ``option redispatch``); a replica failing two checks a second apart is taken out, and put back
-    after two good ones. No request is retried once a replica has received it: a turn is not idempotent.
+    ``option redispatch``); a replica failing three checks a second apart is taken out, and put back
+    after two good ones (a slow check is not a failure: a busy replica stays in). No request is retried
+    once a replica has received it: a turn is not idempotent.
     """
 
     def servers(kind: str) -> str:
@@ -78,10 +79,10 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout http-request 10s
-    timeout check 3s
+    timeout check 5s
     retries 3
     option redispatch 1
-    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
+    default-server inter 1s fall 3 rise 2
 
 frontend gateway
     bind {layout.host}:{layout.front.gateway}
@@ -165,6 +166,7 @@ class Cluster:
         return {
             **stack_env(self.data_dir, self.layout.front, database_url=self.database_url),
             **scale_env(self.database_url, self.redis_url),
+            "BANSHI_PRELOAD_INDEX": "true",
         }
 
     def services(self) -> dict[str, Service]:
