@@ -166,15 +166,17 @@ class Cluster:
         return {
             **stack_env(self.data_dir, self.layout.front, database_url=self.database_url),
             **scale_env(self.database_url, self.redis_url),
-            "BANSHI_PRELOAD_INDEX": "true",
         }
 
     def services(self) -> dict[str, Service]:
         found: dict[str, Service] = {}
         for i, ports in enumerate(self.layout.replicas, start=1):
             for service in services(self.model, ports, endpoints=self.endpoints):
+                # An action server loads its index before it answers its health check (only there:
+                # any process importing the actions module would load it).
+                env = {**service.env, "BANSHI_PRELOAD_INDEX": "true"} if service.name == "actions" else service.env
                 found[f"{service.name}-{i}"] = replace(
-                    service, name=f"{service.name}-{i}", startup_timeout=REPLICA_STARTUP_SECONDS
+                    service, name=f"{service.name}-{i}", env=env, startup_timeout=REPLICA_STARTUP_SECONDS
                 )
         return found
 
