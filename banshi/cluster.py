@@ -13,6 +13,7 @@ up; the gateway's turn lock, not the routing, is what guarantees one turn at a t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -172,11 +173,8 @@ class Cluster:
         found: dict[str, Service] = {}
         for i, ports in enumerate(self.layout.replicas, start=1):
             for service in services(self.model, ports, endpoints=self.endpoints):
-                # An action server loads its index before it answers its health check (only there:
-                # any process importing the actions module would load it).
-                env = {**service.env, "BANSHI_PRELOAD_INDEX": "true"} if service.name == "actions" else service.env
                 found[f"{service.name}-{i}"] = replace(
-                    service, name=f"{service.name}-{i}", env=env, startup_timeout=REPLICA_STARTUP_SECONDS
+                    service, name=f"{service.name}-{i}", startup_timeout=REPLICA_STARTUP_SECONDS
                 )
         return found
 
@@ -310,6 +308,8 @@ class Cluster:
                 break
             try:
                 if httpx.get(service.health_url, timeout=2).status_code == 200:
+                    if service.name.startswith("actions"):
+                        _warm_up(service.health_url.removesuffix("/health"), deadline - time.monotonic())
                     return
             except httpx.HTTPError:
                 pass
@@ -318,6 +318,28 @@ class Cluster:
         state = f"exited with {process.returncode}" if process.poll() is not None else "was not ready in time"
         with self._lock:
             failures.append(f"{service.name} {state}; see {log}:\n{tail}")
+
+
+WARM_UP = {
+    "next_action": "action_find_guide",
+    "sender_id": "banshi-warm-up",
+    "tracker": {
+        "sender_id": "banshi-warm-up",
+        "latest_message": {"text": "身份证", "intent": {"name": "ask_guide"}, "entities": []},
+        "slots": {},
+        "events": [],
+    },
+    "domain": {},
+}
+"""A guide question, straight to one action server: it loads the search index (and its embedder), which
+it does lazily, in its event loop, so a citizen's first question and the health checks do not wait."""
+
+
+def _warm_up(url: str, seconds: float) -> None:
+    import httpx
+
+    with contextlib.suppress(httpx.HTTPError):  # the health check, not the warm-up, says whether it is up
+        httpx.post(f"{url}/webhook", json=WARM_UP, timeout=max(seconds, 10))
 
 
 def backend_status(stats_port: int) -> dict[str, str]:

@@ -58,9 +58,6 @@ class Settings(BaseSettings):
     """The Rasa server the gateway forwards citizens' turns to (its REST channel and tracker API)."""
     rasa_timeout: float = 30.0
     """Seconds the gateway waits for Rasa's reply before telling the citizen the assistant is unavailable."""
-    preload_index: bool = False
-    """The action server loads the search index at start instead of at the first question (banshi cluster
-    sets it, so that a replica is ready for traffic once its health check answers)."""
     redis_url: str | None = None
     """Redis shared by gateway replicas (``redis://127.0.0.1:6379/0``): one conversation's turns are
     serialized across all of them (``channels.turn_lock``). Unset, a single gateway locks in-process."""

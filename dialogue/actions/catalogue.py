@@ -97,17 +97,3 @@ def faq_answer(question: str, external_ids: Sequence[str]) -> FaqMatch | None:
         return None
     with session() as db:
         return matching_faq(db, question, external_ids)
-
-
-def _preload() -> None:
-    """With ``BANSHI_PRELOAD_INDEX``, the index loads as rasa_sdk imports this module, before the server
-    answers its health check: no citizen's question waits for it, and a load balancer's health check is
-    not held up by it (the action server's event loop does the loading). Set it for the action server
-    only: any process importing this module would load the index (``banshi.cluster`` does so)."""
-    from banshi.config import get_settings
-
-    if get_settings().preload_index:
-        get_index()
-
-
-_preload()
