@@ -50,13 +50,19 @@ system-packages:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v haproxy >/dev/null || missing="$$missing haproxy"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-wqy-zenhei"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing from Debian:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-install: $(VENV)/.installed $(RASA_VENV)/.installed system-packages
+# axe-core (npm) is injected by the browser tests to check accessibility; the lock file pins it.
+node_modules/.installed: package.json package-lock.json | system-packages
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed $(RASA_VENV)/.installed system-packages node_modules/.installed
 
 # The sample catalogue is the embedded default; re-importing it changes nothing that is already there.
 catalogue: $(VENV)/.installed
@@ -101,4 +107,4 @@ bench-chat: $(MODEL) | $(VENV)/.installed
 	$(VENV)/bin/python bench/console_live.py
 
 clean:
-	rm -rf $(VENV) $(RASA_VENV) var models nlu/generated .rasa .pytest_cache
+	rm -rf $(VENV) $(RASA_VENV) var models nlu/generated .rasa .pytest_cache node_modules

@@ -52,17 +52,32 @@ def import_command(
     path: Annotated[Path, typer.Argument(help="File or folder: JSON/JSONL/CSV/XLSX or a platform export")],
     draft: Annotated[bool, typer.Option(help="Keep imported changes as drafts instead of publishing")] = False,
     author: Annotated[str, typer.Option(help="Recorded in each matter's history")] = "import",
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="Another platform's export: a mapping file (YAML) or a shipped mapping's name"),
+    ] = None,
 ) -> None:
     """Import matters; re-importing the same source updates them in place."""
     from knowledge.importers import import_path
+    from knowledge.importers.mapping_spec import MappingError, load_mapping
     from knowledge.importers.runner import UnsupportedSource
 
+    try:
+        rules = load_mapping(mapping) if mapping else None
+    except MappingError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     migrate()
     try:
         with _progress() as progress, session_scope() as session:
             task = progress.add_task(f"导入 {path.name}", total=None)
             report = import_path(
-                session, path, author=author, publish=not draft, on_row=lambda _row: progress.advance(task)
+                session,
+                path,
+                author=author,
+                publish=not draft,
+                on_row=lambda _row: progress.advance(task),
+                mapping=rules,
             )
     except UnsupportedSource as exc:
         errors.print(f"[red]{exc}[/red]")

@@ -108,6 +108,28 @@ class Settings(BaseSettings):
     upload_keep_hours: float = 24
     """An upload not confirmed within this many hours expires; expired uploads are deleted on the next upload."""
 
+    wechat_token: str | None = None
+    """The 公众号's 令牌 (Token) from its server settings: every WeChat request is signed with it. Unset, the
+    WeChat channel answers 404."""
+    wechat_app_id: str | None = None
+    """The 公众号's AppID: the encrypted mode checks it, and the customer-service API needs it."""
+    wechat_app_secret: str | None = None
+    """The 公众号's AppSecret, for the access token of the customer-service message API."""
+    wechat_encoding_aes_key: str | None = None
+    """The 消息加解密密钥 (EncodingAESKey, 43 characters) for the 兼容/安全 modes; unset, only plain messages."""
+    wechat_api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+    """WeChat's API (access token, ``message/custom/send``); tests point it at a stand-in on loopback."""
+    wechat_reply_seconds: float = Field(default=4.5, gt=0, le=4.9)
+    """WeChat gives up on a reply after 5 seconds and asks again: a turn slower than this is answered
+    with an empty reply and its answer goes out later through the customer-service message API."""
+    wechat_public_url: str | None = None
+    """The gateway's address as citizens reach it (e.g. ``https://banshi.example.gov.cn``), for the
+    checklist links sent in WeChat; unset, the address WeChat called is used."""
+    wechat_link_days: int = Field(default=30, ge=1)
+    """How long a checklist link sent in WeChat keeps working."""
+    wechat_poll_seconds: float = Field(default=1.0, gt=0)
+    """How often the gateway looks for agent and system messages to send to WeChat citizens."""
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'banshi.db').resolve()}"

@@ -35,7 +35,7 @@ class Service:
     argv: list[str]
     health_url: str
     env: dict[str, str] = field(default_factory=dict)
-    startup_timeout: float = 180.0
+    startup_timeout: float = float(os.environ.get("BANSHI_STARTUP_TIMEOUT", "300"))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
+from banshi.config import get_settings
 from banshi.runtime import load_index
 from channels import log_masking
 from channels.errors import validation_error_in_chinese
@@ -19,6 +20,7 @@ from channels.routes import (
     auth,
     catalogue_io,
     chat,
+    checklist,
     console,
     dashboard,
     faqs,
@@ -29,16 +31,24 @@ from channels.routes import (
     studio,
     tickets,
     unanswered,
+    wechat,
 )
+from channels.wechat import WechatChannel
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.index = load_index()
     app.state.relay = Relay()
+    if get_settings().wechat_token:  # the outbound listener runs from the start, not from the first message
+        app.state.wechat = WechatChannel(app.state.relay)
+        app.state.wechat.start()
     try:
         yield
     finally:
+        wechat_channel = getattr(app.state, "wechat", None)
+        if wechat_channel is not None:
+            wechat_channel.close()
         app.state.relay.close()
 
 
@@ -59,6 +69,8 @@ def create_app() -> FastAPI:
     app.include_router(console.router)
     app.include_router(studio.router)
     app.include_router(chat.router)
+    app.include_router(checklist.router)
+    app.include_router(wechat.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_exception_handler(RequestValidationError, validation_error_in_chinese)

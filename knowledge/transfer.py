@@ -10,6 +10,11 @@ catalogue as it is then: a row whose matter another editor changed in between is
 reported as a conflict (the other rows import, as with invalid rows), so a newer version is never
 silently overwritten; the editor re-uploads to see the new differences. A confirmed upload is deleted
 at once; one never confirmed expires after ``upload_keep_hours`` and is deleted on the next upload.
+
+Another platform's export is read through a mapping (``knowledge.importers.mapping_spec``): one shipped
+with banshi, one an admin stored under ``BANSHI_DATA_DIR/mappings``, or one the editor uploads with the
+file. It is checked before the file is, and kept beside the upload so the confirm maps exactly as the
+dry run did.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from sqlalchemy.orm import Session
 from knowledge import audit, store
 from knowledge.importers import import_path, read_source
 from knowledge.importers.base import RowConflict
+from knowledge.importers.mapping_read import recognised
+from knowledge.importers.mapping_spec import ImportMapping, parse_mapping
 from knowledge.importers.runner import SUFFIXES
 from knowledge.importers.tabular import MATERIAL_COLUMNS, MATTER_COLUMNS, field_label
 from knowledge.models import Matter
@@ -39,6 +46,8 @@ from knowledge.versions import FieldChange, diff_data
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _CHECKED = ".checked.json"
 """Beside the uploaded file: each row's matter version at the dry run, which the confirm re-checks."""
+_MAPPING = ".mapping.yml"
+"""Beside the uploaded file: the mapping it is read through, when it is another platform's export."""
 _LIST_FIELDS = ("aliases", "applicant_types", "handle_forms")
 
 
@@ -129,6 +138,8 @@ class RowReport(BaseModel):
     name: str | None = None
     outcome: str
     """``new``, ``changed``, ``unchanged`` or ``invalid``."""
+    became: str | None = None
+    """What a valid row became, in a line an editor checks a mapping by (地区 · 部门 · 办件类型 · 材料 …)."""
     errors: list[str] = Field(default_factory=list)
     changes: list[FieldChange] = Field(default_factory=list)
 
@@ -136,6 +147,8 @@ class RowReport(BaseModel):
 class DryRun(BaseModel):
     id: str
     filename: str
+    mapping: str | None = None
+    """The mapping the file was read through (its title): chosen, uploaded, or recognised (the 广西 export)."""
     new: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -186,8 +199,34 @@ def purge_expired(data_dir: Path, keep_hours: float) -> int:
     return removed
 
 
-def store_upload(data_dir: Path, filename: str, content: bytes, *, keep_hours: float = 24) -> str:
-    """Keeps the file under a new id, after deleting the uploads that expired unconfirmed."""
+def upload_mapping(path: Path) -> ImportMapping | None:
+    """The mapping kept with an upload, if it has one."""
+    file = path.parent / _MAPPING
+    return parse_mapping(file.read_text(encoding="utf-8"), "映射") if file.exists() else None
+
+
+def _promise(days: int | None) -> str | None:
+    return None if days is None else "当场办结" if days == 0 else f"承诺 {days} 个工作日"
+
+
+def became(item: MatterIn) -> str:
+    """A valid row in one line, so that an editor sees at a glance whether the mapping read it right."""
+    kept = [m for m in item.materials if not m.must_bring]
+    parts = [
+        item.region or "未注明地区",
+        item.department,
+        item.processing_type,
+        _promise(item.time_limit_promised_days),
+        f"材料 {len(item.materials)} 项" + (f"（其中 {len(kept)} 项无需提交）" if kept else ""),
+        "可全程网办" if item.fully_online else None,
+    ]
+    return " · ".join(p for p in parts if p)
+
+
+def store_upload(
+    data_dir: Path, filename: str, content: bytes, *, keep_hours: float = 24, mapping: str | None = None
+) -> str:
+    """Keeps the file (and the text of its mapping) under a new id, after deleting expired uploads."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in SUFFIXES:
         raise UploadError(f"不支持的文件类型：{suffix or filename}（支持 json/jsonl/csv/xlsx）")
@@ -197,7 +236,9 @@ def store_upload(data_dir: Path, filename: str, content: bytes, *, keep_hours: f
     folder.mkdir()
     # Kept under its own name inside a folder named by the id: row errors then name the editor's file.
     name = Path(filename).name
-    (folder / (name if name != _CHECKED else name.lstrip("."))).write_bytes(content)
+    (folder / (name if name not in (_CHECKED, _MAPPING) else name.lstrip("."))).write_bytes(content)
+    if mapping is not None:
+        (folder / _MAPPING).write_text(mapping, encoding="utf-8")
     return upload_id
 
 
@@ -213,7 +254,7 @@ def upload_path(data_dir: Path, upload_id: str, *, keep_hours: float | None = No
     if known and keep_hours is not None and _expired(folder, keep_hours, time.time()):
         discard_upload(data_dir, upload_id)
         raise UploadError(f"上传文件 {upload_id} 超过 {keep_hours:g} 小时未确认，已失效，请重新上传")
-    files = sorted(f for f in folder.iterdir() if f.name != _CHECKED) if known else []
+    files = sorted(f for f in folder.iterdir() if f.name not in (_CHECKED, _MAPPING)) if known else []
     if not files:
         raise UploadError(f"找不到上传文件 {upload_id}（可能已经导入或已过期），请重新上传")
     return files[0]
@@ -233,9 +274,11 @@ def _current(session: Session, external_id: str) -> tuple[int, MatterIn | None]:
 def dry_run(session: Session, data_dir: Path, upload_id: str) -> DryRun:
     """Reads the upload like the import would, compares with the newest version, stores nothing."""
     path = upload_path(data_dir, upload_id)
-    report = DryRun(id=upload_id, filename=path.name)
+    mapping = upload_mapping(path)
+    shown = mapping or recognised(path)
+    report = DryRun(id=upload_id, filename=path.name, mapping=shown and (shown.title or shown.name))
     checked: dict[str, int] = {}
-    for source in read_source(path):
+    for source in read_source(path, mapping):
         if source.matter is None:
             errors = [f"{field_label(e.field)}：{e.message}" for e in source.errors]
             report.rows.append(
@@ -249,7 +292,9 @@ def dry_run(session: Session, data_dir: Path, upload_id: str) -> DryRun:
             )
             continue
         item = source.matter
-        row = RowReport(row=source.row, external_id=item.external_id, name=item.name, outcome="new")
+        row = RowReport(
+            row=source.row, external_id=item.external_id, name=item.name, outcome="new", became=became(item)
+        )
         if item.external_id in checked:
             row.outcome, row.errors = "invalid", [f"外部编号：{item.external_id} 在本次导入中重复"]
         else:
@@ -277,7 +322,8 @@ def confirm(
     """Stores the valid rows whose matters did not change since the dry run, then deletes the upload."""
     path = upload_path(data_dir, upload_id, keep_hours=keep_hours)
     checked = _checked_versions(path, upload_id)
-    result = import_path(session, path, author=author, publish=publish, checked_versions=checked)
+    mapping = upload_mapping(path)
+    result = import_path(session, path, author=author, publish=publish, checked_versions=checked, mapping=mapping)
     summary = {
         "file": path.name,
         "publish": publish,

@@ -188,6 +188,40 @@ def test_an_import_dry_run_shows_the_bad_row_and_the_confirm_imports_the_rest(li
     assert download.value.suggested_filename == "catalogue.xlsx"
 
 
+def test_another_platforms_export_imports_through_an_uploaded_mapping(live_stack, desk, tmp_path):
+    """The 浙江 sample CSV with one row the mapping refuses: the dry run names the mapping, says what the
+    good rows became and why the bad one was refused; the confirm imports the rest."""
+    from tests.conftest import ROOT
+
+    samples = ROOT / "knowledge" / "sample" / "zjzwfw"
+    rows = (samples / "zjzwfw_ningbo_haishu.csv").read_text(encoding="utf-8").splitlines()
+    rows.append(rows[1].replace("nb330203-101", "nb330203-199").replace(",否,", ",面议,"))
+    export = tmp_path / "宁波导出.csv"
+    export.write_text("\n".join(rows), encoding="utf-8")
+
+    _sign_in(desk, live_stack)
+    desk.click("#nav a[data-view='import']")
+    desk.locator("#import-mapping option", has_text="广西").first.wait_for(state="attached")  # shipped ones offered
+    desk.set_input_files("#import-mapping-file", str(samples / "zjzwfw-csv.yml"))
+    desk.set_input_files("#import-file", str(export))
+    desk.click("#upload")
+    desk.locator("#dry-run").wait_for()
+    assert "浙江政务服务网（示例，CSV 表格）" in desk.locator("#dry-run-mapping").inner_text()
+    assert "新增 4" in desk.locator("#dry-run-counts").inner_text()
+    bad = desk.locator("#dry-run-rows tr[data-outcome='invalid']")
+    assert "nb330203-199" in bad.inner_text() and "无法识别的取值：面议" in bad.inner_text()
+    mortgage = desk.locator("#dry-run-rows tr", has_text="nb330203-104").inner_text()
+    assert "浙江省宁波市海曙区" in mortgage and "其中 1 项无需提交" in mortgage
+    screenshot(desk, "studio-import-mapping.png")
+
+    desk.check("#mode-publish")
+    desk.click("#confirm-import")
+    desk.locator("#import-result").wait_for()
+    assert "新增 4 个" in desk.locator("#import-result").inner_text()
+    with _editor_api(live_stack) as client:
+        assert client.get("/api/v1/matters/nb330203-104").json()["live"]["city"] == "宁波市"
+
+
 def test_admins_read_the_audit_log_and_editors_do_not_see_it(live_stack, desk):
     with _editor_api(live_stack) as client:  # one change of the editor's, so the log has it whatever ran before
         detail = client.get("/api/v1/matters/bs-bdc-cx").json()

@@ -4,14 +4,16 @@ Export streams the filtered catalogue as JSONL or XLSX (Chinese headers, so the 
 Import is two requests: the upload returns a dry-run report and an id; the confirm stores the same
 file's valid rows as drafts or published, as the editor chose. Rows whose matter another editor changed
 after the dry run are not imported but listed in ``conflicts`` (see ``knowledge.transfer``); the upload
-is deleted once confirmed, and expires unconfirmed after ``BANSHI_UPLOAD_KEEP_HOURS``.
+is deleted once confirmed, and expires unconfirmed after ``BANSHI_UPLOAD_KEEP_HOURS``. Another
+platform's export comes with a mapping: one of ``GET /import-mappings`` by name, or a YAML file uploaded
+beside it (``docs/import_mappings.md``); a mapping with a mistake is refused before the file is read.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -20,6 +22,8 @@ from channels.accounts import UserOut
 from channels.deps import SessionDep, require_role
 from knowledge import audit, transfer
 from knowledge.audit import AuditOut
+from knowledge.importers import mapping_spec
+from knowledge.importers.mapping_spec import MappingChoice, MappingError
 from knowledge.transfer import CatalogueFilter, ConflictOut, DryRun, UploadError
 
 editor = require_role("editor")
@@ -66,10 +70,38 @@ def export(
     return Response(content, media_type=_MEDIA[format], headers=headers)
 
 
+@router.get("/import-mappings", response_model=list[MappingChoice])
+def import_mappings(_user: EditorUser) -> list[MappingChoice]:
+    """The mappings an upload may be read through: shipped ones, and those stored under the data dir."""
+    return mapping_spec.available_mappings(get_settings().data_dir)
+
+
+async def _mapping(mapping: UploadFile | None, mapping_name: str | None) -> str | None:
+    if mapping is not None and mapping.filename:
+        content = await mapping.read(mapping_spec.MAPPING_MAX_BYTES + 1)
+        return mapping_spec.mapping_text(get_settings().data_dir, uploaded=content, filename=mapping.filename)
+    if mapping_name:
+        return mapping_spec.mapping_text(get_settings().data_dir, name=mapping_name)
+    return None
+
+
 @router.post("/imports", response_model=DryRun, status_code=status.HTTP_201_CREATED)
-async def upload(file: UploadFile, session: SessionDep, user: EditorUser) -> DryRun:
-    """Keeps the file under ``uploads/`` and reports what an import would do; nothing is stored yet."""
+async def upload(
+    file: UploadFile,
+    session: SessionDep,
+    user: EditorUser,
+    mapping: UploadFile | None = None,
+    mapping_name: Annotated[str | None, Form(max_length=60)] = None,
+) -> DryRun:
+    """Keeps the file under ``uploads/`` and reports what an import would do; nothing is stored yet.
+
+    ``mapping`` (a YAML file) or ``mapping_name`` (see ``/import-mappings``) reads another platform's export.
+    """
     settings = get_settings()
+    try:
+        rules = await _mapping(mapping, mapping_name)
+    except MappingError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
     limit = settings.upload_max_mb * 1024 * 1024
     content = await file.read(limit + 1)
     if len(content) > limit:
@@ -79,7 +111,7 @@ async def upload(file: UploadFile, session: SessionDep, user: EditorUser) -> Dry
         raise HTTPException(422, detail="上传的文件是空的")
     try:
         upload_id = transfer.store_upload(
-            settings.data_dir, file.filename or "", content, keep_hours=settings.upload_keep_hours
+            settings.data_dir, file.filename or "", content, keep_hours=settings.upload_keep_hours, mapping=rules
         )
     except UploadError as exc:
         raise HTTPException(422, detail=str(exc)) from exc

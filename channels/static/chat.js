@@ -103,7 +103,17 @@
     else renderText(stack, m);
     if (m.sender !== "system") stack.appendChild(el("div", "time", timeOf(m.created_at)));
     if ((m.kind === "checklist" || m.kind === "ticket") && !state.rated) setTimeout(showRating, 0);
+    document.dispatchEvent(new CustomEvent("banshi:message", { detail: { node: stack, message: m } }));
     scrollDown();
+  }
+
+  // After a reply the keyboard goes on where the conversation does: the new choices, else the input box.
+  function focusNextControl() {
+    const rows = log.querySelectorAll(".row.bot, .row.system, .row.agent");
+    const last = rows[rows.length - 1];
+    const choice = last && last.querySelector(".choices button:not(:disabled)");
+    const target = choice || (form.hidden ? document.getElementById("restart-btn") : input);
+    if (target) target.focus();
   }
 
   function disableOldChoices() {
@@ -149,6 +159,7 @@
     const label = el("div", "star-label", "点击星星打分（1–5 分）");
     const comment = el("textarea");
     comment.placeholder = "您的意见或建议（选填）";
+    comment.setAttribute("aria-label", "您的意见或建议（选填）");
     comment.maxLength = 500;
     const submit = el("button", "primary", "提交评价");
     submit.type = "button";
@@ -159,12 +170,23 @@
       star.type = "button";
       star.dataset.score = i;
       star.setAttribute("role", "radio");
+      star.setAttribute("aria-checked", "false");
+      star.tabIndex = i === 1 ? 0 : -1; // one tab stop for the group; arrows move within it
       star.setAttribute("aria-label", i + " 分 " + STAR_LABELS[i]);
+      star.addEventListener("keydown", (e) => {
+        const step = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 }[e.key];
+        if (!step) return;
+        e.preventDefault();
+        const next = stars.querySelector(`.star[data-score='${Math.min(5, Math.max(1, i + step))}']`);
+        next.click();
+        next.focus();
+      });
       star.addEventListener("click", () => {
         score = i;
         stars.querySelectorAll(".star").forEach((s) => {
           s.classList.toggle("on", Number(s.dataset.score) <= i);
           s.setAttribute("aria-checked", String(Number(s.dataset.score) === i));
+          s.tabIndex = Number(s.dataset.score) === i ? 0 : -1;
         });
         label.textContent = i + " 分 · " + STAR_LABELS[i];
         submit.disabled = false;
@@ -235,6 +257,7 @@
       removeTyping();
       state.busy = false;
       sendBtn.disabled = false;
+      focusNextControl();
     }
   }
 

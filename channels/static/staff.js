@@ -7,6 +7,18 @@ const Staff = (() => {
   const $ = (id) => document.getElementById(id);
   let onUnauthorized = () => {};
 
+  const CONTROLS = new Set(["button", "a", "input", "select", "textarea", "option", "label", "summary"]);
+
+  // A clickable list item or table row is reached with Tab and opened with Enter or Space, as a button is.
+  function keyboardOperable(el) {
+    if (!el.hasAttribute("tabindex")) el.tabIndex = 0;
+    el.addEventListener("keydown", (e) => {
+      if (e.target !== el || (e.key !== "Enter" && e.key !== " ")) return;
+      e.preventDefault();
+      el.click();
+    });
+  }
+
   function h(tag, attrs = {}, ...children) {
     const el = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs)) {
@@ -20,6 +32,7 @@ const Staff = (() => {
     for (const child of children.flat()) {
       if (child !== null && child !== undefined && child !== false) el.append(child instanceof Node ? child : String(child));
     }
+    if (attrs.onclick && !CONTROLS.has(tag)) keyboardOperable(el);
     return el;
   }
 

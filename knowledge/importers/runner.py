@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from banshi.db import hold_write_lock
-from knowledge.importers import gxzwfw, native
-from knowledge.importers.base import ImportReport, RowConflict, RowError, SourceRow, validate_row
+from knowledge.importers import native
+from knowledge.importers.base import ImportReport, RowConflict, RowError, SourceRow
+from knowledge.importers.mapping_read import detect_mapping, read_with_mapping
+from knowledge.importers.mapping_spec import ImportMapping
 from knowledge.schema import MatterIn
 from knowledge.store import Outcome, get_by_external_id, latest_version, save_matter
 
@@ -35,16 +36,24 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def read_source(path: Path) -> Iterator[SourceRow]:
-    """Every matter in a file or folder, validated; the format is detected from the content."""
+def read_source(path: Path, mapping: ImportMapping | None = None) -> Iterator[SourceRow]:
+    """Every matter in a file or folder, validated.
+
+    With a ``mapping`` every file is read through it. Without, a JSON or JSONL file a shipped mapping
+    recognises (the 广西 platform export) is read through that one, and anything else as our own format.
+    """
     for file in _files(Path(path)):
+        if mapping is not None:
+            yield from read_with_mapping(file, mapping)
+            continue
         suffix = file.suffix.lower()
         if suffix == ".csv":
             yield from native.read_csv(file)
         elif suffix == ".xlsx":
             yield from native.read_xlsx(file)
         elif suffix == ".jsonl":
-            yield from _read_jsonl(file)
+            detected = detect_mapping(file)
+            yield from read_with_mapping(file, detected) if detected else native.read_jsonl(file)
         else:
             yield from _read_json(file)
 
@@ -59,45 +68,8 @@ def _read_json(file: Path) -> Iterator[SourceRow]:
             errors=[RowError(file.name, str(exc.lineno), "-", f"不是合法的 JSON（{exc.msg}）")],
         )
         return
-    if gxzwfw.is_raw_export(data):
-        platform = str(data.get("source_platform"))
-        items = data["items"]
-        file_city = gxzwfw.city_of(*_departments(items)) or _folder_city(file.parent)
-        for number, item in enumerate(items, start=1):
-            row = f"items[{number}]"
-            try:
-                converted = gxzwfw.raw_item_to_matter(item, platform, file_city)
-            except (KeyError, TypeError, AttributeError) as exc:
-                yield SourceRow(file.name, row, errors=[RowError(file.name, row, str(exc), "平台导出记录结构不完整")])
-                continue
-            yield validate_row(file.name, row, converted)
-    else:
-        yield from native.read_json(file, data)
-
-
-def _departments(items: list) -> list[str | None]:
-    return [(item.get("service") or {}).get("department") for item in items if isinstance(item, dict)]
-
-
-@lru_cache(maxsize=8)
-def _folder_city(folder: Path) -> str | None:
-    """A department named without its city (防城港海事局) takes the city of its sibling files."""
-    for file in sorted(folder.glob("*.json")):
-        try:
-            data = json.loads(file.read_text(encoding="utf-8-sig"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if gxzwfw.is_raw_export(data) and (city := gxzwfw.city_of(*_departments(data["items"]))):
-            return city
-    return None
-
-
-def _from_platform_if_needed(data: object) -> object:
-    return gxzwfw.clean_record_to_matter(data) if gxzwfw.is_clean_record(data) else data
-
-
-def _read_jsonl(file: Path) -> Iterator[SourceRow]:
-    return native.read_jsonl(file, convert=_from_platform_if_needed)
+    detected = detect_mapping(file, data)
+    yield from read_with_mapping(file, detected, data) if detected else native.read_json(file, data)
 
 
 def import_path(
@@ -108,6 +80,7 @@ def import_path(
     publish: bool = True,
     on_row: Callable[[SourceRow], None] | None = None,
     checked_versions: Mapping[str, int] | None = None,
+    mapping: ImportMapping | None = None,
 ) -> ImportReport:
     """Stores every valid row; invalid rows are reported and skipped, never half-written.
 
@@ -118,7 +91,7 @@ def import_path(
     report = ImportReport()
     seen: set[str] = set()
     hold_write_lock(session)  # each row reads then writes inside a savepoint
-    for source_row in read_source(Path(path)):
+    for source_row in read_source(Path(path), mapping):
         if on_row:
             on_row(source_row)
         if source_row.matter is None:

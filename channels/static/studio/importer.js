@@ -1,5 +1,6 @@
-// 导入导出: upload a file (JSON/JSONL/CSV/XLSX or a platform export), read the dry-run report (new,
-// changed, unchanged and invalid rows, with reasons), then confirm as drafts or published. Export the
+// 导入导出: upload a file (JSON/JSONL/CSV/XLSX or a platform export, optionally read through a mapping
+// chosen by name or uploaded beside it), read the dry-run report (new, changed, unchanged and invalid
+// rows, with reasons and what each valid row became), then confirm as drafts or published. Export the
 // whole catalogue or the part the matter list is filtered to, as XLSX or JSONL.
 "use strict";
 
@@ -15,15 +16,16 @@
     const importable = dry.new + dry.changed;
     const explain = (row) => {
       if (row.errors.length) return h("ul", {}, row.errors.map((e) => h("li", { class: "error" }, e)));
-      if (row.changes.length) return row.changes.map((c) => c.label).join("、");
-      return "";
+      const changed = row.changes.length ? `改动：${row.changes.map((c) => c.label).join("、")}` : "";
+      return h("span", { class: "became" }, [row.became, changed].filter(Boolean).join("；"));
     };
     return h("div", { class: "card", id: "dry-run" },
       h("h2", {}, `预检结果：${dry.filename}`),
+      dry.mapping ? h("p", { id: "dry-run-mapping" }, `按映射「${dry.mapping}」读取`) : null,
       h("p", { class: "muted" }, "这是试运行，尚未写入任何内容。有错误的行不会导入，其余各行确认后导入。"),
       counts,
       h("table", { class: "grid", id: "dry-run-rows" },
-        h("thead", {}, h("tr", {}, ["行", "外部编号", "事项名称", "结果", "原因 / 改动字段"].map((t) => h("th", {}, t)))),
+        h("thead", {}, h("tr", {}, ["行", "外部编号", "事项名称", "结果", "原因 / 导入后的样子"].map((t) => h("th", {}, t)))),
         h("tbody", {}, dry.rows.map((row) => h("tr", { class: row.outcome === "invalid" ? "bad" : "", "data-outcome": row.outcome },
           h("td", {}, row.row), h("td", { class: "mono" }, row.external_id || ""), h("td", {}, row.name || ""),
           h("td", {}, h("span", { class: `pill ${row.outcome}` }, OUTCOME[row.outcome] || row.outcome)),
@@ -54,12 +56,19 @@
     const file = h("input", { type: "file", id: "import-file", accept: ".json,.jsonl,.csv,.xlsx", "aria-label": "选择文件" });
     const error = h("p", { class: "error", role: "alert", id: "import-error" });
     const out = h("div");
+    const choice = h("select", { id: "import-mapping", "aria-label": "映射" },
+      h("option", { value: "" }, "自动识别（本系统格式或已知平台）"));
+    api("/api/v1/import-mappings").then((list) => list.forEach((m) =>
+      choice.append(h("option", { value: m.name }, `${m.title || m.name}${m.stored ? "（本地保存）" : ""}`)))).catch(() => {});
+    const mappingFile = h("input", { type: "file", id: "import-mapping-file", accept: ".yml,.yaml", "aria-label": "上传映射文件" });
     const upload = async () => {
       error.textContent = "";
       out.replaceChildren();
       if (!file.files.length) { error.textContent = "请先选择要导入的文件"; return; }
       const body = new FormData();
       body.append("file", file.files[0]);
+      if (mappingFile.files.length) body.append("mapping", mappingFile.files[0]);
+      else if (choice.value) body.append("mapping_name", choice.value);
       let dry;
       try { dry = await api("/api/v1/imports", { method: "POST", body }); } catch (e) { error.textContent = e.message; return; }
       out.replaceChildren(report(dry, async (publish) => {
@@ -69,7 +78,8 @@
     };
     return h("div", {},
       h("div", { class: "card" }, h("h2", {}, "导入事项"),
-        h("p", { class: "muted" }, "支持本系统导出的 JSONL / XLSX、按模板填写的 CSV / XLSX / JSON，以及政务服务网导出的 JSON。"),
+        h("p", { class: "muted" }, "支持本系统导出的 JSONL / XLSX、按模板填写的 CSV / XLSX / JSON、广西政务服务网导出的 JSON，以及按映射文件读取的其他平台导出（写法见 docs/import_mappings.md）。"),
+        h("div", { class: "row" }, h("label", {}, "其他平台的导出：按映射读取 ", choice), h("label", {}, "或上传映射文件（YAML）", mappingFile)),
         h("div", { class: "row" }, file, h("button", { type: "button", class: "primary", id: "upload", onclick: upload }, "上传并预检")),
         error),
       out);

@@ -1,4 +1,7 @@
-"""The 广西数字政务一体化平台 (zwfw.gxzf.gov.cn) export, as a provincial platform hands it over.
+"""The code importer of the 广西 platform export as it was before ``knowledge/importers/mappings/gxzwfw.yml``
+replaced it: kept here only as the oracle the mapping is tested against (``test_import_mappings``).
+
+The 广西数字政务一体化平台 (zwfw.gxzf.gov.cn) export, as a provincial platform hands it over.
 
 Two shapes are understood: the raw per-department files (``{"source_platform", "items": [{"service",
 "materials", "processes", "raw_payload"}]}``) and the cleaned JSONL with English field names. Both
@@ -7,7 +10,9 @@ carry the platform's own item id, which becomes our external id so that re-impor
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from knowledge.cleaning import clean_text, parse_days, split_list
@@ -184,3 +189,30 @@ def clean_record_to_matter(record: dict[str, Any]) -> dict[str, Any]:
         "phone": clean_text(record.get("phone")),
         "source_url": url_or_none(record.get("source_url")),
     }
+
+
+def _departments(items: list) -> list[str | None]:
+    return [(item.get("service") or {}).get("department") for item in items if isinstance(item, dict)]
+
+
+def _folder_city(folder: Path) -> str | None:
+    for file in sorted(folder.glob("*.json")):
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+        if is_raw_export(data) and (city := city_of(*_departments(data["items"]))):
+            return city
+    return None
+
+
+def read_raw_folder(folder: Path) -> list[dict[str, Any]]:
+    """Every matter of the raw export, as the runner converted them before validation."""
+    matters = []
+    for file in sorted(folder.glob("*.json")):
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+        file_city = city_of(*_departments(data["items"])) or _folder_city(folder)
+        matters += [raw_item_to_matter(i, str(data["source_platform"]), file_city) for i in data["items"]]
+    return matters
+
+
+def read_clean_jsonl(file: Path) -> list[dict[str, Any]]:
+    lines = file.read_text(encoding="utf-8-sig").splitlines()
+    return [clean_record_to_matter(json.loads(line)) for line in lines if line.strip()]
