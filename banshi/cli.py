@@ -250,6 +250,38 @@ def eval_hotline_command(
     eval_hotline(messages, as_json)
 
 
+@eval_app.command("dialogue")
+def eval_dialogue_command(
+    cases: Annotated[Path, typer.Option("--cases", exists=True, dir_okay=False, help="JSONL cases")] = Path(
+        "bench/data/dialogue_dev.jsonl"
+    ),
+    url: Annotated[str, typer.Option(help="The running stack's gateway")] = "http://127.0.0.1:8000",
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Conversations at a time")] = 4,
+    shared_data: Annotated[Path, typer.Option(help="Where referenced real messages are read")] = Path("../shared/data"),
+    report: Annotated[
+        Path | None, typer.Option(help="HTML report (default bench/out/dialogue_eval-CASES.html)")
+    ] = None,
+    skip_missing: Annotated[bool, typer.Option(help="Run the cases whose matters the stack has")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
+) -> None:
+    """The whole conversation path through a running stack's chat API: guides, declines, complaints to tickets."""
+    from dialogue.evaluation.runner import run
+
+    code = run(
+        base_url=url,
+        cases_path=cases,
+        shared_data=shared_data,
+        concurrency=concurrency,
+        report_path=report or Path("bench/out") / f"dialogue_eval-{cases.stem}.html",
+        as_json=as_json,
+        skip_missing=skip_missing,
+        out=console,
+        errors=errors,
+    )
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option()] = "127.0.0.1",

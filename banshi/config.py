@@ -89,8 +89,18 @@ class Settings(BaseSettings):
     session_hours: int = 12
     """How long a console login lasts: one shift, then the agent signs in again."""
     login_max_failures: int = Field(default=5, ge=1)
-    """Wrong passwords in a row before a staff account is locked for ``login_lock_minutes``."""
+    """Wrong passwords from one client address for one account, within ``login_lock_minutes``, before that
+    address may not try that account again until the window has passed (``channels.sign_in_throttle``)."""
     login_lock_minutes: int = Field(default=15, ge=1)
+    """The sliding window every sign-in limit counts over."""
+    login_address_max_failures: int = Field(default=20, ge=1)
+    """Failed sign-ins from one client address, whatever the accounts, before the address is refused."""
+    login_account_max_failures: int = Field(default=50, ge=1)
+    """Failed sign-ins of one account from all addresses before it is locked for everyone: with the
+    per-address limit above, it takes ``login_account_max_failures / login_max_failures`` addresses."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Peers whose ``X-Forwarded-For`` gives the client address (uvicorn's ``--forwarded-allow-ips``):
+    the load balancer's address; any other peer is taken as the client itself."""
     canned_replies: list[str] = Field(
         default_factory=lambda: [
             "您好，我是12345热线坐席，很高兴为您服务。请问有什么可以帮您？",

@@ -19,9 +19,12 @@ from pathlib import Path
 
 import httpx
 
+from banshi.config import get_settings
+
 ROOT = Path(__file__).resolve().parent.parent
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = RASA_BIN.with_name("python")
+SAFE_LOGGING = [sys.executable, "-m", "banshi.safe_logging"]
 DEFAULT_MODEL = ROOT / "models" / "banshi.tar.gz"
 
 
@@ -68,21 +71,28 @@ def services(
     *,
     gateway: bool = True,
     host: str = "127.0.0.1",
+    backend_host: str = "127.0.0.1",
     endpoints: str = "endpoints.yml",
 ) -> list[Service]:
-    """``endpoints.scale.yml`` puts Rasa's trackers in PostgreSQL and its locks in Redis (see its env vars)."""
+    """``endpoints.scale.yml`` puts Rasa's trackers in PostgreSQL and its locks in Redis (see its env vars).
+
+    ``host`` is where the gateway listens, ``backend_host`` where Rasa and the action server do: loopback
+    unless told otherwise. Each runs under ``banshi.safe_logging``: its log lines are masked, one per record.
+    """
     ports = ports or Ports()
     found = [
         Service(
             "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "dialogue.actions", "--port", str(ports.actions)],
+            [*SAFE_LOGGING, "rasa_sdk", "--actions", "dialogue.actions", "--port", str(ports.actions)],
             f"http://127.0.0.1:{ports.actions}/health",
+            env={"SANIC_HOST": backend_host},  # rasa-sdk has no --interface: it reads this, else 0.0.0.0
         ),
         Service(
             "rasa",
             [
                 str(RASA_PYTHON),
                 "-m",
+                "banshi.safe_logging",
                 "dialogue.rasa_server",  # rasa's own CLI, with its action-response check built once
                 "run",
                 "--enable-api",
@@ -93,7 +103,7 @@ def services(
                 "--credentials",
                 "credentials.yml",
                 "--interface",
-                "127.0.0.1",
+                backend_host,
                 "--port",
                 str(ports.rasa),
             ],
@@ -105,8 +115,7 @@ def services(
             Service(
                 "gateway",
                 [
-                    sys.executable,
-                    "-m",
+                    *SAFE_LOGGING,
                     "uvicorn",
                     "channels.app:create_app",
                     "--factory",
@@ -114,6 +123,8 @@ def services(
                     host,
                     "--port",
                     str(ports.gateway),
+                    "--forwarded-allow-ips",
+                    get_settings().forwarded_allow_ips,
                 ],
                 f"http://127.0.0.1:{ports.gateway}/healthz",
             )

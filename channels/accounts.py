@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Literal, get_args
 
@@ -52,23 +52,14 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    """Wrong passwords in a row; at ``login_max_failures`` the account is locked for a while."""
     locked_until: Mapped[datetime | None] = mapped_column()
+    """Unused since migration 0010: failed sign-ins are counted by address in ``channels.sign_in_throttle``."""
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     """In every session token: raising it (sign-out) ends all the account's sessions at once."""
 
 
 class AccountError(ValueError):
     """A request about accounts that cannot be carried out; the message is for the person who asked."""
-
-
-class AccountLocked(AccountError):
-    """Too many wrong passwords in a row: sign-in is refused until ``until``, even with the right one."""
-
-    def __init__(self, until: datetime, now: datetime):
-        minutes = max(1, -(-int((until - now).total_seconds()) // 60))
-        super().__init__(f"密码错误次数过多，账号已暂时锁定，请 {minutes} 分钟后再试")
-        self.until = until
 
 
 class PermissionDenied(PermissionError):
@@ -145,39 +136,22 @@ def set_password(session: Session, user: User, password: str) -> None:
     session.flush()
 
 
-def authenticate(
-    session: Session,
-    username: str,
-    password: str,
-    *,
-    now: datetime | None = None,
-    max_failures: int = 5,
-    lock_minutes: int = 15,
-) -> User | None:
+def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> User | None:
     """The active user with this name and password, or None; the caller says nothing about which was wrong.
 
-    After ``max_failures`` wrong passwords in a row the account is locked for ``lock_minutes``
-    (``AccountLocked``), so a password cannot be guessed online. The caller must commit even when
-    this returns None, or the count is lost.
+    Guessing is slowed by the caller (``channels.sign_in_throttle``, per client address), not here: a
+    lock kept on the account alone let anyone lock any staff member out by sending wrong passwords.
     """
     now = now or utcnow()
     user = get_user(session, username)
     if user is None:
         verify_password(_dummy_hash(), password)
         return None
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(user.locked_until, now)
     if not verify_password(user.password_hash, password) or not user.active:
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.failed_logins, user.locked_until = 0, now + timedelta(minutes=lock_minutes)
-            log.warning("staff account %s locked for %d minutes after %d wrong passwords",
-                        user.username, lock_minutes, max_failures)  # fmt: skip
-        session.flush()
         return None
     if _hasher.check_needs_rehash(user.password_hash):  # parameters were raised since this hash was made
         user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    user.last_login_at = now
     session.flush()
     return user
 

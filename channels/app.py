@@ -23,6 +23,7 @@ from channels.routes import (
     checklist,
     console,
     dashboard,
+    docs,
     faqs,
     hittest,
     matters,
@@ -54,7 +55,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     log_masking.install()
-    app = FastAPI(title="banshi 办事", version="0.1.0", lifespan=_lifespan)
+    # /docs comes from routes.docs, its scripts served here instead of from a CDN; no ReDoc (see there).
+    app = FastAPI(title="banshi 办事", version="0.1.0", lifespan=_lifespan, docs_url=None, redoc_url=None)
     app.include_router(search.router)
     app.include_router(auth.router)
     app.include_router(agent.router)
@@ -72,6 +74,7 @@ def create_app() -> FastAPI:
     app.include_router(checklist.router)
     app.include_router(wechat.router)
     app.include_router(pages.router)
+    app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_exception_handler(RequestValidationError, validation_error_in_chinese)
 

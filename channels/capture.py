@@ -1,10 +1,11 @@
 """Spotting unanswered questions in the gateway's traffic, for the editors' 未解决问题 list.
 
 The gateway sees every turn of every channel, so the capture lives here rather than in the dialogue:
-it works the same for the chat page, the app and (later) the phone line, and needs no Rasa change.
-It recognises four signs that the assistant failed a citizen: the not-found reply offering the hotline
-buttons, a handoff to a person, a rating of 2 or less, and 都不是 (``/deny``) right after a choice of
-matters. A capture failure is logged and never breaks the citizen's turn.
+it works the same for the chat page, the app and (later) the phone line. It records four signs that
+the assistant failed a citizen, all stated as data, never read from the bot's wording: a turn whose
+outcome is ``not_found`` or ``clarification_rejected`` (都不是 to offered matters; ``channels.outcomes``),
+a handoff to a person, and a rating of 2 or less. A 没有 in the materials walk-through is an answer,
+not a rejection, so it records nothing. A capture failure is logged and never breaks the citizen's turn.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,10 +24,6 @@ from knowledge.unanswered import Reason, record
 
 log = logging.getLogger(__name__)
 
-HOTLINE_PAYLOAD = "/request_human"
-"""The 转人工 button the dialogue offers with its not-found and 都不是 replies (dialogue.actions.guide)."""
-NOT_FOUND_MARKERS = ("没有在办事指南库里找到", "没能找到")
-DENY_PAYLOAD = "/deny"
 LOW_RATING = 2
 _HANDOFF_ONLY = re.compile(r"^(我要|我想|请|帮我)?(转|找|接)?(人工|客服|真人|坐席)(客服|服务|坐席)?(吧|啊|呢)?$")
 """A turn that only asks for a person says nothing about what the citizen needed: not a question."""
@@ -36,18 +34,6 @@ _SMALL_TALK = re.compile(
 """Greetings and acknowledgements: 你好 before 转人工 is not the question editors should answer."""
 
 Sessions = Callable[[], AbstractContextManager[Session]]
-
-
-def _payloads(message: ChatMessage) -> list[str]:
-    return [str(b.get("payload")) for b in (message.payload or {}).get("buttons", []) if isinstance(b, dict)]
-
-
-def _is_not_found(message: ChatMessage) -> bool:
-    return (
-        message.kind == "buttons"
-        and HOTLINE_PAYLOAD in _payloads(message)
-        and any(marker in (message.text or "") for marker in NOT_FOUND_MARKERS)
-    )
 
 
 def _typed(message: ChatMessage) -> bool:
@@ -73,25 +59,18 @@ def last_question(session: Session, conversation_id: str, before_id: int | None 
 
 
 def after_bot_turn(
-    session: Session, conversation_id: str, sent: str, citizen: ChatMessage, replies: Sequence[ChatMessage]
+    session: Session, conversation_id: str, citizen: ChatMessage, outcomes: Sequence[dict[str, Any]]
 ) -> Reason | None:
-    """Records the question a bot turn failed to answer; returns the reason, or None when it was answered."""
-    if sent.strip() == DENY_PAYLOAD:
-        previous = session.scalars(
-            select(ChatMessage)
-            .where(
-                ChatMessage.conversation_id == conversation_id, ChatMessage.id < citizen.id, ChatMessage.sender == "bot"
-            )
-            .order_by(ChatMessage.id.desc())
-            .limit(1)
-        ).first()
-        if previous is not None and previous.kind == "buttons" and DENY_PAYLOAD in _payloads(previous):
-            question = last_question(session, conversation_id, previous.id)
-            if question is not None:
-                record(session, question.text, "rejected_clarification", conversation_id)
-                return "rejected_clarification"
+    """Records the question a bot turn failed to answer, from the turn's outcomes; returns the reason, or
+    None when it was answered."""
+    kinds = {outcome.get("kind") for outcome in outcomes}
+    if "clarification_rejected" in kinds:
+        question = last_question(session, conversation_id, citizen.id)
+        if question is None:
             return None
-    if any(_is_not_found(m) for m in replies):
+        record(session, question.text, "rejected_clarification", conversation_id)
+        return "rejected_clarification"
+    if "not_found" in kinds:
         question = citizen if _typed(citizen) else last_question(session, conversation_id, citizen.id)
         if question is not None:
             record(session, question.text, "not_found", conversation_id)

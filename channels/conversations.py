@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.db import Base
 from channels.accounts import User  # noqa: F401  (registers the users table agent_id points at)
+from channels.outcomes import OutcomeOut
 from knowledge.models import utcnow
 
 Sender = Literal["citizen", "bot", "agent", "system"]
@@ -245,10 +246,15 @@ class MessageOut(BaseModel):
     ticket: TicketCardOut | None = None
     handoff: HandoffInfoOut | None = None
     rating: RatingOut | None = None
+    outcomes: list[OutcomeOut] = Field(
+        default_factory=list,
+        description="机器人对这条市民消息做了什么（给出指南、请市民选择、未找到、转人工……），仅市民消息有",
+    )
     created_at: datetime
 
 
-def message_out(message: ChatMessage) -> MessageOut:
+def message_out(message: ChatMessage, outcomes: list[OutcomeOut] | None = None) -> MessageOut:
+    """``outcomes``: the turn's, for a citizen's message (``channels.outcomes.of_messages``)."""
     payload = message.payload or {}
     out = MessageOut(
         id=message.id,
@@ -256,6 +262,7 @@ def message_out(message: ChatMessage) -> MessageOut:
         kind=message.kind,
         text=message.text,
         author=message.author,
+        outcomes=outcomes or [],
         created_at=message.created_at.replace(tzinfo=UTC),  # stored naive UTC; apps get an explicit offset
     )
     if message.kind == "buttons":

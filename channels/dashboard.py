@@ -5,11 +5,10 @@ action server and the hotline keep anyway:
 
 - **Conversations** are counted on the local day (the centre's time zone) they were started. A
   conversation is *active* once the citizen said something: the chat page opens one on every visit.
-- **Answered**: the assistant showed a guide from the catalogue in that conversation. The dialogue
-  shows a matter in three ways, all stored as bot messages: the guide itself (``为您找到办事指南：NAME``
-  then ``办理部门：DEPT``, ``dialogue.actions.guide.present``), a facet answer (``关于“NAME”（DEPT）：``,
-  ``dialogue.actions.facets.answer_facet``) and the 一次告知 checklist (its payload's ``matter``). The
-  same messages give the top matters asked. tests/test_dashboard.py pins the dialogue's wording.
+- **Answered**: the assistant showed a matter of the catalogue in that conversation, as the dialogue
+  stated it (``channels.outcomes.ANSWERED``: the guide, a facet of it, an FAQ answer citing it, or
+  the 一次告知 checklist). The same outcomes give the top matters asked, named as the catalogue names
+  them. Nothing here reads the bot's wording, so a reworded reply changes no figure.
 - **Handed off**: the conversation reached 转人工 (it has a row in ``handoffs``).
 - **Unanswered**: a question of it was captured as not found or 都不是 (``unanswered_questions``).
 - **Ticket filed**: a 12345 ticket carries its conversation id.
@@ -22,7 +21,6 @@ overdue tickets are all open tickets past their deadline now, whenever they were
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,20 +28,19 @@ from typing import get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
+from channels import outcomes as turn_outcomes
 from channels.conversations import ChatMessage, Conversation
-from dialogue.actions.guide import DEPARTMENT_PREFIX, GUIDE_PREFIX
 from hotline.masking import mask_text
 from hotline.models import OPEN_STATUSES, STATUSES, Handoff, Ticket
 from hotline.queue import QueueItem, to_item
 from hotline.tickets import TicketType
 from knowledge import unanswered as uq
-from knowledge.models import utcnow
+from knowledge.models import Matter, utcnow
 
-_FACET = re.compile(r"^关于“(?P<name>.+?)”（(?P<department>.*)）：")
 UNANSWERED_REASONS = ("not_found", "rejected_clarification")
 """The capture reasons that mean the bot found nothing (a handoff or a low rating is counted on its own)."""
 TOP = 10
@@ -143,23 +140,20 @@ class Dashboard(BaseModel):
     overdue: OverdueStats
 
 
-def shown_matter(message: ChatMessage) -> tuple[str, str | None] | None:
-    """The matter (name, department) a bot message showed from the catalogue, or None."""
-    if message.kind == "checklist":
-        matter = (message.payload or {}).get("matter") or {}
-        name = str(matter.get("name") or "").strip()
-        return (name, matter.get("department") or None) if name else None
-    text = message.text or ""
-    if message.kind != "text":
-        return None
-    if text.startswith(GUIDE_PREFIX):
-        lines = text[len(GUIDE_PREFIX) :].split("\n")
-        department = next((line[len(DEPARTMENT_PREFIX) :] for line in lines if line.startswith(DEPARTMENT_PREFIX)), "")
-        return (lines[0].strip(), department.strip() or None) if lines[0].strip() else None
-    found = _FACET.match(text)
-    if found:
-        return found["name"].strip(), found["department"].strip() or None
-    return None
+def matter_labels(session: Session, matter_ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+    """Each matter's (name, department) from the catalogue; a matter since deleted keeps the name the
+    dialogue gave it, or its id."""
+    ids = list(matter_ids)
+    labels: dict[str, tuple[str, str | None]] = {}
+    for chunk in _chunks(ids):
+        for external_id, name, department in session.execute(
+            select(Matter.external_id, Matter.name, Matter.department).where(Matter.external_id.in_(chunk))
+        ):
+            labels[external_id] = (name, department or None)
+    missing = [i for i in ids if i not in labels]
+    named = turn_outcomes.matter_names(session, missing)
+    labels.update({i: (named.get(i, i), None) for i in missing})
+    return labels
 
 
 def window(days: int, now: datetime, zone: ZoneInfo) -> tuple[date, date, datetime]:
@@ -195,26 +189,12 @@ def conversation_stats(
     ids = list(day_of)
     active = _ids_with(session, ChatMessage.conversation_id, ids, ChatMessage.sender == "citizen")
 
+    shown = turn_outcomes.matters_shown(session, ids)
+    answered = turn_outcomes.conversations_with(session, ids, turn_outcomes.ANSWERED)
+    labels = matter_labels(session, shown)
     matters: dict[tuple[str, str | None], set[str]] = {}
-    answered: set[str] = set()
-    shown_query = (
-        select(ChatMessage)
-        .join(Conversation, Conversation.id == ChatMessage.conversation_id)
-        .where(
-            Conversation.created_at >= start,
-            ChatMessage.sender == "bot",
-            or_(
-                ChatMessage.kind == "checklist",
-                ChatMessage.text.startswith(GUIDE_PREFIX, autoescape=True),
-                ChatMessage.text.startswith("关于“", autoescape=True),
-            ),
-        )
-    )
-    for message in session.scalars(shown_query):
-        matter = shown_matter(message)
-        if matter is not None:
-            answered.add(message.conversation_id)
-            matters.setdefault(matter, set()).add(message.conversation_id)
+    for matter_id, conversations in shown.items():
+        matters.setdefault(labels[matter_id], set()).update(conversations)
     handed = _ids_with(session, Handoff.conversation_id, ids)
     unanswered = _ids_with(
         session, uq.UnansweredQuestion.conversation_id, ids, uq.UnansweredQuestion.reason.in_(UNANSWERED_REASONS)

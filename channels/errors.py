@@ -13,6 +13,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from channels.params import MAX_INT
+
 FIELD_NAMES = {
     "text": "消息",
     "score": "评分",
@@ -39,6 +41,17 @@ FIELD_NAMES = {
     "version": "版本",
     "base_version": "基础版本",
     "publish": "是否发布",
+    "handoff_id": "转人工会话编号",
+    "ticket_id": "工单编号",
+    "faq_id": "常见问题编号",
+    "set_id": "测试集编号",
+    "run_id": "测试运行编号",
+    "group_id": "问题组编号",
+    "agent_id": "坐席编号",
+    "page": "页码",
+    "size": "每页条数",
+    "from": "起始版本",
+    "to": "目标版本",
 }
 
 
@@ -52,6 +65,8 @@ def _chinese(error: dict[str, Any]) -> str:
         return f"不能超过 {ctx.get('max_length')} 个字符"
     if kind in ("greater_than_equal", "greater_than"):
         return f"不能小于{'等于' if kind == 'greater_than' else ''} {ctx.get('ge', ctx.get('gt'))}"
+    if kind == "less_than_equal" and ctx.get("le") == MAX_INT:
+        return "超出范围"
     if kind in ("less_than_equal", "less_than"):
         return f"不能大于{'等于' if kind == 'less_than' else ''} {ctx.get('le', ctx.get('lt'))}"
     if kind in ("int_parsing", "int_type", "int_from_float"):

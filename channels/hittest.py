@@ -1,11 +1,11 @@
 """Hit testing (命中测试): what the assistant would do with a question, before a citizen asks it.
 
 An editor sees the NLU parse, the ranked matters with their BM25, dense and fused scores, the
-confidence against the threshold and the dialogue's decision (``dialogue.actions.guide.decide``, the
-very function the find-guide action calls), so a bad answer is found and fixed in the catalogue
-instead of in a complaint. With drafts the search runs on a throwaway preview index (the live
-snapshot plus the latest drafts); the process's live index is never touched, because citizens are
-searching it at the same time.
+confidence against the threshold and the assistant's decision (``retriever.answering.answer``, the
+very function the find-guide action calls, out-of-scope check and FAQ included), so a bad answer is
+found and fixed in the catalogue instead of in a complaint. With drafts the search runs on a preview
+of the index (``HybridIndex.preview``: the live snapshot plus the latest drafts); the process's live
+index is never touched, because citizens are searching it at the same time.
 
 Every test is kept (``hit_tests``), and named test sets re-run a list of questions and flag
 regressions against their previous run, so an edit that fixes one answer and breaks another shows.
@@ -13,10 +13,7 @@ regressions against their previous run, so an edit that fixes one answer and bre
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,13 +24,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banshi.db import Base
 from channels.accounts import User  # noqa: F401  (registers the users table user_id points at)
-from dialogue.actions.guide import Decision, decide
 from knowledge import drafts as knowledge_drafts
 from knowledge.faqs import faq_questions
 from knowledge.models import utcnow
 from knowledge.schema import MatterIn
 from retriever import HybridIndex, SearchResult
-from retriever.tokenize import Tokenizer
+from retriever.answering import Answer, Decision, answer
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +40,7 @@ DECISION_LABELS = {
     "clarify": "列出几个事项请市民选择",
     "ask_region": "询问市民在哪里办理",
     "none": "未找到可信答案：致歉并提供转人工、留言咨询",
+    "out_of_scope": "编辑已判定超出服务范围：致歉并提供转人工、留言咨询",
 }
 
 
@@ -152,24 +149,26 @@ def parse(client: httpx.Client, text: str) -> NluParse:
 @dataclass
 class Outcome:
     result: SearchResult
-    decision: Decision
-    named: str | None
-    region: str | None
+    """The ranked list shown: the full hybrid search of the question, so every retriever's scores show."""
+    answer: Answer
+
+    @property
+    def decision(self) -> Decision:
+        return self.answer.decision
+
+    @property
+    def named(self) -> str | None:
+        return self.answer.named
+
+    @property
+    def region(self) -> str | None:
+        return self.answer.region
 
 
-def find(index: HybridIndex, text: str, *, named: str | None, region: str | None) -> Outcome:
-    """``dialogue.actions.guide.find`` on a given index (the dialogue's uses the action server's own).
-
-    A named matter is looked up by keyword first, as the dialogue does; the ranked list shown is
-    then the full hybrid search of the question, so every retriever's scores are visible.
-    """
-    full = index.search(text, 5, region=region or None)
-    if named:
-        for place in (region, None) if region else (None,):
-            decision = decide(index.search(named, 10, region=place, mode="bm25"), named=named)
-            if decision.kind != "none":
-                return Outcome(full, decision, named, region)
-    return Outcome(full, decide(full), named, region)
+def find(session: Session, index: HybridIndex, text: str, *, named: str | None, region: str | None) -> Outcome:
+    """What the dialogue would answer on ``index`` (``retriever.answering.answer``), with the ranked list."""
+    found = answer(session, index, text, named=named, region=region)
+    return Outcome(found.searched or index.search(text, 5, region=region or None), found)
 
 
 def delete_set(session: Session, item: HitTestSet) -> None:
@@ -183,43 +182,12 @@ def delete_set(session: Session, item: HitTestSet) -> None:
 
 # ---- drafts preview ----
 
-_preview_lock = threading.Lock()
-_preview_cache: dict[str, Any] = {}
-
 
 def latest_drafts(session: Session) -> tuple[list[MatterIn], dict[str, list[str]]]:
     """The newest draft of every matter that has one, with the published FAQ questions of those matters
     (the live index searches a matter together with its FAQs, so the preview must too)."""
     drafts = knowledge_drafts.latest_drafts(session)
     return drafts, faq_questions(session, [m.external_id for m in drafts]) if drafts else {}
-
-
-def preview_index(live: HybridIndex, drafts: list[MatterIn], faqs: dict[str, list[str]] | None = None) -> HybridIndex:
-    """The live index plus the drafts, as a new index: only the drafts are tokenised and embedded.
-
-    Snapshots are immutable (``apply`` builds the next one beside the old), so the preview shares
-    the live snapshot and applies the drafts to its own copy; the tokenizer is the one mutable part
-    and is copied. One preview is cached per (live snapshot, drafts), since a set run or an editor's
-    repeated tests reuse it.
-    """
-    key = hashlib.sha256(
-        json.dumps([[m.model_dump(mode="json") for m in drafts], faqs], ensure_ascii=False, sort_keys=True).encode()
-    ).hexdigest()
-    snapshot = live._snapshot
-    with _preview_lock:
-        cached = _preview_cache.get("entry")
-        if cached and cached[0] is snapshot and cached[1] == key:
-            return cached[2]
-        preview = HybridIndex(
-            live.embedder, candidates=live.candidates, rrf_k=live.rrf_k,
-            keyword_weight=live.keyword_weight, threshold=live.threshold,
-        )  # fmt: skip
-        preview.tokenizer = Tokenizer(live.tokenizer.user_words)
-        preview._snapshot = snapshot
-        if drafts:
-            preview.apply(drafts, [], seq=live.seq, faqs=faqs)
-        _preview_cache["entry"] = (snapshot, key, preview)
-        return preview
 
 
 # ---- history and sets ----
@@ -287,7 +255,8 @@ def compare(question: str, expected: str | None, outcome: Outcome, before: dict 
         reasons.append(f"未找到预期事项 {expected}")
     if top_changed and not found:
         reasons.append(f"首位结果变化：{previous_top or '无'} → {top_id or '无'}")
-    if before is not None and before.get("decision") != "none" and decision.kind == "none":
+    unanswered = ("none", "out_of_scope")
+    if before is not None and before.get("decision") not in unanswered and decision.kind in unanswered:
         reasons.append("上次能回答，这次未找到可信答案")
     return {
         "question": question, "expected_external_id": expected,

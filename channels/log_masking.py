@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from hotline.masking import mask_text
+from banshi.safe_logging import safe
 
 ACCESS_LOGGER = "uvicorn.access"
 
@@ -19,9 +19,9 @@ class MaskNumbers(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(mask_text(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(safe(a) if isinstance(a, str) else a for a in record.args)
         elif isinstance(record.msg, str):
-            record.msg = mask_text(record.msg)
+            record.msg = safe(record.msg)
         return True
 
 

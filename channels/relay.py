@@ -1,9 +1,10 @@
 """The gateway's relay: a citizen's turn goes to the bot or to a person, depending on the conversation's mode.
 
 Bot mode forwards the turn to Rasa's REST channel (sender = conversation id) and stores Rasa's replies
-as structured messages. Waiting and agent modes only store the turn: the agent console reads it from
-the database. Each database write is its own short transaction and no transaction is open while Rasa
-thinks, because the action server writes tickets to the same database (on SQLite one writer at a time).
+as structured messages, and the turn's outcomes (``channels.outcomes``) against the citizen's message.
+Waiting and agent modes only store the turn: the agent console reads it from the database. Each
+database write is its own short transaction and no transaction is open while Rasa thinks, because the
+action server writes tickets to the same database (on SQLite one writer at a time).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
 from banshi.db import session_scope
-from channels import capture
+from channels import capture, outcomes
 from channels.conversations import (
     ChatMessage,
     ConversationNotFound,
@@ -29,7 +30,7 @@ from channels.conversations import (
     set_mode,
     transcript,
 )
-from channels.turn_lock import TurnLocks
+from channels.turn_lock import TurnBusy, TurnLocks
 from hotline.claims import request_handoff
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ ALREADY_WITH_AGENT_TEXT = "人工客服正在为您服务，请直接在这里�
 STRUCTURED = ("checklist", "ticket", "handoff")
 CONVERSATION_HEADER = "X-Banshi-Conversation"
 """Sent with every request to Rasa, so a load balancer can keep one conversation on one Rasa replica."""
+HANDOFF_PAYLOAD = "/request_human"
+"""What the page's 转人工 button says to the dialogue, so that it hands off (and reports its slots)."""
 
 Sessions = Callable[[], AbstractContextManager[Session]]
 
@@ -64,19 +67,43 @@ class Outgoing:
     payload: dict[str, Any] | None = None
 
 
-def map_rasa_reply(replies: list[dict[str, Any]]) -> list[Outgoing]:
-    """Rasa's REST messages (``text``, ``buttons``, ``custom``) as the gateway's message kinds.
+@dataclass
+class BotTurn:
+    """Rasa's answer to one turn: the messages to show, and what the turn did (``channels.outcomes``)."""
 
-    A checklist takes the text sent just before it as its plain-text form when that text names the
+    messages: list[Outgoing]
+    outcomes: list[dict[str, Any]]
+
+    def handoff(self) -> dict[str, Any] | None:
+        """The handoff the dialogue asked for, with its reason and slots, or None."""
+        stated = next((o for o in self.outcomes if o["kind"] == "handoff"), None)
+        if stated is not None:
+            return stated
+        shown = next((o for o in self.messages if o.kind == "handoff"), None)
+        return {"kind": "handoff", **(shown.payload or {})} if shown is not None else None
+
+
+def map_rasa_reply(replies: list[dict[str, Any]]) -> BotTurn:
+    """Rasa's REST messages (``text``, ``buttons``, ``custom``) as the gateway's message kinds and outcomes.
+
+    Outcome payloads (``{"type": "outcome", ...}``) are never shown: they are the turn's outcomes. A
+    checklist takes the text sent just before it as its plain-text form when that text names the
     matter (the dialogue renders the same checklist as text for channels that cannot draw it), so the
     page shows the list once. Images, attachments and unknown custom payloads are dropped.
     """
     out: list[Outgoing] = []
+    stated: list[dict[str, Any]] = []
     for reply in replies:
         if not isinstance(reply, dict):
             continue
         custom = reply.get("custom")
         text = reply.get("text") if isinstance(reply.get("text"), str) else None
+        outcome = outcomes.parse(custom)
+        if outcome is not None:
+            stated.append(outcome)
+            custom = None
+            if not text and not reply.get("buttons"):
+                continue
         if isinstance(custom, dict) and custom.get("type") in STRUCTURED:
             kind = custom["type"]
             if kind == "checklist" and text is None and out and out[-1].kind == "text":
@@ -98,7 +125,7 @@ def map_rasa_reply(replies: list[dict[str, Any]]) -> list[Outgoing]:
             out.append(Outgoing("text", text))
         elif custom is not None:
             log.info("unknown custom payload dropped: %s", custom)
-    return [o for o in out if o.text or o.payload]
+    return BotTurn([o for o in out if o.text or o.payload], stated)
 
 
 class Relay:
@@ -145,22 +172,6 @@ class Relay:
             raise RasaUnavailable(f"Rasa at {self.rasa_url} answered {replies!r}")
         return replies
 
-    def tracker_slots(self, conversation_id: str) -> dict[str, Any]:
-        """The dialogue's filled slots, for the agent; empty when Rasa cannot say (the handoff goes on anyway)."""
-        try:
-            response = self.client.get(
-                f"/conversations/{conversation_id}/tracker",
-                params={"include_events": "NONE"},
-                headers={CONVERSATION_HEADER: conversation_id},
-                timeout=5.0,
-            )
-            response.raise_for_status()
-            slots = response.json().get("slots") or {}
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
-            log.warning("no slots for %s from Rasa: %r", conversation_id, exc)
-            return {}
-        return {k: v for k, v in slots.items() if v not in (None, [], {}, "") and k != "requested_slot"}
-
     # ---- turns ----
 
     def citizen_turn(self, conversation_id: str, text: str, *, shown: str | None = None) -> list[ChatMessage]:
@@ -186,23 +197,44 @@ class Relay:
         if mode != "bot":
             return [citizen]
         try:
-            replies = map_rasa_reply(self.ask_rasa(conversation_id, text))
+            turn = map_rasa_reply(self.ask_rasa(conversation_id, text))
         except RasaUnavailable as exc:
             log.error("turn of %s not answered: %s", conversation_id, exc)
             with self.sessions() as session:
                 return [citizen, add_message(session, conversation_id, "system", "text", UNAVAILABLE_TEXT)]
         with self.sessions() as session:
-            stored = [add_message(session, conversation_id, "bot", o.kind, o.text, o.payload) for o in replies]
-        capture.safely(self.sessions, capture.after_bot_turn, conversation_id, text, citizen, stored)
-        handoff = next((o for o in replies if o.kind == "handoff"), None)
+            stored = [add_message(session, conversation_id, "bot", o.kind, o.text, o.payload) for o in turn.messages]
+            outcomes.store(session, conversation_id, citizen.id, turn.outcomes)
+        capture.safely(self.sessions, capture.after_bot_turn, conversation_id, citizen, turn.outcomes)
+        handoff = turn.handoff()
         if handoff is not None:
-            stored += self.hand_off(conversation_id, reason=str((handoff.payload or {}).get("reason") or "bot"))
+            slots = handoff.get("slots") if isinstance(handoff.get("slots"), dict) else {}
+            stored += self.hand_off(conversation_id, reason=str(handoff.get("reason") or "bot"), slots=slots)
         return [citizen, *stored]
 
-    def hand_off(self, conversation_id: str, *, reason: str = "request_human") -> list[ChatMessage]:
+    def dialogue_slots(self, conversation_id: str) -> dict[str, Any]:
+        """The dialogue's filled slots for a handoff the citizen asked for with the page's 转人工 button.
+
+        The button does not go through the dialogue, so the relay says 转人工 to it and keeps only the
+        handoff outcome, whose slots the agent needs (the ticket form's answers, the matter); the bot's
+        words are not shown, the gateway's own notice is. Empty when Rasa cannot say: the handoff goes on.
+        """
+        try:
+            with self.turn_locks.hold(conversation_id):  # a dialogue turn too: never beside another one
+                turn = map_rasa_reply(self.ask_rasa(conversation_id, HANDOFF_PAYLOAD))
+        except (RasaUnavailable, TurnBusy) as exc:
+            log.warning("no slots for %s from the dialogue: %s", conversation_id, exc)
+            return {}
+        slots = (turn.handoff() or {}).get("slots")
+        return slots if isinstance(slots, dict) else {}
+
+    def hand_off(
+        self, conversation_id: str, *, reason: str = "request_human", slots: dict[str, Any] | None = None
+    ) -> list[ChatMessage]:
         """Puts the conversation in the agents' queue with its transcript and slots; tells the citizen to wait.
 
-        Idempotent: asking again while waiting or talking to an agent only says so.
+        ``slots`` are the dialogue's, from its handoff outcome; without them (the page's button) the
+        dialogue is asked. Idempotent: asking again while waiting or talking to an agent only says so.
         """
         with self.sessions() as session:
             conversation = get_conversation(session, conversation_id)
@@ -215,7 +247,8 @@ class Relay:
             text = ALREADY_WAITING_TEXT if mode == "waiting" else ALREADY_WITH_AGENT_TEXT
             with self.sessions() as session:
                 return [add_message(session, conversation_id, "system", "text", text)]
-        slots = self.tracker_slots(conversation_id)  # outside any transaction: Rasa may be slow
+        if slots is None:
+            slots = self.dialogue_slots(conversation_id)  # outside any transaction: Rasa may be slow
         with self.sessions() as session:
             conversation = get_conversation(session, conversation_id)
             conversation.slots = slots

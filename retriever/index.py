@@ -6,6 +6,7 @@ reference, so the assistant keeps answering while the catalogue changes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -86,6 +87,7 @@ class HybridIndex:
         self.tokenizer = Tokenizer()
         self._snapshot = _Snapshot({}, {}, BM25Retriever(), DenseRetriever(embedder.dim), 0, 0)
         self._write_lock = threading.Lock()
+        self._preview: tuple[_Snapshot, str, HybridIndex] | None = None
         self.sync_lock = threading.Lock()
         """Held by ``retriever.catch_up`` from reading the change log to applying it: one replay at a time."""
 
@@ -223,6 +225,34 @@ class HybridIndex:
                 next_slot=snap.next_slot + len(new_docs),
                 regions=RegionFilter(docs.values()),
             )
+
+    def preview(self, drafts: list[MatterIn], faqs: Mapping[str, list[str]] | None = None) -> HybridIndex:
+        """This index plus ``drafts``, as a new index (for the hit test); this one is left untouched.
+
+        Snapshots are immutable (``apply`` builds the next one beside the old), so the preview shares
+        the current snapshot and applies the drafts to its own copy: only the drafts are tokenised and
+        embedded. The tokenizer is the one mutable part and is copied. The last preview is kept per
+        (snapshot, drafts), since a test-set run or an editor's repeated tests reuse it.
+        """
+        key = hashlib.sha256(
+            json.dumps([[m.model_dump(mode="json") for m in drafts], faqs], ensure_ascii=False, sort_keys=True).encode()
+        ).hexdigest()
+        snapshot = self._snapshot
+        with self._write_lock:
+            cached = self._preview
+            if cached and cached[0] is snapshot and cached[1] == key:
+                return cached[2]
+        preview = HybridIndex(
+            self.embedder, candidates=self.candidates, rrf_k=self.rrf_k,
+            keyword_weight=self.keyword_weight, threshold=self.threshold,
+        )  # fmt: skip
+        preview.tokenizer = Tokenizer(self.tokenizer.user_words)
+        preview._snapshot = snapshot
+        if drafts:
+            preview.apply(drafts, [], seq=snapshot.seq, faqs=faqs)
+        with self._write_lock:
+            self._preview = (snapshot, key, preview)
+        return preview
 
     # -- persistence -----------------------------------------------------------------------------
 

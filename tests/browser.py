@@ -84,6 +84,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     import_catalogue(data_dir)
     ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
     env = stack_environment(data_dir, ports)
+    # A 2-core box running several stacks at once may need longer: BANSHI_STARTUP_TIMEOUT (banshi.stack).
     with running(services(model.resolve(), ports), env, data_dir / "logs"):
         yield LiveStack(f"http://127.0.0.1:{ports.gateway}", data_dir, env)
 

@@ -79,7 +79,7 @@ def test_mapping_of_text_buttons_and_custom_payloads():
         {"recipient_id": "x", "custom": {"type": "carousel"}},
         {"recipient_id": "x", "custom": {"type": "ticket"}},
     ]
-    out = map_rasa_reply(replies)
+    out = map_rasa_reply(replies).messages
     assert [o.kind for o in out] == ["buttons", "checklist", "text", "ticket", "handoff"]
     assert out[0].text == "您想办理的是哪一项？"
     assert out[0].payload == {
@@ -94,21 +94,56 @@ def test_mapping_of_text_buttons_and_custom_payloads():
 
 
 def test_a_text_that_does_not_name_the_matter_stays_its_own_message():
-    out = map_rasa_reply([{"text": "好的"}, {"custom": CHECKLIST}])
+    out = map_rasa_reply([{"text": "好的"}, {"custom": CHECKLIST}]).messages
     assert [(o.kind, o.text) for o in out] == [("text", "好的"), ("checklist", None)]
+
+
+def outcome(kind: str, **fields) -> dict:
+    """An outcome as Rasa's REST channel delivers it: a custom payload of its own."""
+    return {"recipient_id": "x", "custom": {"type": "outcome", "kind": kind, **fields}}
+
+
+def test_outcomes_are_taken_out_of_what_is_shown():
+    turn = map_rasa_reply([
+        {"recipient_id": "x", "text": "为您找到办事指南：居民身份证换领"},
+        outcome("guide_presented", matter_id="bs-sfz-hl", matter_name="居民身份证换领"),
+        {"recipient_id": "x", "text": "【一次告知】居民身份证换领（公安局）…"},
+        {"recipient_id": "x", "custom": CHECKLIST},
+        outcome("checklist_shown", matter_id="bs-sfz-hl"),
+        outcome("no_such_kind"),
+        {"recipient_id": "x", "custom": {"type": "outcome"}},
+    ])  # fmt: skip
+    assert [(o.kind, o.text[:4]) for o in turn.messages] == [("text", "为您找到"), ("checklist", "【一次告")]
+    assert turn.outcomes == [
+        {"kind": "guide_presented", "matter_id": "bs-sfz-hl", "matter_name": "居民身份证换领"},
+        {"kind": "checklist_shown", "matter_id": "bs-sfz-hl"},
+    ], "unknown kinds are dropped, never shown"
+    assert turn.handoff() is None
+
+
+def test_the_handoff_outcome_carries_the_dialogues_slots():
+    slots = {"ticket_location": "港口区渔洲坪", "ticket_phone": "13812345678"}
+    turn = map_rasa_reply([
+        {"recipient_id": "x", "text": "好的，正在为您转接"},
+        {"recipient_id": "x", "custom": {"type": "handoff", "reason": "request_human", "matter": None}},
+        outcome("handoff", reason="request_human", slots=slots),
+    ])  # fmt: skip
+    assert [o.kind for o in turn.messages] == ["text", "handoff"]
+    assert turn.handoff() == {"kind": "handoff", "reason": "request_human", "slots": slots}
+    older = map_rasa_reply([{"custom": {"type": "handoff", "reason": "fallback", "matter": None}}])
+    assert older.handoff()["reason"] == "fallback", "a handoff payload alone still hands off"
 
 
 class FakeRasa:
     """Answers the REST webhook from a script keyed by the message; records what it was sent."""
 
-    def __init__(self, script: dict[str, list[dict]], slots: dict | None = None) -> None:
-        self.script, self.slots, self.sent, self.down = script, slots or {}, [], False
+    def __init__(self, script: dict[str, list[dict]]) -> None:
+        self.script, self.sent, self.down = script, [], False
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
-        if request.url.path.endswith("/tracker"):
-            return httpx.Response(200, json={"slots": {**self.slots, "requested_slot": None, "empty": None}})
+        assert request.url.path == "/webhooks/rest/webhook", "the gateway only talks to Rasa's REST channel"
         body = json.loads(request.content)
         self.sent.append(body)
         return httpx.Response(200, json=self.script.get(body["message"], [{"text": "您好，请问要办什么事？"}]))
@@ -122,8 +157,8 @@ def chat(session) -> Iterator[Callable[..., tuple[TestClient, FakeRasa]]]:
     session.commit()
     clients = []
 
-    def make(script: dict[str, list[dict]] | None = None, slots: dict | None = None) -> tuple[TestClient, FakeRasa]:
-        fake = FakeRasa(script or {}, slots)
+    def make(script: dict[str, list[dict]] | None = None) -> tuple[TestClient, FakeRasa]:
+        fake = FakeRasa(script or {})
         app = create_app()
         client = TestClient(app)
         client.__enter__()
@@ -140,7 +175,11 @@ def chat(session) -> Iterator[Callable[..., tuple[TestClient, FakeRasa]]]:
 def test_a_turn_in_bot_mode_is_forwarded_and_stored(chat):
     client, rasa = chat(
         {
-            "换身份证": [{"text": "【一次告知】居民身份证换领…"}, {"custom": CHECKLIST}],
+            "换身份证": [
+                {"text": "【一次告知】居民身份证换领…"},
+                {"custom": CHECKLIST},
+                outcome("checklist_shown", matter_id="bs-sfz-hl"),
+            ],
             "/affirm": [{"custom": TICKET}],
         }
     )
@@ -151,6 +190,8 @@ def test_a_turn_in_bot_mode_is_forwarded_and_stored(chat):
     sent = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": " 换身份证 "}).json()
     assert rasa.sent == [{"sender": cid, "message": "换身份证"}]
     assert [(m["sender"], m["kind"]) for m in sent] == [("citizen", "text"), ("bot", "checklist")]
+    assert sent[0]["outcomes"] == [{"kind": "checklist_shown", "matter_id": "bs-sfz-hl"}]
+    assert sent[1]["outcomes"] == [], "the citizen's message of the turn carries them"
     assert sent[1]["checklist"]["materials"][0]["status"] == "have" and sent[1]["buttons"] is None
 
     clicked = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "是的", "payload": "/affirm"}).json()
@@ -162,15 +203,22 @@ def test_a_turn_in_bot_mode_is_forwarded_and_stored(chat):
     assert [m["id"] for m in after] == [m["id"] for m in clicked]
     transcript = client.get(f"/api/v1/conversations/{cid}/transcript").json()
     assert len(transcript["messages"]) == 4 and transcript["mode"] == "bot"
+    assert transcript["messages"][0]["outcomes"] == sent[0]["outcomes"]
 
 
 def test_handoff_from_the_bot_puts_the_conversation_in_the_queue(chat):
     from banshi.db import session_scope
     from hotline.claims import waiting_handoffs
 
+    slots = {"matter_id": "bs-sfz-hl", "ticket_phone": "13812345678"}
     client, rasa = chat(
-        {"转人工": [{"text": "好的，正在为您转接"}, {"custom": {"type": "handoff", "reason": "request_human"}}]},
-        slots={"matter_id": "bs-sfz-hl", "phone": "13812345678"},
+        {
+            "转人工": [
+                {"text": "好的，正在为您转接"},
+                {"custom": {"type": "handoff", "reason": "request_human"}},
+                outcome("handoff", reason="request_human", slots=slots),
+            ]
+        }
     )
     cid = client.post("/api/v1/conversations").json()["id"]
     client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "我的电话13812345678"})
@@ -185,7 +233,10 @@ def test_handoff_from_the_bot_puts_the_conversation_in_the_queue(chat):
     with session_scope() as s:
         from hotline.models import Handoff
 
-        assert s.get(Handoff, queued.id).slots == {"matter_id": "bs-sfz-hl", "phone": "13812345678"}
+        assert s.get(Handoff, queued.id).slots == slots, "the slots the dialogue stated with its handoff"
+    handed = [m for m in client.get(f"/api/v1/conversations/{cid}/messages").json() if m["text"] == "转人工"]
+    assert [o["kind"] for o in handed[0]["outcomes"]] == ["handoff"]
+    assert "slots" not in handed[0]["outcomes"][0], "the slots stay with the handoff, not in the chat API"
 
     sent_before = len(rasa.sent)
     stored = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "还要等多久"}).json()
@@ -195,6 +246,21 @@ def test_handoff_from_the_bot_puts_the_conversation_in_the_queue(chat):
     assert again["mode"] == "waiting" and "排队" in again["messages"][0]["text"]
     with session_scope() as s:
         assert len(waiting_handoffs(s)) == 1, "asking twice queues once"
+
+
+def test_the_handoff_button_gives_the_agent_the_dialogues_slots_and_shows_only_the_notice(chat):
+    from banshi.db import session_scope
+    from hotline.models import Handoff
+
+    slots = {"ticket_type": "投诉", "ticket_location": "港口区渔洲坪"}
+    client, rasa = chat({"/request_human": [{"text": "好的，正在为您转接"}, outcome("handoff", reason="request_human",
+                                                                                    slots=slots)]})  # fmt: skip
+    cid = client.post("/api/v1/conversations").json()["id"]
+    out = client.post(f"/api/v1/conversations/{cid}/handoff").json()
+    assert rasa.sent == [{"sender": cid, "message": "/request_human"}], "the dialogue is told, and reports its slots"
+    assert [m["text"] for m in out["messages"]] == [WAITING_TEXT], "the bot's own words are not shown"
+    with session_scope() as s:
+        assert s.query(Handoff).filter_by(conversation_id=cid).one().slots == slots
 
 
 def test_the_handoff_button_works_without_rasa(chat):

@@ -92,7 +92,7 @@ def test_login_me_logout_and_bearer(app, session):
 def test_wrong_passwords_lock_the_account_for_a_while(app, session, monkeypatch):
     from datetime import timedelta
 
-    from channels import accounts
+    from channels import sign_in_throttle
 
     client = TestClient(app)
     for _attempt in range(5):
@@ -102,11 +102,13 @@ def test_wrong_passwords_lock_the_account_for_a_while(app, session, monkeypatch)
     assert locked.status_code == 429 and "锁定" in locked.json()["detail"] and "15 分钟" in locked.json()["detail"]
     assert client.post("/api/v1/auth/login", json={"username": "agent1", "password": PASSWORD}).status_code == 200
 
-    later = accounts.utcnow() + timedelta(minutes=16)
-    monkeypatch.setattr(accounts, "utcnow", lambda: later)
+    assert 14 * 60 < int(locked.headers["Retry-After"]) <= 15 * 60
+
+    later = sign_in_throttle.utcnow() + timedelta(minutes=16)
+    monkeypatch.setattr(sign_in_throttle, "utcnow", lambda: later)
     assert client.post("/api/v1/auth/login", json={"username": "agent2", "password": PASSWORD}).status_code == 200
     session.expire_all()
-    assert get_user(session, "agent2").failed_logins == 0, "a right password starts the count again"
+    assert sign_in_throttle.failures(session, "agent2") == 0, "a right password starts the count again"
 
 
 def test_signing_key_survives_a_restart(app, data_dir):

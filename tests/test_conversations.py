@@ -49,6 +49,15 @@ def payloads(replies: list[dict], kind: str) -> list[dict]:
     return [r["custom"] for r in replies if isinstance(r.get("custom"), dict) and r["custom"].get("type") == kind]
 
 
+def outcomes(replies: list[dict]) -> list[dict]:
+    """What the turn did, as the dialogue states it for the gateway (the outcome contract)."""
+    return [{k: v for k, v in p.items() if k != "type"} for p in payloads(replies, "outcome")]
+
+
+def kinds(replies: list[dict]) -> list[str]:
+    return [o["kind"] for o in outcomes(replies)]
+
+
 def offers_hotline(replies: list[dict]) -> bool:
     offered = {b["payload"] for b in buttons(replies)}
     return "/request_human" in offered and any(p.startswith("/seek_help") and "咨询" in p for p in offered)
@@ -60,10 +69,15 @@ def test_guide_with_clarification_walk_and_summary(webhook):
     choices = [b for b in buttons(replies) if b["payload"].startswith("/choose_matter")]
     assert len(choices) >= 2, texts(replies)
     assert any(b["title"] == "都不是" and b["payload"] == "/deny" for b in buttons(replies))
-    chosen = json.loads(choices[0]["payload"].removeprefix("/choose_matter"))["matter_id"]
+    ids = [json.loads(c["payload"].removeprefix("/choose_matter"))["matter_id"] for c in choices]
+    [offered] = outcomes(replies)
+    assert offered["kind"] == "clarification_offered" and offered["matter_ids"] == ids
+    chosen = ids[0]
 
     replies = chat(choices[0]["payload"])
     assert choices[0]["title"] in texts(replies) and "办理部门" in texts(replies)
+    assert kinds(replies)[:2] == ["guide_presented", "walk_started"]
+    assert outcomes(replies)[0]["matter_id"] == chosen
     lacked = None
     for _turn in range(20):
         if payloads(replies, "checklist"):
@@ -73,10 +87,12 @@ def test_guide_with_clarification_walk_and_summary(webhook):
         if "有" in titles and lacked is None:
             lacked = re.search(r"第\d+项（共\d+项）：(\S+)", texts(replies))[1]
             replies = chat("/deny")
+            assert "clarification_rejected" not in kinds(replies), "没有 answers the walk; it rejects nothing"
         else:
             replies = chat("/affirm")
     checklist = payloads(replies, "checklist")
     assert checklist, "the walk-through never ended in a checklist"
+    assert {"kind": "checklist_shown", "matter_id": chosen} in outcomes(replies)
     assert checklist[0]["matter"]["external_id"] == chosen
     missing = [m["name"] for m in checklist[0]["materials"] if m["status"] == "missing"]
     assert missing == [lacked]
@@ -138,6 +154,9 @@ def test_complaint_re_asks_a_wrong_phone_and_files_a_ticket(filed_ticket):
     assert number, texts(reply)
     ticket = payloads(reply, "ticket")
     assert ticket == [{"type": "ticket", "number": number[0], "ticket_type": "投诉", "status": "待受理"}]
+    assert {"kind": "intake_started", "ticket_type": "投诉"} in outcomes(filed_ticket["opening"])
+    assert {"kind": "slot_requested", "slot": "ticket_phone"} in outcomes(filed_ticket["bad_phone"])
+    assert outcomes(reply) == [{"kind": "ticket_filed", "number": number[0], "ticket_type": "投诉"}]
 
 
 def test_ticket_status_with_number_and_phone(webhook, filed_ticket):
@@ -160,6 +179,7 @@ def test_out_of_catalogue_question_is_declined_with_the_hotline(webhook):
     assert "为您找到办事指南" not in texts(replies)
     assert "抱歉" in texts(replies)
     assert offers_hotline(replies)
+    assert kinds(replies) in (["not_found"], ["out_of_scope"])
 
 
 def test_request_human_hands_over(webhook):
@@ -168,12 +188,15 @@ def test_request_human_hands_over(webhook):
     replies = chat("转人工")
     assert "转接" in texts(replies) and "请稍候" in texts(replies)
     assert payloads(replies, "handoff") == [{"type": "handoff", "reason": "request_human", "matter": "bs-sfz-sc"}]
+    [handoff] = outcomes(replies)
+    assert handoff["kind"] == "handoff" and handoff["reason"] == "request_human"
+    assert handoff["slots"]["matter_id"] == "bs-sfz-sc" and "requested_slot" not in handoff["slots"]
 
 
 def test_two_misunderstandings_in_a_row_hand_over(webhook):
     chat = Chat(webhook)
     first = chat("/nlu_fallback")
-    assert "没太理解" in texts(first) and not payloads(first, "handoff")
+    assert "没太理解" in texts(first) and not payloads(first, "handoff") and kinds(first) == ["misunderstood"]
     second = chat("/nlu_fallback")
     assert payloads(second, "handoff") == [{"type": "handoff", "reason": "fallback", "matter": None}]
 

@@ -1,5 +1,6 @@
-"""The 数据看板 API: every figure from seeded conversations, tickets and unanswered questions, the day
-window, masking in what it lists, the editors' role wall, and the dialogue wording it reads matters from.
+"""The 数据看板 API: every figure from seeded conversations (with the outcomes the dialogue stated), tickets
+and unanswered questions, the day window, masking in what it lists, the editors' role wall, and that a
+reworded reply changes no figure.
 
 ``seed_dashboard`` is shared with tests/test_dashboard_browser.py, which checks the charts draw the same.
 """
@@ -14,6 +15,7 @@ import pytest
 
 from channels.accounts import UserIn, create_user
 from tests.staff_api import PASSWORD, assert_guarded, login, operations
+from tests.test_chat_relay import chat  # noqa: F401  (fixture)
 
 PHONE, ID_NUMBER = "13877001234", "450602199001011234"
 GUIDE_TEXT = "为您找到办事指南：居民身份证换领\n办理部门：防城港市公安局\n（事项编号：bs-sfz-hl）"
@@ -24,6 +26,7 @@ CHECKLIST = {
     "materials": [{"name": "居民户口簿", "status": "have"}],
 }
 NOT_FOUND = "抱歉，我没有在办事指南库里找到与您的问题相符的事项，不想给您错误的指引。"
+MATTERS = [("bs-sfz-hl", "居民身份证换领", "防城港市公安局"), ("bs-gjj-tq", "住房公积金提取", "防城港市住房公积金中心")]
 
 # What seed_dashboard makes, as the last 30 days should show it.
 EXPECTED = {
@@ -44,40 +47,62 @@ EXPECTED = {
 def seed_dashboard(session) -> dict[str, str]:
     """Six conversations over the last three days and one 40 days ago, four tickets (one overdue), and
     unanswered questions (two phrasings of one question, one in another conversation, one old)."""
+    from channels import outcomes
     from channels.conversations import add_message, set_rating, start_conversation
     from channels.dashboard import window
     from hotline.claims import request_handoff
     from hotline.tickets import TicketIn, create_ticket
     from knowledge.models import utcnow
+    from knowledge.schema import MatterIn
+    from knowledge.store import save_matter
     from knowledge.unanswered import UnansweredQuestion, record
 
     now = utcnow()
     *_days, today = window(1, now, ZoneInfo("Asia/Shanghai"))  # local midnight: "today" stays today
+    for external_id, name, department in MATTERS:
+        save_matter(session, MatterIn(external_id=external_id, name=name, department=department, city="防城港市"),
+                    author="seed")  # fmt: skip
 
     def conversation(age: timedelta, *turns, rating: int | None = None) -> str:
+        """``turns``: (sender, kind, text, payload), or (sender, kind, text, payload, outcomes) for a
+        citizen's message whose turn stated those outcomes."""
         c = start_conversation(session)
-        c.created_at = max(now - age, today) if age < timedelta(days=1) else now - age
-        for sender, kind, text, payload in turns:
-            add_message(session, c.id, sender, kind, text, payload)
+        # Earlier days at their local noon, so the seed lands on the same local days at any hour of the day.
+        c.created_at = max(now - age, today) if age < timedelta(days=1) else today + timedelta(hours=12) - age
+        for sender, kind, text, payload, *stated in turns:
+            message = add_message(session, c.id, sender, kind, text, payload)
+            if stated:
+                outcomes.store(session, c.id, message.id, stated[0])
         if rating:
             set_rating(session, c.id, rating)
         return c.id
 
+    guide = [{"kind": "guide_presented", "matter_id": "bs-sfz-hl", "matter_name": "居民身份证换领"},
+             {"kind": "walk_started", "matter_id": "bs-sfz-hl"}]  # fmt: skip
+
     ids = {
-        "guide": conversation(timedelta(minutes=5), ("citizen", "text", "换身份证", None),
+        "guide": conversation(timedelta(minutes=5), ("citizen", "text", "换身份证", None, guide),
                               ("bot", "text", GUIDE_TEXT, None), rating=5),
-        "checklist": conversation(timedelta(minutes=3), ("citizen", "text", "身份证过期了", None),
+        "checklist": conversation(timedelta(minutes=3),
+                                  ("citizen", "text", "身份证过期了", None,
+                                   [{"kind": "checklist_shown", "matter_id": "bs-sfz-hl"}]),
                                   ("bot", "checklist", "【一次告知】居民身份证换领", CHECKLIST), rating=4),
-        "handoff": conversation(timedelta(days=1), ("citizen", "text", "公积金提取要多久", None),
-                                ("bot", "text", FACET_TEXT, None), ("citizen", "text", "转人工", None)),
-        "not_found": conversation(timedelta(days=1, hours=1), ("citizen", "text", f"我家猫走丢了，电话{PHONE}", None),
+        "handoff": conversation(timedelta(days=1),
+                                ("citizen", "text", "公积金提取要多久", None,
+                                 [{"kind": "facet_answered", "matter_id": "bs-gjj-tq", "facet": "time_limit"}]),
+                                ("bot", "text", FACET_TEXT, None),
+                                ("citizen", "text", "转人工", None, [{"kind": "handoff", "reason": "request_human"}])),
+        "not_found": conversation(timedelta(days=1, hours=1),
+                                  ("citizen", "text", f"我家猫走丢了，电话{PHONE}", None, [{"kind": "not_found"}]),
                                   ("bot", "buttons", NOT_FOUND, {"buttons": [{"title": "转人工",
                                                                              "payload": "/request_human"}]}),
                                   rating=1),
-        "ticket": conversation(timedelta(days=2), ("citizen", "text", "我要投诉小区噪音", None),
+        "ticket": conversation(timedelta(days=2),
+                               ("citizen", "text", "我要投诉小区噪音", None,
+                                [{"kind": "intake_started", "ticket_type": "投诉"}]),
                                ("bot", "ticket", None, {"type": "ticket", "number": "x", "ticket_type": "投诉"})),
         "idle": conversation(timedelta(minutes=1)),
-        "old": conversation(timedelta(days=40), ("citizen", "text", "换身份证", None),
+        "old": conversation(timedelta(days=40), ("citizen", "text", "换身份证", None, guide),
                             ("bot", "text", GUIDE_TEXT, None), rating=2),
     }  # fmt: skip
     request_handoff(session, ids["handoff"], reason="request_human")
@@ -217,26 +242,54 @@ def test_an_empty_database_draws_zeros(db, use_embedder):
     assert data["overdue"] == {"count": 0, "oldest": []}
 
 
-def test_the_matter_shown_is_read_from_the_dialogues_own_wording(monkeypatch):
-    """If the dialogue rephrases how it presents a guide or a facet, the dashboard must follow."""
+def rest_messages(dispatched: list[dict]) -> list[dict]:
+    """What the action server's messages become in Rasa's REST channel: words, then each custom on its own."""
+    out = []
+    for message in dispatched:
+        if message.get("text") or message.get("buttons"):
+            out.append({"recipient_id": "x", "text": message.get("text"), "buttons": message.get("buttons") or []})
+        if message.get("custom"):
+            out.append({"recipient_id": "x", "custom": message["custom"]})
+    return out
+
+
+@pytest.mark.parametrize("reworded", [False, True], ids=["as-worded", "reworded"])
+def test_rewording_the_replies_changes_neither_the_answered_share_nor_the_capture(chat, monkeypatch, reworded):  # noqa: F811
+    """The dialogue's own present and decline, through the real relay: the figures come from what the
+    turn did, so a new prefix for the guide (or a new not-found text) changes nothing."""
     from rasa_sdk.executor import CollectingDispatcher
 
-    from channels.conversations import ChatMessage
-    from channels.dashboard import shown_matter
-    from dialogue.actions import guide
-    from dialogue.actions.facets import answer_facet
+    from banshi.db import session_scope
+    from channels.dashboard import dashboard
+    from dialogue.actions import guide, offers
     from knowledge.schema import MatterIn
+    from knowledge.unanswered import UnansweredQuestion
 
+    if reworded:
+        monkeypatch.setattr(guide, "GUIDE_PREFIX", "您要办的事项是——")
+        monkeypatch.setattr(offers, "NOT_FOUND_TEXT", "这个问题我暂时答不上来，您可以转人工或者留言。")
     matter = MatterIn.model_validate(
-        {"external_id": "bs-1", "name": "居民身份证换领（到期换领）", "department": "防城港市公安局（户政）",
-         "city": "防城港市", "materials": []}
-    )  # fmt: skip
+        {"external_id": "bs-1", "name": "居民身份证换领", "department": "防城港市公安局", "city": "防城港市"}
+    )
     monkeypatch.setattr(guide.catalogue, "get_matter", lambda _id: matter)
-    dispatcher = CollectingDispatcher()
-    guide.present(dispatcher, SimpleNamespace(get_slot=lambda _name: None), "bs-1")
-    presented = ChatMessage(sender="bot", kind="text", text=dispatcher.messages[0]["text"])
-    facet = ChatMessage(sender="bot", kind="text", text=answer_facet("fee", matter))
-    expected = ("居民身份证换领（到期换领）", "防城港市公安局（户政）")
-    assert shown_matter(presented) == expected
-    assert shown_matter(facet) == expected
-    assert shown_matter(ChatMessage(sender="bot", kind="text", text="您好，请问要办什么事？")) is None
+
+    def said(act) -> list[dict]:
+        dispatcher = CollectingDispatcher()
+        act(dispatcher)
+        return rest_messages(dispatcher.messages)
+
+    presented = said(lambda d: guide.present(d, SimpleNamespace(get_slot=lambda _name: None), "bs-1"))
+    assert presented[0]["text"].startswith("您要办的事项是——" if reworded else "为您找到办事指南：")
+    client, _rasa = chat({"换身份证": presented, "我家猫走丢了怎么办": said(offers.decline)})
+    ids = []
+    for question in ("换身份证", "我家猫走丢了怎么办"):
+        ids.append(client.post("/api/v1/conversations", json={}).json()["id"])
+        shown = client.post(f"/api/v1/conversations/{ids[-1]}/messages", json={"text": question}).json()
+        assert all(m["kind"] != "outcome" and "outcome" not in str(m["text"]) for m in shown)
+
+    with session_scope() as session:
+        figures = dashboard(session, 30)
+        captured = [(q.question, q.reason, q.conversation_id) for q in session.query(UnansweredQuestion)]
+    assert figures.conversations.answered.count == 1 and figures.conversations.answered.share == 0.5
+    assert [(m.name, m.conversations) for m in figures.top_matters] == [("居民身份证换领", 1)]
+    assert captured == [("我家猫走丢了怎么办", "not_found", ids[1])]

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from dialogue.actions.checklist import build_checklist, render_checklist, time_limit_text
-from dialogue.actions.guide import Decision, decide, place_of
 from dialogue.actions.handoff import consecutive_fallbacks
 from dialogue.actions.materials import Reply, advance, current_step, parse_reply, start_walk, statuses_for
+from dialogue.actions.offers import place_of
 from dialogue.actions.tickets import check_mobile, describes_problem, is_anonymous
 from knowledge.schema import MatterIn
 from retriever import Hit, SearchResult
+from retriever.answering import Decision, decide
 
 
 def _matter(**overrides) -> MatterIn:
@@ -185,8 +186,9 @@ def test_one_clear_winner_is_presented():
 def test_close_scores_and_siblings_are_asked():
     close = decide(_result(_hit("a", "补领", 0.27), _hit("b", "首次申领", 0.265), _hit("c", "临时", 0.2)))
     assert close.kind == "clarify" and [h.external_id for h in close.hits] == ["a", "b", "c"]
+    assert close.reason == "close"
     siblings = decide(_result(_hit("a", "租房提取", 0.30, "p"), _hit("b", "退休提取", 0.24, "p")))
-    assert siblings.kind == "clarify"
+    assert siblings.kind == "clarify" and siblings.reason == "siblings"
 
 
 def test_not_confident_is_none_even_with_hits():
@@ -197,7 +199,7 @@ def test_same_name_in_several_places_asks_the_region():
     a = _hit("a", "内地居民结婚登记", 0.3, region="广西壮族自治区防城港市港口区")
     b = _hit("b", "内地居民结婚登记", 0.29, region="广西壮族自治区防城港市东兴市")
     decision = decide(_result(a, b), named="内地居民结婚登记")
-    assert decision.kind == "ask_region"
+    assert decision.kind == "ask_region" and decision.reason == "region"
     assert [place_of(h) for h in decision.hits] == ["港口区", "东兴市"]
     assert place_of(_hit("c", "x", 0.1)) == "防城港市"
 
@@ -258,13 +260,15 @@ def test_a_question_editors_ruled_out_of_scope_is_declined_with_the_hotline(data
     # browser tests ran first, so the action gets a thread of its own.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, ActionFindGuide().run(dispatcher, tracker, {})).result()
-    [reply] = dispatcher.messages
+    reply, stated = dispatcher.messages
     assert "没有在办事指南库里找到" in reply["text"]
     assert "/request_human" in [b["payload"] for b in reply["buttons"]]
+    assert stated["custom"] == {"type": "outcome", "kind": "out_of_scope"}, "stated as data, not only in words"
 
 
-def _run_find_guide(message: dict, slots: dict | None = None) -> tuple[list[dict], list[dict]]:
-    """Runs ActionFindGuide on its own thread (see the out-of-scope test); returns (messages, events)."""
+def _run_find_guide(message: dict, slots: dict | None = None) -> tuple[list[dict], list[dict], list[dict]]:
+    """Runs ActionFindGuide on its own thread (see the out-of-scope test); returns (messages shown, events,
+    outcomes stated)."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
@@ -277,7 +281,11 @@ def _run_find_guide(message: dict, slots: dict | None = None) -> tuple[list[dict
     dispatcher = CollectingDispatcher()
     with ThreadPoolExecutor(1) as pool:
         events = pool.submit(asyncio.run, ActionFindGuide().run(dispatcher, tracker, {})).result()
-    return dispatcher.messages, events
+    return (
+        [m for m in dispatcher.messages if not m.get("custom")],
+        events,
+        [m["custom"] for m in dispatcher.messages if m.get("custom")],
+    )
 
 
 def test_asking_an_faq_question_gets_its_answer_citing_the_matter_and_the_guide_button(
@@ -304,7 +312,9 @@ def test_asking_an_faq_question_gets_its_answer_citing_the_matter_and_the_guide_
     monkeypatch.setattr(catalogue, "_index", index)
 
     asked = {"text": "请问，公司地址变了，要办什么？", "intent": {"name": "ask_guide"}, "entities": []}
-    [reply], events = _run_find_guide(asked)
+    [reply], events, stated = _run_find_guide(asked)
+    faq_id = stated[0].pop("faq_id")
+    assert stated == [{"type": "outcome", "kind": "faq_answered", "matter_id": "bs-gtgsh-bg"}] and faq_id
     assert reply["text"] == f"{answer}（出自《个体工商户变更登记》办事指南）"
     assert reply["buttons"] == [
         {"title": "查看《个体工商户变更登记》办事指南", "payload": '/choose_matter{"matter_id": "bs-gtgsh-bg"}'}
@@ -314,13 +324,15 @@ def test_asking_an_faq_question_gets_its_answer_citing_the_matter_and_the_guide_
 
     pressed = {"text": reply["buttons"][0]["payload"], "intent": {"name": "choose_matter"},
                "entities": [{"entity": "matter_id", "value": "bs-gtgsh-bg"}]}  # fmt: skip
-    messages, _ = _run_find_guide(pressed, {"matter_id": "bs-gtgsh-bg"})
+    messages, _, stated = _run_find_guide(pressed, {"matter_id": "bs-gtgsh-bg"})
     assert messages[0]["text"].startswith("为您找到办事指南：个体工商户变更登记")
+    assert {"type": "outcome", "kind": "guide_presented", "matter_id": "bs-gtgsh-bg",
+            "matter_name": "个体工商户变更登记"} in stated  # fmt: skip
 
     similar = {"text": "公司名称变了要办什么", "intent": {"name": "ask_guide"}, "entities": []}
-    messages, _ = _run_find_guide(similar)
+    messages, _, _ = _run_find_guide(similar)
     assert messages and answer not in " ".join(m["text"] or "" for m in messages), "another question, not the FAQ's"
     named = {"text": "个体工商户变更登记", "intent": {"name": "ask_guide"},
              "entities": [{"entity": "matter", "value": "个体工商户变更登记"}]}  # fmt: skip
-    messages, _ = _run_find_guide(named)
+    messages, _, _ = _run_find_guide(named)
     assert messages[0]["text"].startswith("为您找到办事指南：个体工商户变更登记")

@@ -249,3 +249,47 @@ def test_a_question_that_is_an_faq_says_the_faq_answer_comes_first(app, session)
     assert asked["decision"]["faq"]["matter_name"] == "租赁住房提取住房公积金"
     other = editor.post("/api/v1/hittest", json={"question": "租房提取公积金要带什么材料"}).json()
     assert other["decision"]["kind"] != "none" and other["decision"]["faq"] is None
+
+
+def _dialogue_decision(question: str) -> tuple[str, list[str]]:
+    """What ActionFindGuide did with the question, read from the outcome it stated (not its words)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from dialogue.actions.guide import ActionFindGuide
+
+    parsed = parse_reply(question)  # the very parse the hit test gets from the fake Rasa
+    tracker = Tracker("t-hit", {}, parsed, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    with ThreadPoolExecutor(1) as pool:  # see tests/test_dialogue_units.py: a thread of its own
+        pool.submit(asyncio.run, ActionFindGuide().run(dispatcher, tracker, {})).result()
+    stated = [m["custom"] for m in dispatcher.messages if (m.get("custom") or {}).get("type") == "outcome"]
+    kinds = {
+        "guide_presented": "present", "not_found": "none", "out_of_scope": "out_of_scope",
+    }  # fmt: skip
+    first = stated[0]
+    if first["kind"] == "clarification_offered":
+        return ("ask_region" if first["reason"] == "region" else "clarify"), first["matter_ids"]
+    return kinds[first["kind"]], [first["matter_id"]] if first.get("matter_id") else []
+
+
+def test_the_hit_test_decides_what_the_dialogue_does_out_of_scope_included(app, session, monkeypatch):
+    from dialogue.actions import catalogue
+    from knowledge.unanswered import mark_out_of_scope
+
+    monkeypatch.setattr(catalogue, "_index", app.state.index)  # the same index, caught up the same way
+    monkeypatch.setattr(catalogue, "_migrated", True)
+    ruled_out = "换身份证要带什么材料"
+    mark_out_of_scope(session, [ruled_out], author="赵编辑")
+    session.commit()
+    editor = login(app, "editor1")
+    seen = set()
+    for question in ("身份证丢了怎么补办", "公积金怎么提取", "怎么申请低保", "火星移民签证怎么申请", ruled_out):
+        decision = editor.post("/api/v1/hittest", json={"question": question}).json()["decision"]
+        assert (decision["kind"], decision["external_ids"]) == _dialogue_decision(question), question
+        seen.add(decision["kind"])
+    assert decision["kind"] == "out_of_scope" and decision["label"].startswith("编辑已判定超出服务范围")
+    assert {"present", "clarify", "none", "out_of_scope"} <= seen, "every kind of answer was compared"

@@ -21,6 +21,8 @@ NOT_FOUND_REPLY = {
     "buttons": [{"title": "转人工", "payload": "/request_human"},
                 {"title": "留言咨询", "payload": '/seek_help{"ticket_type":"咨询"}'}],
 }  # fmt: skip
+NOT_FOUND = {"custom": {"type": "outcome", "kind": "not_found"}}
+"""What the dialogue states with that reply (channels.outcomes): the capture reads this, not the words."""
 PHONE, ID_NUMBER = "13877001234", "450602199001011234"
 
 
@@ -45,12 +47,16 @@ def _rows(reason: str | None = None):
 
 def test_every_source_is_captured_masked(chat):  # noqa: F811
     client, _rasa = chat({
-        f"我家猫走丢了，电话{PHONE}": [NOT_FOUND_REPLY],
+        f"我家猫走丢了，电话{PHONE}": [NOT_FOUND_REPLY, NOT_FOUND],
         "办证": [{"text": "您问的可能是下面几个事项之一，请问您要办理的是哪一项？",
                   "buttons": [{"title": "居民身份证换领", "payload": '/choose_matter{"matter_id":"bs-sfz-hl"}'},
-                              {"title": "都不是", "payload": "/deny"}]}],
-        "/deny": [{**NOT_FOUND_REPLY, "text": "好的。很抱歉没能找到您要办的事项。您可以换个说法描述一下。"}],
-        "换身份证": [{"text": "为您找到办事指南：居民身份证换领"}],
+                              {"title": "都不是", "payload": "/deny"}]},
+                 {"custom": {"type": "outcome", "kind": "clarification_offered", "matter_ids": ["bs-sfz-hl"],
+                             "reason": "close"}}],
+        "/deny": [{**NOT_FOUND_REPLY, "text": "好的。很抱歉没能找到您要办的事项。您可以换个说法描述一下。"},
+                  {"custom": {"type": "outcome", "kind": "clarification_rejected"}}],
+        "换身份证": [{"text": "为您找到办事指南：居民身份证换领"},
+                     {"custom": {"type": "outcome", "kind": "guide_presented", "matter_id": "bs-sfz-hl"}}],
     })  # fmt: skip
 
     def start() -> str:
@@ -96,7 +102,7 @@ def test_a_capture_error_never_breaks_the_turn(chat, monkeypatch):  # noqa: F811
         raise RuntimeError("database hiccup")
 
     monkeypatch.setattr("channels.capture.record", broken)
-    client, _rasa = chat({"问个事": [NOT_FOUND_REPLY]})
+    client, _rasa = chat({"问个事": [NOT_FOUND_REPLY, NOT_FOUND]})
     cid = client.post("/api/v1/conversations", json={}).json()["id"]
     sent = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "问个事"})
     assert sent.status_code == 200 and sent.json()[1]["kind"] == "buttons"

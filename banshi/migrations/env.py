@@ -6,6 +6,8 @@ from sqlalchemy import pool
 import channels.accounts  # registers the users table
 import channels.conversations  # registers the conversation tables
 import channels.hittest  # registers the hit-test history and test-set tables
+import channels.outcomes  # registers the turn outcomes table
+import channels.sign_in_throttle  # registers the sign-in failures table
 import channels.wechat.state  # noqa: F401  (registers the WeChat followers and inbound tables)
 import hotline.models  # noqa: F401  (registers the ticket tables)
 import knowledge.faqs  # registers the FAQ table

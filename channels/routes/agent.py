@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from channels import conversations as conv
 from channels.accounts import User, UserOut
 from channels.deps import AgentUser, SessionDep, actor_of, require_role
 from channels.handoff_tickets import TicketDraft, TicketFromChatIn, draft_ticket, file_ticket
+from channels.params import AfterId, BodyId, Id
 from hotline import claims
 from hotline.masking import mask_text
 from hotline.models import Handoff
@@ -76,7 +77,7 @@ class ReplyIn(BaseModel):
 
 
 class TransferIn(BaseModel):
-    agent_id: int
+    agent_id: BodyId
 
 
 class AgentOut(BaseModel):
@@ -231,14 +232,12 @@ def agents(session: SessionDep, user: AgentUser) -> list[AgentOut]:
 
 
 @router.get("/handoffs/{handoff_id}", response_model=HandoffDetail)
-def get_handoff(handoff_id: int, session: SessionDep, user: AgentUser) -> HandoffDetail:
+def get_handoff(handoff_id: Id, session: SessionDep, user: AgentUser) -> HandoffDetail:
     return _detail(session, handoff_or_404(session, handoff_id), user)
 
 
 @router.get("/handoffs/{handoff_id}/messages", response_model=list[ConsoleMessage])
-def new_messages(
-    handoff_id: int, session: SessionDep, user: AgentUser, after: int = Query(0, ge=0)
-) -> list[ConsoleMessage]:
+def new_messages(handoff_id: Id, session: SessionDep, user: AgentUser, after: AfterId = 0) -> list[ConsoleMessage]:
     """The messages after the last one a client has: a catch-up for clients without the live stream
     (``/stream`` in ``agent_live``), which is what the console listens to."""
     handoff = handoff_or_404(session, handoff_id)
@@ -246,7 +245,7 @@ def new_messages(
 
 
 @router.post("/handoffs/{handoff_id}/claim", response_model=HandoffDetail)
-def claim(handoff_id: int, session: SessionDep, user: AgentUser) -> HandoffDetail:
+def claim(handoff_id: Id, session: SessionDep, user: AgentUser) -> HandoffDetail:
     if not claims.claim_handoff(session, handoff_id, actor_of(user)):
         handoff = handoff_or_404(session, handoff_id)
         if holds(handoff, user):
@@ -261,7 +260,7 @@ def claim(handoff_id: int, session: SessionDep, user: AgentUser) -> HandoffDetai
 
 
 @router.post("/handoffs/{handoff_id}/reply", response_model=ConsoleMessage)
-def reply(handoff_id: int, body: ReplyIn, session: SessionDep, user: AgentUser) -> ConsoleMessage:
+def reply(handoff_id: Id, body: ReplyIn, session: SessionDep, user: AgentUser) -> ConsoleMessage:
     handoff = handoff_or_404(session, handoff_id)
     _require_holder(handoff, user)
     if conv.get_conversation(session, handoff.conversation_id) is None:
@@ -276,7 +275,7 @@ def reply(handoff_id: int, body: ReplyIn, session: SessionDep, user: AgentUser) 
 
 
 @router.post("/handoffs/{handoff_id}/transfer", response_model=HandoffDetail)
-def transfer(handoff_id: int, body: TransferIn, session: SessionDep, user: AgentUser) -> HandoffDetail:
+def transfer(handoff_id: Id, body: TransferIn, session: SessionDep, user: AgentUser) -> HandoffDetail:
     handoff = handoff_or_404(session, handoff_id)
     _require_holder(handoff, user, admin_ok=True)
     target = session.get(User, body.agent_id)
@@ -311,18 +310,18 @@ def _end(session: Session, handoff: Handoff, user: UserOut, mode: conv.Mode, tex
 
 
 @router.post("/handoffs/{handoff_id}/bot", response_model=HandoffDetail)
-def back_to_bot(handoff_id: int, session: SessionDep, user: AgentUser) -> HandoffDetail:
+def back_to_bot(handoff_id: Id, session: SessionDep, user: AgentUser) -> HandoffDetail:
     """回到机器人: the agent is done, the assistant answers the citizen's next message again."""
     return _end(session, handoff_or_404(session, handoff_id), user, "bot", BACK_TO_BOT)
 
 
 @router.post("/handoffs/{handoff_id}/close", response_model=HandoffDetail)
-def close(handoff_id: int, session: SessionDep, user: AgentUser) -> HandoffDetail:
+def close(handoff_id: Id, session: SessionDep, user: AgentUser) -> HandoffDetail:
     return _end(session, handoff_or_404(session, handoff_id), user, "closed", CLOSED)
 
 
 @router.get("/handoffs/{handoff_id}/ticket-draft", response_model=TicketDraft)
-def ticket_draft(handoff_id: int, session: SessionDep, user: AgentUser) -> TicketDraft:
+def ticket_draft(handoff_id: Id, session: SessionDep, user: AgentUser) -> TicketDraft:
     """The ticket the conversation suggests (content, phone, type, category), for the agent to check and edit."""
     handoff = handoff_or_404(session, handoff_id)
     _require_holder(handoff, user, admin_ok=True)
@@ -330,7 +329,7 @@ def ticket_draft(handoff_id: int, session: SessionDep, user: AgentUser) -> Ticke
 
 
 @router.post("/handoffs/{handoff_id}/ticket", status_code=status.HTTP_201_CREATED)
-def create_ticket(handoff_id: int, body: TicketFromChatIn, session: SessionDep, user: AgentUser) -> dict:
+def create_ticket(handoff_id: Id, body: TicketFromChatIn, session: SessionDep, user: AgentUser) -> dict:
     """Files a 12345 ticket from the conversation; the citizen sees its number in the chat."""
     handoff = handoff_or_404(session, handoff_id)
     _require_holder(handoff, user, admin_ok=True)

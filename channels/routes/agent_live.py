@@ -21,6 +21,7 @@ from channels.accounts import UserOut
 from channels.conversations import ChatMessage, Conversation
 from channels.deps import AgentUser, require_role
 from channels.live import Feed, change_events, event_response, stream_response
+from channels.params import AfterId, Id
 from channels.routes.agent import console_message, handoff_or_404, holds
 from hotline.models import OPEN_STATUSES, Handoff, Ticket, TicketEvent
 
@@ -29,7 +30,6 @@ router = APIRouter(prefix="/api/v1/agent", tags=["agent"], dependencies=[Depends
 QUEUE_POLL_SECONDS = 1.0
 """How often a queue stream reads the fingerprint: a new 转人工 shows within about a second."""
 
-After = Annotated[int, Query(ge=0, description="已收到的最后一条消息的 id")]
 Seconds = Annotated[float | None, Query(gt=0, le=3600, description="流的最长时间（秒），到时浏览器自动重连")]
 
 
@@ -70,7 +70,7 @@ def agent_feed(handoff_id: int, user: UserOut) -> Feed:
     summary="会话实时消息流（SSE）",
 )
 def handoff_stream(
-    handoff_id: int, request: Request, user: AgentUser, after: After = 0, seconds: Seconds = None
+    handoff_id: Id, request: Request, user: AgentUser, after: AfterId = 0, seconds: Seconds = None
 ) -> EventSourceResponse:
     """Reconnecting with ``Last-Event-ID`` resumes after that message; the handoff's state is sent at once
     and again whenever it changes (claimed, transferred, closed), so the console can redraw its buttons."""

@@ -6,8 +6,8 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
 from banshi.config import get_settings
-from channels import auth
-from channels.accounts import ROLE_LABELS, AccountLocked, UserOut, authenticate
+from channels import auth, sign_in_throttle
+from channels.accounts import ROLE_LABELS, UserOut, authenticate
 from channels.deps import CurrentUser, SessionDep, TokenDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -33,18 +33,30 @@ def _me(user: UserOut) -> MeOut:
     return MeOut(**user.model_dump(), role_label=ROLE_LABELS.get(user.role, user.role))
 
 
-@router.post("/login", response_model=LoginOut)
+def client_address(request: Request) -> str:
+    """The connection's peer; behind a trusted proxy uvicorn has already put the forwarded client here."""
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/login",
+    response_model=LoginOut,
+    responses={429: {"description": "该地址或账号登录失败次数过多，Retry-After 秒后再试"}},
+)
 def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
-    settings = get_settings()
+    limits, address = sign_in_throttle.Limits.of(get_settings()), client_address(request)
     try:
-        user = authenticate(session, body.username, body.password, max_failures=settings.login_max_failures,
-                            lock_minutes=settings.login_lock_minutes)  # fmt: skip
-    except AccountLocked as exc:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=str(exc)) from exc
+        sign_in_throttle.check(session, address, body.username, limits)
+    except sign_in_throttle.Throttled as exc:
+        retry = {"Retry-After": str(exc.retry_after)}
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=str(exc), headers=retry) from exc
+    user = authenticate(session, body.username, body.password)
     if user is None:
-        session.commit()  # the failed attempt counts towards the lock even though this request fails
+        sign_in_throttle.record_failure(session, address, body.username, limits)
+        session.commit()  # the failed attempt counts even though this request fails
         # One message for a wrong name and a wrong password: nobody learns which accounts exist.
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="用户名或密码错误")
+    sign_in_throttle.record_success(session, address, body.username)
     token = auth.issue_token(user)
     max_age = auth.max_age_seconds()
     response.set_cookie(

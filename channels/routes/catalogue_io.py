@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from banshi.config import get_settings
 from channels.accounts import UserOut
 from channels.deps import SessionDep, require_role
+from channels.params import Offset
 from knowledge import audit, transfer
 from knowledge.audit import AuditOut
 from knowledge.importers import mapping_spec
@@ -153,7 +154,7 @@ def audit_log(
     actor: str | None = Query(default=None, max_length=100),
     action: audit.AuditAction | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> list[AuditOut]:
     """Admins only: who changed what in the catalogue, newest first."""
     return audit.entries(session, target=target, actor=actor, action=action, limit=limit, offset=offset)

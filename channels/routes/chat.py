@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sse_starlette import EventSourceResponse
 
 from banshi.db import session_scope
-from channels import capture
+from channels import capture, outcomes
 from channels import conversations as conv
 from channels.conversations import ConversationNotFound, MessageOut, Mode, message_out
 from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
+from channels.params import AfterId
 from channels.relay import ConversationClosed
 from channels.turn_lock import TurnBusy
 
@@ -87,6 +88,12 @@ def _conversation(session, conversation_id: str) -> conv.Conversation:
     return found
 
 
+def _messages_out(session, messages: list[conv.ChatMessage]) -> list[MessageOut]:
+    """The messages as the API shows them, each citizen's message with its turn's outcomes."""
+    stated = outcomes.of_messages(session, [m.id for m in messages if m.sender == "citizen"])
+    return [message_out(m, stated.get(m.id)) for m in messages]
+
+
 def _out(conversation: conv.Conversation) -> ConversationOut:
     out = ConversationOut.model_validate(conversation)
     out.created_at = conversation.created_at.replace(tzinfo=UTC)
@@ -117,17 +124,18 @@ def send(conversation_id: ConversationId, body: TextIn, relay: RelayDep) -> list
         raise HTTPException(status.HTTP_409_CONFLICT, detail=CLOSED) from exc
     except TurnBusy as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=BUSY, headers={"Retry-After": "2"}) from exc
-    return [message_out(m) for m in stored]
+    with relay.sessions() as session:
+        return _messages_out(session, stored)
 
 
 @router.get("/{conversation_id}/messages", response_model=list[MessageOut], responses=ERRORS, summary="新消息")
 def since(
     conversation_id: ConversationId,
     session: SessionDep,
-    after: Annotated[int, Query(ge=0, description="已收到的最后一条消息的 id")] = 0,
+    after: AfterId = 0,
 ) -> list[MessageOut]:
     _conversation(session, conversation_id)
-    return [message_out(m) for m in conv.messages_since(session, conversation_id, after)]
+    return _messages_out(session, conv.messages_since(session, conversation_id, after))
 
 
 @router.get(
@@ -145,7 +153,7 @@ def since(
 def stream(
     conversation_id: ConversationId,
     request: Request,
-    after: Annotated[int, Query(ge=0, description="已收到的最后一条消息的 id")] = 0,
+    after: AfterId = 0,
     seconds: Annotated[float | None, Query(gt=0, le=3600, description="流的最长时间（秒），到时浏览器自动重连")] = None,
 ) -> EventSourceResponse:
     with session_scope() as session:  # not SessionDep: that would hold a pooled connection for the whole stream
@@ -156,7 +164,7 @@ def stream(
 @router.get("/{conversation_id}/transcript", response_model=TranscriptOut, responses=ERRORS, summary="完整对话记录")
 def show_transcript(conversation_id: ConversationId, session: SessionDep) -> TranscriptOut:
     found = _conversation(session, conversation_id)
-    messages = [message_out(m) for m in conv.messages_since(session, conversation_id)]
+    messages = _messages_out(session, conv.messages_since(session, conversation_id))
     return TranscriptOut(**_out(found).model_dump(), messages=messages)
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from channels.accounts import UserOut
 from channels.deps import SessionDep, require_role
+from channels.params import Id
 from knowledge import faqs
 from knowledge.faqs import FaqIn, FaqOut, UnknownMatter
 
@@ -62,12 +63,12 @@ def create(body: FaqIn, session: SessionDep, user: EditorUser):
 
 
 @router.get("/{faq_id}", response_model=FaqOut, responses={404: {"description": NOT_FOUND}}, summary="常见问题")
-def show(faq_id: int, session: SessionDep) -> FaqOut:
+def show(faq_id: Id, session: SessionDep) -> FaqOut:
     return faqs.out(session, _faq(session, faq_id))
 
 
 @router.put("/{faq_id}", response_model=FaqOut, responses={404: {"description": NOT_FOUND}}, summary="修改常见问题")
-def update(faq_id: int, body: FaqIn, session: SessionDep, user: EditorUser):
+def update(faq_id: Id, body: FaqIn, session: SessionDep, user: EditorUser):
     found = _faq(session, faq_id)
     try:
         faq = faqs.update_faq(session, found, body, author=user.username)
@@ -82,6 +83,6 @@ def update(faq_id: int, body: FaqIn, session: SessionDep, user: EditorUser):
     responses={404: {"description": NOT_FOUND}},
     summary="删除常见问题",
 )
-def delete(faq_id: int, session: SessionDep, user: EditorUser) -> Response:
+def delete(faq_id: Id, session: SessionDep, user: EditorUser) -> Response:
     faqs.delete_faq(session, _faq(session, faq_id), author=user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

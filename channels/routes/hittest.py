@@ -21,7 +21,8 @@ from channels import hittest
 from channels.accounts import UserOut
 from channels.deps import IndexDep, RelayDep, SessionDep, require_role
 from channels.hittest import HitTestRun, HitTestSet, NluParse
-from knowledge.faqs import FaqMatch, matching_faq
+from channels.params import Id, Offset
+from knowledge.faqs import FaqMatch
 from retriever import HybridIndex, catch_up
 
 router = APIRouter(prefix="/api/v1/hittest", tags=["hittest"], dependencies=[Depends(require_role("editor", "admin"))])
@@ -181,20 +182,22 @@ def _index_for(session: Session, index: HybridIndex, drafts: bool) -> tuple[Hybr
     if not drafts:
         return index, set()
     found, faqs = hittest.latest_drafts(session)
-    return hittest.preview_index(index, found, faqs), {m.external_id for m in found}
+    return index.preview(found, faqs), {m.external_id for m in found}
 
 
-def _test(client, index: HybridIndex, question: str, nlu: NluParse | None = None, region: str | None = None):
+def _test(
+    session: Session, client, index: HybridIndex, question: str, nlu: NluParse | None = None, region: str | None = None
+):
     nlu = nlu or hittest.parse(client, question)
-    outcome = hittest.find(index, question, named=nlu.entity("matter"), region=region or nlu.entity("region"))
-    return nlu, outcome
+    named, place = nlu.entity("matter"), region or nlu.entity("region")
+    return nlu, hittest.find(session, index, question, named=named, region=place)
 
 
 @router.post("", response_model=HitTestOut)
 def test_question(body: HitTestIn, session: SessionDep, index: IndexDep, relay: RelayDep, user: EditorUser):
     """What the assistant would do with this question now (or once the drafts are published)."""
     searched, draft_ids = _index_for(session, index, body.drafts)
-    nlu, outcome = _test(relay.client, searched, body.question, region=body.region)
+    nlu, outcome = _test(session, relay.client, searched, body.question, region=body.region)
     row = hittest.record(session, body.question, outcome, nlu, user_id=user.id, author=user.display_name,
                          drafts=body.drafts)  # fmt: skip
     result = outcome.result
@@ -215,14 +218,13 @@ def test_question(body: HitTestIn, session: SessionDep, index: IndexDep, relay: 
     ]
     decision = outcome.decision
     found = [h.external_id for h in decision.hits]
-    faq = matching_faq(session, body.question, found) if decision.kind != "none" and found else None
     return HitTestOut(
         id=row.id, question=body.question, drafts=body.drafts, created_at=row.created_at,
         nlu=NluOut(**vars(nlu)), hits=hits, confidence=round(result.confidence, 4), threshold=searched.threshold,
         confident=result.confident,
         decision=DecisionOut(kind=decision.kind, label=hittest.DECISION_LABELS[decision.kind],
                              external_ids=found, named=outcome.named, region=outcome.region,
-                             faq=faq),
+                             faq=outcome.answer.faq),
     )  # fmt: skip
 
 
@@ -231,7 +233,7 @@ def test_history(
     session: SessionDep,
     user: EditorUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     mine: bool = False,
 ):
     """Single tests, newest first; ``mine`` keeps only the signed-in editor's."""
@@ -267,7 +269,7 @@ def create_set(body: SetIn, session: SessionDep, user: EditorUser):
 
 
 @router.put("/sets/{set_id}", response_model=SetOut)
-def update_set(set_id: int, body: SetIn, session: SessionDep, user: EditorUser):
+def update_set(set_id: Id, body: SetIn, session: SessionDep, user: EditorUser):
     """Renames a set or changes its questions; its earlier runs stay, and the next run compares with the last."""
     item = _set_or_404(session, set_id)
     taken = session.scalar(select(HitTestSet.id).where(HitTestSet.name == body.name, HitTestSet.id != set_id))
@@ -279,7 +281,7 @@ def update_set(set_id: int, body: SetIn, session: SessionDep, user: EditorUser):
 
 
 @router.delete("/sets/{set_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_set(set_id: int, session: SessionDep, user: EditorUser) -> None:
+def delete_set(set_id: Id, session: SessionDep, user: EditorUser) -> None:
     hittest.delete_set(session, _set_or_404(session, set_id))
 
 
@@ -296,7 +298,7 @@ def _run_out(item: HitTestSet, run: HitTestRun) -> RunOut:
 
 @router.post("/sets/{set_id}/run", response_model=RunOut, status_code=status.HTTP_201_CREATED)
 def run_set(
-    set_id: int,
+    set_id: Id,
     session: SessionDep,
     index: IndexDep,
     relay: RelayDep,
@@ -317,7 +319,7 @@ def run_set(
     for question in item.questions:
         text, expected = question["question"], question.get("expected_external_id")
         # Once Rasa has failed, the rest of the run skips it rather than wait for each timeout.
-        nlu, outcome = _test(relay.client, searched, text, down)
+        nlu, outcome = _test(session, relay.client, searched, text, down)
         if not nlu.available:
             down = nlu
         hittest.record(session, text, outcome, nlu, user_id=user.id, author=user.display_name, drafts=drafts,
@@ -329,7 +331,7 @@ def run_set(
 
 
 @router.get("/sets/{set_id}/runs/{run_id}", response_model=RunOut)
-def get_run(set_id: int, run_id: int, session: SessionDep):
+def get_run(set_id: Id, run_id: Id, session: SessionDep):
     item = _set_or_404(session, set_id)
     run = session.get(HitTestRun, run_id)
     if run is None or run.set_id != item.id:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from channels.accounts import UserOut
 from channels.deps import SessionDep, require_role
+from channels.params import MAX_INT, BodyCount, BodyId, Page
 from knowledge import store, versions
 from knowledge.importers.base import validate_row
 from knowledge.importers.tabular import field_label
@@ -68,13 +69,13 @@ class MatterDetail(BaseModel):
 class SaveIn(BaseModel):
     matter: dict[str, Any]
     """A ``MatterIn`` object; validated by the route so each bad field gets a Chinese message."""
-    base_version: int | None = Field(default=None, ge=0)
+    base_version: BodyCount | None = None
     """The newest version the editor loaded; a save on top of someone else's is refused with 409."""
     note: str | None = Field(default=None, max_length=500)
 
 
 class VersionIn(BaseModel):
-    version: int = Field(ge=1)
+    version: BodyId
 
 
 class RollbackIn(VersionIn):
@@ -161,7 +162,7 @@ def list_matters(
     type: str | None = Query(default=None, max_length=30),
     status_filter: str | None = Query(default=None, alias="status", pattern="^(published|draft|deleted)$"),
     has_draft: bool | None = None,
-    page: int = Query(default=1, ge=1),
+    page: Page = 1,
     size: int = Query(default=50, ge=1, le=500),
 ) -> MatterList:
     """Searchable, filterable and paged; ``has_draft`` finds matters with unpublished edits."""
@@ -245,8 +246,8 @@ def rollback(external_id: str, body: RollbackIn, session: SessionDep, user: Edit
 def diff(
     external_id: str,
     session: SessionDep,
-    from_version: int = Query(alias="from", ge=1),
-    to_version: int = Query(alias="to", ge=1),
+    from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_INT)],
 ) -> DiffOut:
     _or_404(session, external_id)
     try:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from channels.accounts import User, UserOut
 from channels.conversations import transcript
 from channels.deps import AgentUser, SessionDep, actor_of, require_role
+from channels.params import Id
 from hotline import claims, classifier, lifecycle, queue, sla
 from hotline.lifecycle import ConcurrentChange, EventOut, IllegalTransition, TicketError
 from hotline.masking import mask_phone, mask_text
@@ -218,12 +219,12 @@ def search(session: SessionDep, q: str = Query(min_length=1, max_length=40, desc
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail)
-def get_ticket(ticket_id: int, session: SessionDep, user: AgentUser) -> TicketDetail:
+def get_ticket(ticket_id: Id, session: SessionDep, user: AgentUser) -> TicketDetail:
     return detail(session, _ticket_or_404(session, ticket_id), user)
 
 
 @router.post("/{ticket_id}/claim", response_model=TicketDetail)
-def claim(ticket_id: int, session: SessionDep, user: AgentUser) -> TicketDetail:
+def claim(ticket_id: Id, session: SessionDep, user: AgentUser) -> TicketDetail:
     ticket = _ticket_or_404(session, ticket_id)
     if ticket.assigned_agent == user.id:
         return detail(session, ticket, user)
@@ -235,7 +236,7 @@ def claim(ticket_id: int, session: SessionDep, user: AgentUser) -> TicketDetail:
 
 
 @router.post("/{ticket_id}/release", response_model=TicketDetail)
-def release(ticket_id: int, session: SessionDep, user: AgentUser) -> TicketDetail:
+def release(ticket_id: Id, session: SessionDep, user: AgentUser) -> TicketDetail:
     ticket = _ticket_or_404(session, ticket_id)
     if not claims.release_ticket(session, ticket.id, actor_of(user)):
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"工单 {ticket.number} 不在您名下，无法释放")
@@ -273,7 +274,7 @@ def _run(session: Session, ticket: Ticket, user: UserOut, body: TransitionIn) ->
 
 
 @router.post("/{ticket_id}/transitions", response_model=TicketDetail)
-def transition(ticket_id: int, body: TransitionIn, session: SessionDep, user: AgentUser) -> TicketDetail:
+def transition(ticket_id: Id, body: TransitionIn, session: SessionDep, user: AgentUser) -> TicketDetail:
     """One lifecycle move; an illegal one (e.g. 办结 from 待受理) or a lost race is a 409 with the reason."""
     ticket = _ticket_or_404(session, ticket_id)
     _guard(ticket, user, body.action)
@@ -287,7 +288,7 @@ def transition(ticket_id: int, body: TransitionIn, session: SessionDep, user: Ag
 
 
 @router.put("/{ticket_id}/category", response_model=TicketDetail)
-def change_category(ticket_id: int, body: CategoryIn, session: SessionDep, user: AgentUser) -> TicketDetail:
+def change_category(ticket_id: Id, body: CategoryIn, session: SessionDep, user: AgentUser) -> TicketDetail:
     """A person's choice replaces the classifier's (confidence cleared); the event keeps both."""
     ticket = _ticket_or_404(session, ticket_id)
     known = [*classifier.CATEGORIES, classifier.OTHER_CATEGORY]

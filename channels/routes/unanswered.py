@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from banshi.config import get_settings
 from channels.accounts import UserOut
 from channels.deps import IndexDep, SessionDep, require_role
+from channels.params import Id
 from channels.routes.faqs import unknown_matter
 from knowledge import curation, faqs
 from knowledge import unanswered as uq
@@ -136,7 +137,7 @@ def groups(
     responses={404: {"description": GROUP_GONE}, 409: {"description": "无法执行（例如事项编号已存在）"}},
     summary="处理一组问题：加为别名、加为常见问题、标记为不属于办事范围、新建事项草稿",
 )
-def act(group_id: int, body: ActionIn, session: SessionDep, index: IndexDep, user: EditorUser):
+def act(group_id: Id, body: ActionIn, session: SessionDep, index: IndexDep, user: EditorUser):
     group = next((g for g in _groups(session, index) if any(q.id == group_id for q in g.questions)), None)
     if group is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=GROUP_GONE)

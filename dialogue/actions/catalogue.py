@@ -13,13 +13,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from sqlalchemy.orm import Session
 
-    from knowledge.faqs import FaqMatch
     from knowledge.schema import MatterIn
-    from retriever import HybridIndex, SearchResult
+    from retriever import HybridIndex
+    from retriever.answering import Answer
 
 _lock = threading.Lock()
 _index: HybridIndex | None = None
@@ -58,14 +56,15 @@ def session() -> Iterator[Session]:
         yield db
 
 
-def search(query: str, k: int = 5, *, region: str | None = None, keyword_only: bool = False) -> SearchResult:
-    """Searches the published catalogue after replaying changes; keyword-only skips the slow embedding."""
+def answer(question: str, *, named: str | None = None, region: str | None = None, with_faq: bool = True) -> Answer:
+    """The assistant's answer (``retriever.answering``) on the published catalogue, after replaying changes."""
     from retriever import catch_up
+    from retriever.answering import answer as answer_question
 
     index = get_index()
     with session() as db:
         catch_up(db, index)
-    return index.search(query, k, region=region or None, mode="bm25" if keyword_only else "hybrid")
+        return answer_question(db, index, question, named=named, region=region or None, with_faq=with_faq)
 
 
 def get_matter(external_id: str | None) -> MatterIn | None:
@@ -79,21 +78,3 @@ def get_matter(external_id: str | None) -> MatterIn | None:
         if matter is None or matter.status != "published":
             return None
         return to_schema(matter)
-
-
-def ruled_out_of_scope(question: str) -> bool:
-    """Editors marked this question as outside the catalogue: answer with the hotline, never a guide."""
-    from knowledge.unanswered import is_out_of_scope
-
-    with session() as db:
-        return is_out_of_scope(db, question)
-
-
-def faq_answer(question: str, external_ids: Sequence[str]) -> FaqMatch | None:
-    """A published FAQ of one of the found (published) matters asking what the citizen asked, if any."""
-    from knowledge.faqs import matching_faq
-
-    if not external_ids:
-        return None
-    with session() as db:
-        return matching_faq(db, question, external_ids)

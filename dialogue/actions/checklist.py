@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions import catalogue
 from dialogue.actions.materials import statuses_for
+from dialogue.actions.session import state_outcome
 from knowledge.schema import MaterialIn, MatterIn
 
 STATUS_LABELS = {
@@ -203,6 +204,7 @@ class ActionChecklist(Action):
         statuses = statuses_for(tracker.get_slot("walk_state"), matter.external_id)
         dispatcher.utter_message(text=render_checklist(matter, statuses))
         dispatcher.utter_message(json_message=build_checklist(matter, statuses))
+        state_outcome(dispatcher, "checklist_shown", matter_id=matter.external_id)
         dispatcher.utter_message(
             text="如果还有其他问题，比如“在哪里办”“要多久”，可以继续问我；需要人工帮助请说“转人工”。"
         )

@@ -9,8 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from dialogue.actions import catalogue
 from dialogue.actions.checklist import citation_text, time_limit_text, visits_text
-from dialogue.actions.session import entity_value, latest_intent
+from dialogue.actions.offers import choose_button, decline, place_of
+from dialogue.actions.session import entity_value, latest_intent, state_outcome
 from knowledge.schema import MatterIn
 
 FACET_OF_INTENT = {
@@ -76,35 +78,34 @@ class ActionAnswerFacet(Action):
         return "action_answer_facet"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from dialogue.actions import catalogue
-        from dialogue.actions.guide import choose_button, decide, find, place_of
-
         facet = FACET_OF_INTENT.get(latest_intent(tracker) or "", "conditions")
         text = tracker.latest_message.get("text") or ""
         named = entity_value(tracker, "matter")
         region = entity_value(tracker, "region") or tracker.get_slot("region")
         current = tracker.get_slot("matter_id")
-        if named or not current:
-            decision = find(text, named=named, region=region)
-        else:
+        # The same answer as a guide question gets (out of scope, confidence gate), without the FAQ.
+        found = catalogue.answer(text, named=named, region=region, with_faq=False)
+        decision = found.decision
+        if decision.kind == "out_of_scope":
+            return [*decline(dispatcher, "out_of_scope"), SlotSet("pending_facet", None)]
+        if current and not named and decision.kind != "present":
             # A follow-up names no matter: only a confident, unambiguous hit may change the subject.
-            decision = decide(catalogue.search(text, 5, region=region))
-            if decision.kind != "present":
-                decision = None
+            decision = None
         chosen = decision.hits[0].external_id if decision and decision.kind == "present" else current
         if decision is None or decision.kind == "present":
             matter = catalogue.get_matter(chosen)
             if matter is not None:
                 dispatcher.utter_message(text=answer_facet(facet, matter))
+                state_outcome(dispatcher, "facet_answered", matter_id=matter.external_id, facet=facet)
                 return [SlotSet("matter_id", matter.external_id), SlotSet("pending_facet", None)]
         label = FACET_LABEL[facet]
         if decision and decision.kind in ("clarify", "ask_region"):
             titles = [place_of(h) if decision.kind == "ask_region" else None for h in decision.hits]
             buttons = [choose_button(hit, title) for hit, title in zip(decision.hits, titles, strict=True)]
             dispatcher.utter_message(text=f"请问您想了解哪个事项的{label}？", buttons=buttons)
-            return [SlotSet("pending_facet", facet), SlotSet("offered_matters", [h.external_id for h in decision.hits])]
-        else:
-            dispatcher.utter_message(
-                text=f"请问您想了解哪个事项的{label}？请告诉我事项名称，例如“办身份证”“公积金提取”。"
-            )
+            ids = [h.external_id for h in decision.hits]
+            state_outcome(dispatcher, "clarification_offered", matter_ids=ids, reason=decision.reason or "close")
+            return [SlotSet("pending_facet", facet), SlotSet("offered_matters", ids)]
+        dispatcher.utter_message(text=f"请问您想了解哪个事项的{label}？请告诉我事项名称，例如“办身份证”“公积金提取”。")
+        state_outcome(dispatcher, "clarification_offered", matter_ids=[], reason="name")
         return [SlotSet("pending_facet", facet)]

@@ -1,9 +1,8 @@
 """Find the guide: from a question (and the ``matter`` entity, the ``region`` slot) to one matter,
 a short list to choose from, or an honest "not found" with the hotline offered.
 
-``decide`` is pure: it looks only at the search hits, so the thresholds are tested without Rasa. It
-never presents a guide the retriever was not confident about, because a wrong guide sends a citizen
-to the wrong window with the wrong papers.
+The decision itself is ``retriever.answering.answer`` (Rasa-free, shared with the editors' hit test);
+this action says it in words and states it as an outcome (``state_outcome``) for the gateway.
 
 When the citizen asked (nearly) the very question of an FAQ entry of one of the matters found, the
 editors' answer is spoken with its matter cited, and the guide is a button away: a specific answer
@@ -12,11 +11,9 @@ beats a whole guide, and the citation lets the citizen check where it comes from
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -26,60 +23,17 @@ from dialogue.actions import catalogue
 from dialogue.actions.checklist import citation_text
 from dialogue.actions.facets import answer_facet
 from dialogue.actions.materials import start_walk
-from dialogue.actions.session import entity_value, leave_form, previous_bot_action
-from retriever import Hit, SearchResult
+from dialogue.actions.offers import HOTLINE_BUTTONS, choose_button, choose_payload, decline, place_of
+from dialogue.actions.session import entity_value, leave_form, previous_bot_action, state_outcome
 
 if TYPE_CHECKING:
     from knowledge.faqs import FaqMatch
+    from retriever.answering import Decision
 
 log = logging.getLogger(__name__)
 
 GUIDE_PREFIX = "为您找到办事指南："
 DEPARTMENT_PREFIX = "办理部门："
-"""How a presented guide opens; the gateway's dashboard reads the matter shown from these lines."""
-CLOSE_RATIO = 0.9
-"""A runner-up within 10% of the top fused score is as likely the citizen's matter: ask."""
-SIBLING_RATIO = 0.75
-"""Sub-cases (情形) of one parent are told apart by details the question rarely has: ask sooner."""
-HOTLINE_BUTTONS = [
-    {"title": "转人工", "payload": "/request_human"},
-    {"title": "留言咨询", "payload": '/seek_help{"ticket_type":"咨询"}'},
-]
-
-
-@dataclass(frozen=True)
-class Decision:
-    kind: Literal["present", "clarify", "ask_region", "none"]
-    hits: tuple[Hit, ...] = ()
-
-
-def decide(result: SearchResult, *, named: str | None = None) -> Decision:
-    """One matter, a choice (by name or by region), or nothing."""
-    hits = result.hits
-    if named:
-        same = [hit for hit in hits if hit.name == named]
-        if len(same) == 1:
-            return Decision("present", (same[0],))
-        if len(same) > 1:
-            return Decision("ask_region", tuple(same[:5]))
-    if not result.confident or not hits:
-        return Decision("none")
-    top = hits[0]
-    close = [
-        hit
-        for hit in hits[1:]
-        if hit.score >= CLOSE_RATIO * top.score
-        or (
-            top.parent_external_id
-            and hit.parent_external_id == top.parent_external_id
-            and hit.score >= SIBLING_RATIO * top.score
-        )
-    ]
-    if not close:
-        return Decision("present", (top,))
-    if all(hit.name == top.name for hit in close):
-        return Decision("ask_region", (top, *close))
-    return Decision("clarify", tuple(hits[:3]))
 
 
 _ORDINALS = {"一": 0, "1": 0, "二": 1, "2": 1, "两": 1, "三": 2, "3": 2, "四": 3, "4": 3, "五": 4, "5": 4}
@@ -98,14 +52,6 @@ def pick_ordinal(text: str, count: int) -> int | None:
     return index if index < count else None
 
 
-def choose_payload(external_id: str) -> str:
-    return "/choose_matter" + json.dumps({"matter_id": external_id}, ensure_ascii=False)
-
-
-def choose_button(hit: Hit, title: str | None = None) -> dict[str, str]:
-    return {"title": title or hit.name, "payload": choose_payload(hit.external_id)}
-
-
 def faq_reply(faq: FaqMatch) -> tuple[str, list[dict[str, str]]]:
     """The FAQ's answer citing its matter, and the button that goes on to that matter's guide."""
     text = f"{faq.answer}（出自《{faq.matter_name}》办事指南）"
@@ -117,6 +63,7 @@ def answer_faq(dispatcher: CollectingDispatcher, faq: FaqMatch) -> list[dict[str
     """Remembers the matter, so 那要多久 or 要什么材料 next goes on with it."""
     text, buttons = faq_reply(faq)
     dispatcher.utter_message(text=text, buttons=buttons)
+    state_outcome(dispatcher, "faq_answered", matter_id=faq.matter_external_id, faq_id=faq.faq_id)
     return [
         SlotSet("matter_id", faq.matter_external_id),
         SlotSet("unanswered", False),
@@ -125,28 +72,11 @@ def answer_faq(dispatcher: CollectingDispatcher, faq: FaqMatch) -> list[dict[str
     ]
 
 
-def place_of(hit: Hit) -> str:
-    """The most specific place of a hit: 港口区 out of 广西壮族自治区防城港市港口区, else the city."""
-    region = re.sub(r"^.*?(自治区|省)", "", hit.region)
-    city_end = region.find("市")
-    if 0 <= city_end < len(region) - 1:
-        return region[city_end + 1 :]
-    return region or hit.department
-
-
-def find(text: str, *, named: str | None, region: str | None) -> Decision:
-    """Named matters are looked up by keyword (fast, exact); otherwise the question is searched."""
-    if named:
-        for place in (region, None) if region else (None,):
-            decision = decide(catalogue.search(named, 10, region=place, keyword_only=True), named=named)
-            if decision.kind != "none":
-                return decision
-    return decide(catalogue.search(text, 5, region=region))
-
-
-def offer(decision: Decision) -> dict[str, Any]:
-    """Remembers the suggestions so that 第二个 typed out picks the same matter as its button."""
-    return SlotSet("offered_matters", [hit.external_id for hit in decision.hits])
+def offer(dispatcher: CollectingDispatcher, decision: Decision) -> dict[str, Any]:
+    """States the choice offered, and remembers it so that 第二个 typed out picks the same matter as its button."""
+    ids = [hit.external_id for hit in decision.hits]
+    state_outcome(dispatcher, "clarification_offered", matter_ids=ids, reason=decision.reason or "close")
+    return SlotSet("offered_matters", ids)
 
 
 def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str) -> list[dict[str, Any]]:
@@ -160,16 +90,19 @@ def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str
     # A facet question waits only for the very next answer; later it would hijack a new request.
     if facet and previous_bot_action(tracker) in ("action_answer_facet", "action_find_guide"):
         dispatcher.utter_message(text=answer_facet(facet, matter))
+        state_outcome(dispatcher, "facet_answered", matter_id=matter.external_id, facet=facet)
         return [*events, SlotSet("pending_facet", None)]
     events.append(SlotSet("pending_facet", None))
     dispatcher.utter_message(
         text=f"{GUIDE_PREFIX}{matter.name}\n{DEPARTMENT_PREFIX}{matter.department}\n（{citation_text(matter)}）"
     )
+    state_outcome(dispatcher, "guide_presented", matter_id=matter.external_id, matter_name=matter.name)
     if not matter.materials:
         return [*events, FollowupAction("action_checklist")]
     dispatcher.utter_message(
         text=f"办理这个事项需要准备{len(matter.materials)}项材料，我们逐项核对一下。您也可以随时说“直接告诉我全部”。"
     )
+    state_outcome(dispatcher, "walk_started", matter_id=matter.external_id)
     return [
         *events,
         SlotSet("walk_state", start_walk(matter)),
@@ -177,15 +110,6 @@ def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str
         SlotSet("requested_slot", None),
         FollowupAction("materials_form"),
     ]
-
-
-def say_not_found(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
-    dispatcher.utter_message(
-        text="抱歉，我没有在办事指南库里找到与您的问题相符的事项，不想给您错误的指引。"
-        "您可以换个说法再问一次，也可以转人工客服，或者留言咨询，由12345热线工作人员答复您。",
-        buttons=HOTLINE_BUTTONS,
-    )
-    return [SlotSet("unanswered", True)]
 
 
 class ActionFindGuide(Action):
@@ -209,14 +133,15 @@ class ActionFindGuide(Action):
         if chosen:
             return [*events, *present(dispatcher, tracker, chosen)]
         text = tracker.latest_message.get("text") or ""
-        if catalogue.ruled_out_of_scope(text):
-            return [*events, *say_not_found(dispatcher)]
         named = entity_value(tracker, "matter")
         region = entity_value(tracker, "region") or tracker.get_slot("region")
-        decision = find(text, named=named, region=region)
+        found = catalogue.answer(text, named=named, region=region)
+        decision = found.decision
         log.info("guide %s for intent=%s named=%s region=%s", decision.kind, intent, named, region)
-        if decision.hits and (faq := catalogue.faq_answer(text, [hit.external_id for hit in decision.hits])):
-            return [*events, *answer_faq(dispatcher, faq)]
+        if decision.kind == "out_of_scope":
+            return [*events, *decline(dispatcher, "out_of_scope")]
+        if found.faq is not None:
+            return [*events, *answer_faq(dispatcher, found.faq)]
         if decision.kind == "present":
             return [*events, *present(dispatcher, tracker, decision.hits[0].external_id)]
         if decision.kind == "ask_region":
@@ -224,22 +149,23 @@ class ActionFindGuide(Action):
                 text=f"“{decision.hits[0].name}”在以下几个地方都可以办理，请问您在哪里办理？",
                 buttons=[choose_button(hit, place_of(hit)) for hit in decision.hits],
             )
-            return [*events, offer(decision)]
+            return [*events, offer(dispatcher, decision)]
         if decision.kind == "clarify":
             dispatcher.utter_message(
                 text="您问的可能是下面几个事项之一，请问您要办理的是哪一个？",
                 buttons=[*(choose_button(hit) for hit in decision.hits), {"title": "都不是", "payload": "/deny"}],
             )
-            return [*events, offer(decision)]
+            return [*events, offer(dispatcher, decision)]
         if walking and not named:
             # Mid-walk, a reply that names no matter was an unclear answer: keep the walk (the form
             # asks its question again after this action).
             dispatcher.utter_message(text="抱歉，我没有听明白。请回答“有”或“没有”，也可以说“直接告诉我全部”。")
+            state_outcome(dispatcher, "misunderstood")
             return []
         current = tracker.get_slot("matter_id")
         if intent == "ask_materials" and current and not named:
             return [*events, *present(dispatcher, tracker, current)]
-        return [*events, *say_not_found(dispatcher)]
+        return [*events, *decline(dispatcher)]
 
 
 class ActionNoneMatched(Action):
@@ -253,4 +179,5 @@ class ActionNoneMatched(Action):
             text="好的。很抱歉没能找到您要办的事项。您可以换个说法描述一下，也可以转人工客服，或者留言咨询。",
             buttons=HOTLINE_BUTTONS,
         )
+        state_outcome(dispatcher, "clarification_rejected")
         return [SlotSet("unanswered", True)]

@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from dialogue.actions.guide import HOTLINE_BUTTONS
-from dialogue.actions.session import leave_form
+from dialogue.actions.offers import HOTLINE_BUTTONS
+from dialogue.actions.session import filled_slots, leave_form, state_outcome
 
 HANDOFF_TEXT = (
     "好的，正在为您转接12345热线人工客服，请稍候，不要关闭对话窗口。"
@@ -23,6 +23,8 @@ def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> 
     dispatcher.utter_message(
         json_message={"type": "handoff", "reason": reason, "matter": tracker.get_slot("matter_id")}
     )
+    # The slots go to the agent with the handoff, so the gateway need not ask Rasa for the tracker.
+    state_outcome(dispatcher, "handoff", reason=reason, slots=filled_slots(tracker))
     return [*leave_form(tracker), SlotSet("handoff", True)]
 
 
@@ -62,6 +64,7 @@ class ActionFallback(Action):
             "也可以转人工客服。",
             buttons=HOTLINE_BUTTONS,
         )
+        state_outcome(dispatcher, "misunderstood")
         return []
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from dialogue.actions.session import state_outcome
 from knowledge.schema import MaterialIn, MatterIn
 
 WalkState = dict[str, Any]
@@ -231,6 +232,7 @@ class ValidateMaterialsForm(FormValidationAction):
             stage = state["stage"]
             options = "“是”或“否”" if stage == "condition" else "“有”或“没有”"
             dispatcher.utter_message(text=f"抱歉，我没有听明白。请回答{options}，也可以说“直接告诉我全部”。")
+            state_outcome(dispatcher, "misunderstood")
             return {"material_answer": None}
         state = advance(state, reply)
         return {"walk_state": state, "material_answer": "done" if state["done"] else None}

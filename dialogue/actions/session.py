@@ -1,4 +1,5 @@
-"""Small helpers every action module needs: entities of the latest message, and leaving a form."""
+"""Small helpers every action module needs: entities of the latest message, leaving a form, and stating
+a turn's outcome."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 
 def entity_value(tracker: Tracker, entity: str) -> str | None:
@@ -42,3 +44,18 @@ def previous_bot_action(tracker: Tracker) -> str | None:
         elif seen_user and event.get("event") == "action" and event.get("name") not in ("action_listen", None):
             return event["name"]
     return None
+
+
+def state_outcome(dispatcher: CollectingDispatcher, kind: str, **fields: Any) -> None:
+    """Says what this turn did, as data for the gateway (the outcome contract, docs/architecture.md):
+    the gateway stores it and never shows it, and reads it instead of the words said."""
+    dispatcher.utter_message(json_message={"type": "outcome", "kind": kind, **fields})
+
+
+def filled_slots(tracker: Tracker) -> dict[str, Any]:
+    """The slots with a value, for the agent a handoff goes to (``requested_slot`` is the form's own)."""
+    return {
+        name: value
+        for name, value in tracker.current_slot_values().items()
+        if value not in (None, [], {}, "") and name != "requested_slot"
+    }

@@ -16,7 +16,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from dialogue.actions.session import entity_value, latest_intent, leave_form
+from dialogue.actions.session import entity_value, latest_intent, leave_form, state_outcome
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ class ActionStartTicket(Action):
         if address := entity_value(tracker, "address"):
             events.append(SlotSet("ticket_location", address))
         dispatcher.utter_message(text=INTRO[ticket_type] + "过程中如需人工帮助，随时说“转人工”。")
+        state_outcome(dispatcher, "intake_started", ticket_type=ticket_type)
         return events
 
 
@@ -138,6 +139,7 @@ class _Ask(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         dispatcher.utter_message(text=self.question, buttons=list(self.buttons))
+        state_outcome(dispatcher, "slot_requested", slot=self.slot)
         return []
 
 
@@ -293,6 +295,7 @@ class ActionSubmitTicket(Action):
         dispatcher.utter_message(
             json_message={"type": "ticket", "number": number, "ticket_type": kind, "status": status}
         )
+        state_outcome(dispatcher, "ticket_filed", number=number, ticket_type=kind)
         return _reset_ticket()
 
 

@@ -5,7 +5,7 @@ which the department fetches through data sharing, and which an electronic licen
 walk-through and the checklist set them apart, so they are kept per material.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -10,13 +10,14 @@
     clarify: "列出几个事项请市民选择",
     ask_region: "询问市民在哪里办理",
     none: "未找到可信答案",
+    out_of_scope: "已判定超出范围",
   };
   const HISTORY_SIZE = 20;
   const state = { question: "", region: "", drafts: false, historyPage: 0, mine: false };
 
   const num = (value, digits) => (value === null || value === undefined ? "—" : Number(value).toFixed(digits));
   const percent = (value) => (value === null || value === undefined ? "—" : `${Math.round(value * 100)}%`);
-  const decisionPill = (kind) => h("span", { class: `pill decision ${kind === "none" ? "bad" : "ok"}`, "data-decision": kind },
+  const decisionPill = (kind) => h("span", { class: `pill decision ${kind === "none" || kind === "out_of_scope" ? "bad" : "ok"}`, "data-decision": kind },
     DECISIONS[kind] || kind);
 
   // ---------- one question ----------

@@ -1,0 +1,125 @@
+"""What the assistant answers to a question: the one decision the dialogue acts on and the hit test shows.
+
+The find-guide action (``dialogue.actions.guide``), the facet action and the editors' hit test
+(``channels.routes.hittest``) all call ``answer``; none keeps its own copy of the steps, so what an
+editor sees in 命中测试 is what a citizen gets. The steps, in order:
+
+1. a question editors ruled out of scope is declined (``out_of_scope``), whatever the search says;
+2. a matter the NLU named is looked up by keyword (fast, exact), in the citizen's region first;
+3. otherwise the question is searched, and ``decide`` turns the hits into one matter (``present``),
+   a choice (``clarify``, ``ask_region``) or nothing (``none``): never a guide the retriever was not
+   confident about, because a wrong guide sends a citizen to the wrong window with the wrong papers;
+4. a published FAQ of the matters found that asks what the citizen asked is answered instead.
+
+It is Rasa-free: it needs an index already caught up with the catalogue and a database session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from knowledge.faqs import FaqMatch, matching_faq
+from knowledge.unanswered import is_out_of_scope
+from retriever.index import Hit, HybridIndex, SearchResult
+
+CLOSE_RATIO = 0.9
+"""A runner-up within 10% of the top fused score is as likely the citizen's matter: ask."""
+SIBLING_RATIO = 0.75
+"""Sub-cases (情形) of one parent are told apart by details the question rarely has: ask sooner."""
+
+DecisionKind = Literal["present", "clarify", "ask_region", "none", "out_of_scope"]
+Reason = Literal["close", "region", "siblings", "name"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: DecisionKind
+    hits: tuple[Hit, ...] = ()
+    reason: Reason | None = None
+    """Why a choice is offered: runners-up too close, one matter in several places, or sub-cases."""
+
+
+def decide(result: SearchResult, *, named: str | None = None) -> Decision:
+    """One matter, a choice (by name or by region), or nothing; pure, so the thresholds test without Rasa."""
+    hits = result.hits
+    if named:
+        same = [hit for hit in hits if hit.name == named]
+        if len(same) == 1:
+            return Decision("present", (same[0],))
+        if len(same) > 1:
+            return Decision("ask_region", tuple(same[:5]), "region")
+    if not result.confident or not hits:
+        return Decision("none")
+    top = hits[0]
+    close, siblings = [], False
+    for hit in hits[1:]:
+        if hit.score >= CLOSE_RATIO * top.score:
+            close.append(hit)
+        elif (
+            top.parent_external_id
+            and hit.parent_external_id == top.parent_external_id
+            and hit.score >= SIBLING_RATIO * top.score
+        ):
+            close.append(hit)
+            siblings = True
+    if not close:
+        return Decision("present", (top,))
+    if all(hit.name == top.name for hit in close):
+        return Decision("ask_region", (top, *close), "region")
+    return Decision("clarify", tuple(hits[:3]), "siblings" if siblings else "close")
+
+
+@dataclass(frozen=True)
+class Answer:
+    decision: Decision
+    named: str | None
+    region: str | None
+    searched: SearchResult | None = None
+    """The full search of the question, when it was searched (not for a named matter found by keyword)."""
+    faq: FaqMatch | None = None
+    """An editors' FAQ answer that goes before the guide."""
+
+    @property
+    def kind(self) -> DecisionKind:
+        return self.decision.kind
+
+    @property
+    def external_ids(self) -> list[str]:
+        return [hit.external_id for hit in self.decision.hits]
+
+
+def find(index: HybridIndex, question: str, *, named: str | None, region: str | None) -> Answer:
+    """Steps 2 and 3: a named matter by keyword, otherwise the question searched and decided."""
+    if named:
+        for place in (region, None) if region else (None,):
+            decision = decide(index.search(named, 10, region=place, mode="bm25"), named=named)
+            if decision.kind != "none":
+                return Answer(decision, named, region)
+    searched = index.search(question, 5, region=region or None)
+    return Answer(decide(searched), named, region, searched)
+
+
+def answer(
+    session: Session,
+    index: HybridIndex,
+    question: str,
+    *,
+    named: str | None = None,
+    region: str | None = None,
+    with_faq: bool = True,
+) -> Answer:
+    """The assistant's answer to ``question``; ``index`` must already be caught up with the catalogue.
+
+    ``with_faq`` is off for a facet question (那要多久): the citizen asked for one field of the guide.
+    """
+    if is_out_of_scope(session, question):
+        return Answer(Decision("out_of_scope"), named, region)
+    found = find(index, question, named=named, region=region)
+    if with_faq and found.decision.hits:
+        faq = matching_faq(session, question, found.external_ids)
+        if faq is not None:
+            return Answer(found.decision, named, region, found.searched, faq)
+    return found
