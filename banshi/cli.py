@@ -350,5 +350,68 @@ def up_command(
         console.print("已停止。")
 
 
+@app.command("cluster")
+def cluster_command(
+    replicas: Annotated[int, typer.Option(min=1, max=16, help="Gateways, Rasa servers and action servers each")] = 2,
+    host: Annotated[str, typer.Option(help="Where HAProxy's gateway front listens")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HAProxy's gateway port")] = 8000,
+    rasa_port: Annotated[int, typer.Option(help="HAProxy's port in front of the Rasa servers")] = 5005,
+    actions_port: Annotated[int, typer.Option(help="HAProxy's port in front of the action servers")] = 5055,
+    stats_port: Annotated[int, typer.Option(help="HAProxy's status page, on loopback")] = 8404,
+    model: Annotated[Path, typer.Option(help="Trained Rasa model (make train)")] = Path("models/banshi.tar.gz"),
+    redis_url: Annotated[str | None, typer.Option(help="Default: BANSHI_REDIS_URL or a local Redis")] = None,
+) -> None:
+    """N replicas of each process behind HAProxy, on PostgreSQL (DATABASE_URL) and Redis.
+
+    A replica that dies is started again; HAProxy sends its traffic to the others meanwhile.
+    """
+    import signal
+    import time
+
+    from banshi.cluster import Cluster, Layout
+    from banshi.stack import Ports, StackError
+
+    def _stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    settings = get_settings()
+    if not settings.resolved_database_url.startswith("postgresql"):
+        errors.print("[red]多副本部署需要 PostgreSQL：请设置 DATABASE_URL=postgresql+psycopg://…[/red]")
+        raise typer.Exit(2)
+    if not model.is_file():
+        errors.print(f"[red]没有找到对话模型 {model}：请先运行 make train[/red]")
+        raise typer.Exit(2)
+    layout = Layout.numbered(replicas, Ports(port, rasa_port, actions_port), stats=stats_port, host=host)
+    cluster = Cluster(
+        layout,
+        model.resolve(),
+        settings.data_dir,
+        settings.resolved_database_url,
+        redis_url or settings.redis_url or "redis://127.0.0.1:6379/0",
+        settings.data_dir / "logs",
+    )
+    console.print(f"启动 {replicas} 组副本（日志在 {cluster.log_dir}）…")
+    try:
+        with cluster:
+            console.print(f"市民对话页      http://{host}:{port}/   （HAProxy，{replicas} 个网关）")
+            console.print(f"HAProxy 状态    http://127.0.0.1:{stats_port}/")
+            console.print("按 Ctrl-C 停止全部服务。")
+            while True:
+                for name in cluster.dead():
+                    errors.print(f"[yellow]{name} 已退出，正在重启[/yellow]")
+                    try:
+                        cluster.restart(name)
+                    except StackError as exc:
+                        errors.print(f"[red]{exc}[/red]")
+                time.sleep(1)
+    except StackError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        console.print("已停止。")
+
+
 if __name__ == "__main__":
     app()

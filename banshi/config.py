@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     """The Rasa server the gateway forwards citizens' turns to (its REST channel and tracker API)."""
     rasa_timeout: float = 30.0
     """Seconds the gateway waits for Rasa's reply before telling the citizen the assistant is unavailable."""
+    redis_url: str | None = None
+    """Redis shared by gateway replicas (``redis://127.0.0.1:6379/0``): one conversation's turns are
+    serialized across all of them (``channels.turn_lock``). Unset, a single gateway locks in-process."""
+    turn_wait_seconds: float = 40.0
+    """How long a citizen's turn waits for an earlier turn of the same conversation to finish."""
     live_poll_seconds: float = 0.5
     """How often a live stream looks for new messages in the database (works across gateway replicas)."""
     live_stream_seconds: float = 300.0

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from banshi.config import get_settings
 from banshi.db import session_scope
 from channels import capture, outcomes
+from channels.turn_lock import TurnBusy, TurnLocks
 from common.conversations import ChatMessage, ConversationNotFound, Kind, add_message, get_conversation
 from hotline.handoffs import request_handoff
 
@@ -33,6 +34,8 @@ WAITING_TEXT = "您已进入人工客服排队，坐席接入后会在这里直�
 ALREADY_WAITING_TEXT = "您已在人工客服排队中，请稍候，坐席接入后会马上回复您。"
 ALREADY_WITH_AGENT_TEXT = "人工客服正在为您服务，请直接在这里留言。"
 STRUCTURED = ("checklist", "ticket", "handoff")
+CONVERSATION_HEADER = "X-Banshi-Conversation"
+"""Sent with every request to Rasa, so a load balancer can keep one conversation on one Rasa replica."""
 HANDOFF_PAYLOAD = "/request_human"
 """What the page's 转人工 button says to the dialogue, so that it hands off (and reports its slots)."""
 
@@ -127,6 +130,7 @@ class Relay:
         timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
         sessions: Sessions = session_scope,
+        turn_locks: TurnLocks | None = None,
     ) -> None:
         settings = get_settings()
         self.rasa_url = (rasa_url or settings.rasa_url).rstrip("/")
@@ -137,15 +141,21 @@ class Relay:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
         self.sessions = sessions
+        self.turn_locks = turn_locks or TurnLocks(settings.redis_url, wait=settings.turn_wait_seconds)
 
     def close(self) -> None:
         self.client.close()
+        self.turn_locks.close()
 
     # ---- Rasa ----
 
     def ask_rasa(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
         try:
-            response = self.client.post("/webhooks/rest/webhook", json={"sender": conversation_id, "message": text})
+            response = self.client.post(
+                "/webhooks/rest/webhook",
+                json={"sender": conversation_id, "message": text},
+                headers={CONVERSATION_HEADER: conversation_id},
+            )
             response.raise_for_status()
             replies = response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -160,8 +170,13 @@ class Relay:
         """Stores the citizen's turn and, in bot mode, the bot's answer; returns the new messages, oldest first.
 
         ``text`` is what the bot gets (a button's payload such as ``/affirm``); ``shown`` is what the
-        transcript shows for it (the button's title).
+        transcript shows for it (the button's title). One turn of a conversation at a time, across
+        gateway replicas (``channels.turn_lock``): raises ``TurnBusy`` when an earlier one never ends.
         """
+        with self.turn_locks.hold(conversation_id):
+            return self._citizen_turn(conversation_id, text, shown)
+
+    def _citizen_turn(self, conversation_id: str, text: str, shown: str | None) -> list[ChatMessage]:
         with self.sessions() as session:
             conversation = get_conversation(session, conversation_id)
             if conversation is None:
@@ -197,8 +212,9 @@ class Relay:
         words are not shown, the gateway's own notice is. Empty when Rasa cannot say: the handoff goes on.
         """
         try:
-            turn = map_rasa_reply(self.ask_rasa(conversation_id, HANDOFF_PAYLOAD))
-        except RasaUnavailable as exc:
+            with self.turn_locks.hold(conversation_id):  # a dialogue turn too: never beside another one
+                turn = map_rasa_reply(self.ask_rasa(conversation_id, HANDOFF_PAYLOAD))
+        except (RasaUnavailable, TurnBusy) as exc:
             log.warning("no slots for %s from the dialogue: %s", conversation_id, exc)
             return {}
         slots = (turn.handoff() or {}).get("slots")

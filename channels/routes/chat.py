@@ -22,6 +22,7 @@ from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
 from channels.params import AfterId
 from channels.relay import ConversationClosed
+from channels.turn_lock import TurnBusy
 from common import conversations as conv
 from common.conversations import ConversationNotFound, Mode
 
@@ -29,6 +30,7 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["chat"])
 
 NOT_FOUND = "未找到该会话，请刷新页面开始新的会话"
 CLOSED = "本次会话已结束，请开始新的会话"
+BUSY = "上一条消息还在处理中，请稍候再试"
 ConversationId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="会话编号（32位十六进制）")]
 ERRORS = {404: {"description": NOT_FOUND}, 409: {"description": CLOSED}}
 
@@ -121,6 +123,8 @@ def send(conversation_id: ConversationId, body: TextIn, relay: RelayDep) -> list
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND) from exc
     except ConversationClosed as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=CLOSED) from exc
+    except TurnBusy as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=BUSY, headers={"Retry-After": "2"}) from exc
     with relay.sessions() as session:
         return _messages_out(session, stored)
 
