@@ -60,3 +60,20 @@ def test_a_matter_without_flags_reads_as_before():
     )
     text = render_checklist(plain)
     assert "需要提交的材料（共5项）" in text and "无需提交" not in text
+
+
+def test_the_walk_asks_only_about_what_the_citizen_must_bring():
+    from dialogue.actions.materials import Reply, advance, current_step, start_walk, statuses_for
+
+    walk = start_walk(MATTER)
+    step = current_step(walk)
+    assert (step.number, step.total, step.name) == (1, 2, "个体工商户开业登记申请书")
+    walk = advance(walk, Reply.yes)
+    step = current_step(walk)
+    assert (step.number, step.total, step.name, step.position) == (2, 2, "经营者身份证", 1)
+    walk = advance(walk, Reply.no)
+    assert current_step(walk) is None, "the shared and exempt materials are never asked about"
+    statuses = statuses_for(walk, MATTER.external_id)
+    assert statuses == ["have", "missing", "not_needed", "not_needed", "not_needed"]
+    card = build_checklist(MATTER, statuses)
+    assert [m["status"] for m in card["materials"] if m["must_bring"]] == ["have", "missing"]

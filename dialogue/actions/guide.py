@@ -20,7 +20,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions import catalogue
-from dialogue.actions.checklist import citation_text
+from dialogue.actions.checklist import FULLY_ONLINE_TEXT, citation_text
 from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.materials import start_walk
 from dialogue.actions.offers import HOTLINE_BUTTONS, choose_button, choose_payload, decline, place_of
@@ -99,8 +99,16 @@ def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str
     state_outcome(dispatcher, "guide_presented", matter_id=matter.external_id, matter_name=matter.name)
     if not matter.materials:
         return [*events, FollowupAction("action_checklist")]
+    if matter.fully_online:
+        dispatcher.utter_message(text=f"{FULLY_ONLINE_TEXT}：{matter.online_url}")
+    bring = sum(m.must_bring for m in matter.materials)
+    spared = len(matter.materials) - bring
+    if not bring:
+        dispatcher.utter_message(text=f"这个事项的{spared}项材料都无需您提交（部门通过数据共享获取或免提交）。")
+        return [*events, FollowupAction("action_checklist")]
+    saved = f"另有{spared}项无需您提交，清单里单独列出。" if spared else ""
     dispatcher.utter_message(
-        text=f"办理这个事项需要准备{len(matter.materials)}项材料，我们逐项核对一下。您也可以随时说“直接告诉我全部”。"
+        text=f"办理这个事项需要准备{bring}项材料，我们逐项核对一下。{saved}您也可以随时说“直接告诉我全部”。"
     )
     state_outcome(dispatcher, "walk_started", matter_id=matter.external_id)
     return [

@@ -89,10 +89,11 @@ def start_walk(matter: MatterIn) -> WalkState:
     """A fresh walk over the matter's materials, positioned on the first question."""
     state: WalkState = {
         "matter_id": matter.external_id,
-        "materials": [{"name": m.name, "condition": m.condition} for m in matter.materials],
+        # 最多跑一次: what the department fetches itself, or need not be handed in, is never asked about.
+        "materials": [{"name": m.name, "condition": m.condition, "bring": m.must_bring} for m in matter.materials],
         "position": 0,
         "stage": "have",
-        "answers": [None] * len(matter.materials),
+        "answers": [None if m.must_bring else "not_needed" for m in matter.materials],
         "conditions": {},
         "done": False,
         "skipped": False,
@@ -105,6 +106,9 @@ def _settle(state: WalkState) -> WalkState:
     materials, answers, conditions = state["materials"], state["answers"], state["conditions"]
     position = state["position"]
     while position < len(materials):
+        if not materials[position].get("bring", True):
+            position += 1
+            continue
         condition = materials[position]["condition"]
         if not condition:
             state["stage"] = "have"
@@ -143,8 +147,10 @@ def advance(state: WalkState, reply: Reply) -> WalkState:
 @dataclass(frozen=True)
 class Step:
     number: int
-    """1-based, for "第2项（共5项）"."""
+    """1-based among the materials the citizen must bring, for "第2项（共5项）"."""
     total: int
+    position: int
+    """Where the material is in the matter's own list."""
     name: str
     condition: str | None
     stage: str
@@ -154,8 +160,11 @@ def current_step(state: WalkState | None) -> Step | None:
     if not state or state.get("done"):
         return None
     position = state["position"]
-    material = state["materials"][position]
-    return Step(position + 1, len(state["materials"]), material["name"], material["condition"], state["stage"])
+    materials = state["materials"]
+    material = materials[position]
+    brought = [i for i, m in enumerate(materials) if m.get("bring", True)]
+    number = brought.index(position) + 1 if position in brought else position + 1
+    return Step(number, len(brought), position, material["name"], material["condition"], state["stage"])
 
 
 def statuses_for(state: WalkState | None, matter_id: str) -> list[str] | None:
@@ -229,7 +238,7 @@ class ActionAskMaterialAnswer(Action):
         if step is None:
             return []
         matter = catalogue.get_matter(state["matter_id"])
-        material = matter.materials[step.number - 1] if matter and len(matter.materials) >= step.number else None
+        material = matter.materials[step.position] if matter and len(matter.materials) > step.position else None
         buttons = CONDITION_BUTTONS if step.stage == "condition" else YES_NO_BUTTONS
         dispatcher.utter_message(text=question_text(step, material), buttons=buttons)
         return []
