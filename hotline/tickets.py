@@ -6,6 +6,8 @@ number can always find it again, after restarts and on any replica.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 from datetime import datetime
@@ -44,6 +46,8 @@ class TicketIn(BaseModel):
     priority: Priority = "normal"
     category: str | None = Field(default=None, max_length=50)
     category_confidence: float | None = Field(default=None, ge=0, le=1)
+    filing_key: str | None = Field(default=None, max_length=64)
+    """The same key files the same ticket once: a 确认提交 repeated after a crash gets the first ticket back."""
 
     @field_validator("phone")
     @classmethod
@@ -52,6 +56,18 @@ class TicketIn(BaseModel):
         if phone is None:
             raise ValueError("请提供有效的11位手机号码")
         return phone
+
+
+def filing_key(conversation_id: str, item: TicketIn) -> str:
+    """Derived from the conversation and what the citizen confirmed, so a confirmation repeated after any
+    crash (the action filed, Rasa never stored the turn, the citizen pressed 确认提交 again) is the same
+    key, while a second, different complaint in the same conversation is another."""
+    confirmed = [conversation_id, item.type, item.content, item.location, item.event_time, item.name, item.phone]
+    return hashlib.sha256(json.dumps(confirmed, ensure_ascii=False).encode()).hexdigest()[:64]
+
+
+def _filed(session: Session, key: str | None) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.filing_key == key)) if key else None
 
 
 def _next_number(session: Session, day: datetime) -> str:
@@ -81,8 +97,11 @@ def create_ticket(session: Session, item: TicketIn, *, now: datetime | None = No
     deadline comes from the SLA for the ticket's type and priority.
     """
     now = now or utcnow()
-    category, confidence = _classified(item)
     hold_write_lock(session)  # the number is read, then written in a savepoint
+    if (already := _filed(session, item.filing_key)) is not None:
+        log.info("ticket %s confirmed again: not filed twice", already.number)
+        return already
+    category, confidence = _classified(item)
     for _attempt in range(20):
         ticket = Ticket(
             number=_next_number(session, sla.to_local(now)),
@@ -100,6 +119,7 @@ def create_ticket(session: Session, item: TicketIn, *, now: datetime | None = No
             created_at=now,
             updated_at=now,
             due_at=sla.due_at(item.type, item.priority, now),
+            filing_key=item.filing_key,
         )
         try:
             with session.begin_nested():
@@ -109,6 +129,8 @@ def create_ticket(session: Session, item: TicketIn, *, now: datetime | None = No
                     TicketEvent(ticket_id=ticket.id, action="登记", to_status=ticket.status, actor_name="市民", at=now)
                 )
         except IntegrityError:
+            if (already := _filed(session, item.filing_key)) is not None:  # another replica filed it first
+                return already
             continue
         log.info("ticket %s filed (%s, %s)", ticket.number, ticket.type, mask_phone(ticket.phone))
         return ticket

@@ -262,7 +262,7 @@ class ActionSubmitTicket(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         from dialogue.actions import catalogue
-        from hotline.tickets import TicketIn, create_ticket
+        from hotline.tickets import TicketIn, create_ticket, filing_key
 
         slot = tracker.get_slot
         if not slot(form.CONTENT_SLOT) or not slot(form.PHONE_SLOT):
@@ -279,6 +279,7 @@ class ActionSubmitTicket(Action):
             conversation_id=tracker.sender_id,
             slots={s: slot(s) for s in (*TICKET_SLOTS, form.TYPE_SLOT, "matter_id", "region")},
         )
+        item.filing_key = filing_key(tracker.sender_id, item)
         try:
             with catalogue.session() as db:
                 ticket = create_ticket(db, item)

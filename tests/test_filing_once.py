@@ -1,0 +1,76 @@
+"""A 确认提交 repeated after a crash files one ticket (issue 14: no ticket lost or filed twice).
+
+When Rasa or the gateway dies while the confirmation is in flight, the action has filed the ticket but
+Rasa never stored the turn: the citizen presses 确认提交 again and Rasa runs the same action again on
+the same slots. Here the real action server gets that same request twice, as Rasa would send it.
+"""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import func, select
+
+from banshi.stack import Ports, running, services
+from tests.rasa_stack import stack_environment
+from tests.services import free_port
+
+SLOTS = {
+    "ticket_type": "投诉",
+    "ticket_content": "港口区渔洲坪路口的路灯坏了一个月没人修",
+    "ticket_location": "港口区渔洲坪路口",
+    "ticket_time": "上个月开始",
+    "ticket_name": "匿名",
+    "ticket_phone": "13800138000",
+}
+
+
+def _confirm(sender: str, slots: dict) -> dict:
+    return {
+        "next_action": "action_submit_ticket",
+        "sender_id": sender,
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": sender,
+            "slots": slots,
+            "latest_message": {"text": "/affirm", "intent": {"name": "affirm", "confidence": 1.0}, "entities": []},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
+    }
+
+
+def _numbers(response: httpx.Response) -> list[str]:
+    response.raise_for_status()
+    return [
+        r["custom"]["number"] for r in response.json()["responses"] if (r.get("custom") or {}).get("type") == "ticket"
+    ]
+
+
+def test_the_same_confirmation_twice_files_one_ticket_and_a_new_complaint_another(tmp_path):
+    from banshi.db import make_engine, migrate, session_scope
+    from hotline.models import Ticket
+
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    ports = Ports(gateway=0, rasa=free_port(), actions=free_port())
+    env = stack_environment(data_dir, ports)
+    migrate(env["DATABASE_URL"])
+    actions = services(ports=ports, gateway=False)[0]
+    with running([actions], env, data_dir / "logs"):
+        url = f"http://127.0.0.1:{ports.actions}/webhook"
+        first = _numbers(httpx.post(url, json=_confirm("c-once", SLOTS), timeout=60))
+        again = _numbers(httpx.post(url, json=_confirm("c-once", SLOTS), timeout=60))
+        other = {**SLOTS, "ticket_content": "同一路口的井盖也松动了，晚上骑车很危险"}
+        second = _numbers(httpx.post(url, json=_confirm("c-once", other), timeout=60))
+    assert len(first) == 1 and again == first, "the repeated confirmation shows the first ticket"
+    assert second and second != first, "a different complaint in the same conversation is a ticket of its own"
+    engine = make_engine(env["DATABASE_URL"])
+    try:
+        with session_scope(engine) as session:
+            assert session.scalar(select(func.count()).select_from(Ticket)) == 2
+    finally:
+        engine.dispose()
