@@ -190,6 +190,9 @@ class Relay:
             return [citizen]
         try:
             turn = map_rasa_reply(self.ask_rasa(conversation_id, text))
+            if not turn.messages and not turn.outcomes:
+                # Rasa answers [] when its action server is down: silence would leave the citizen waiting.
+                raise RasaUnavailable("Rasa answered nothing (is the action server down?)")
         except RasaUnavailable as exc:
             log.error("turn of %s not answered: %s", conversation_id, exc)
             with self.sessions() as session:

@@ -282,6 +282,16 @@ def test_a_rasa_outage_gives_a_polite_message_not_a_500(chat):
     assert citizen["text"] == "你好" and system["sender"] == "system" and system["text"] == UNAVAILABLE_TEXT
 
 
+def test_an_empty_answer_from_rasa_is_the_polite_message_not_silence(chat):
+    """Rasa answers HTTP 200 with ``[]`` while its action server is down: the citizen must not be left waiting."""
+    client, _rasa = chat({"我要投诉路灯坏了": []})
+    cid = client.post("/api/v1/conversations").json()["id"]
+    response = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "我要投诉路灯坏了"})
+    assert response.status_code == 200
+    citizen, system = response.json()
+    assert system["sender"] == "system" and system["text"] == UNAVAILABLE_TEXT
+
+
 def test_bad_input_is_refused_in_chinese(chat):
     client, _ = chat()
     cid = client.post("/api/v1/conversations").json()["id"]
