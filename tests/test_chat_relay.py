@@ -288,7 +288,7 @@ def test_an_empty_answer_from_rasa_is_the_polite_message_not_silence(chat):
     cid = client.post("/api/v1/conversations").json()["id"]
     response = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "我要投诉路灯坏了"})
     assert response.status_code == 200
-    citizen, system = response.json()
+    _citizen, system = response.json()
     assert system["sender"] == "system" and system["text"] == UNAVAILABLE_TEXT
 
 
