@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 FIELD_NAMES = {
     "text": "消息",
     "score": "评分",
+    "number": "工单编号",
     "comment": "评价内容",
     "after": "after",
     "channel": "来源",

@@ -23,6 +23,7 @@ from channels.handoff_tickets import TicketDraft, TicketFromChatIn, draft_ticket
 from hotline import claims
 from hotline.masking import mask_text
 from hotline.models import Handoff
+from hotline.slot_labels import SlotField, labelled_slots
 from knowledge.models import utcnow
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"], dependencies=[Depends(require_role("agent"))])
@@ -52,6 +53,8 @@ class HandoffItem(BaseModel):
     agent_name: str | None
     reason: str | None
     slots: dict
+    slot_fields: list[SlotField]
+    """What the dialogue understood, under Chinese labels; internal slots left out."""
     created_at: datetime
     claimed_at: datetime | None
     wait_seconds: int
@@ -152,6 +155,7 @@ def _item(session: Session, handoff: Handoff, names: dict[int, str], now: dateti
         "agent_name": names.get(handoff.agent_id or 0),
         "reason": handoff.reason,
         "slots": _mask(slots, in_full),
+        "slot_fields": labelled_slots(_mask(slots, in_full)),
         "created_at": handoff.created_at,
         "claimed_at": handoff.claimed_at,
         "wait_seconds": max(0, int((end - handoff.created_at).total_seconds())),
