@@ -64,6 +64,7 @@ def test_a_citizen_hears_the_result_rates_it_and_the_agent_sees_the_rating(live_
     card.locator(".star[data-score='4']").click()
     card.locator(".ticket-rated", has_text="已提交").wait_for()
     assert "4 分（满意）" in card.locator(".ticket-rated").inner_text()
+    assert card.locator(".card-kicker").inner_text() == "12345 工单已回访" and "当前状态：已回访" in card.inner_text()
     page.locator(".row.system", has_text=f"工单 {number} 的满意度").wait_for()
     screenshot(page, "followup-citizen.png")
 

@@ -165,7 +165,7 @@ const ChatCards = (() => {
   }
 
   // 回访 满意度 from the chat: one press on a star sends it (rate posts it and answers with the card as it now is).
-  function ticketRating(t, rate) {
+  function ticketRating(t, rate, rated) {
     const box = el("div", "ticket-rating");
     box.appendChild(el("div", "ticket-line", t.rating ? "如需修改评价，请重新选择：" : "请为本次办理结果评分："));
     const stars = el("div", "stars");
@@ -185,6 +185,7 @@ const ChatCards = (() => {
           const now = await rate(t.number, i);
           stars.querySelectorAll(".star").forEach((s) => s.classList.toggle("on", Number(s.dataset.score) <= now.rating));
           result.textContent = ratedText(now.rating) + "，已提交，感谢您的反馈！";
+          rated(now);
         } catch (e) {
           result.textContent = e.message;
         }
@@ -203,13 +204,15 @@ const ChatCards = (() => {
     card.dataset.status = t.status || "";
     card.dataset.number = t.number || "";
     const head = el("div", "card-head");
-    head.appendChild(el("div", "card-kicker", TICKET_KICKER[t.status] || "12345 工单"));
+    const kicker = el("div", "card-kicker", TICKET_KICKER[t.status] || "12345 工单");
+    head.appendChild(kicker);
     head.appendChild(el("h3", "card-title", (t.ticket_type || "诉求") + "工单"));
     card.appendChild(head);
     const body = el("div", "card-body");
     body.appendChild(el("div", "ticket-line", "工单编号"));
     body.appendChild(el("div", "ticket-number", t.number));
-    if (t.status) body.appendChild(el("div", "ticket-line", "当前状态：" + t.status));
+    const status = el("div", "ticket-line ticket-status", "当前状态：" + t.status);
+    if (t.status) body.appendChild(status);
     if (closed) {
       const facts = el("dl", "facts ticket-result");
       facts.appendChild(el("dt", null, "承办部门"));
@@ -217,7 +220,12 @@ const ChatCards = (() => {
       facts.appendChild(el("dt", null, "办理结果"));
       facts.appendChild(el("dd", "resolution", t.resolution || "（暂无文字说明）"));
       body.appendChild(facts);
-      if (t.rateable && rate) body.appendChild(ticketRating(t, rate));
+      const rated = (now) => { // a rating is the 回访: the card says so at once
+        kicker.textContent = TICKET_KICKER[now.status] || kicker.textContent;
+        status.textContent = "当前状态：" + now.status;
+        card.dataset.status = now.status;
+      };
+      if (t.rateable && rate) body.appendChild(ticketRating(t, rate, rated));
     } else {
       body.appendChild(el("div", "ticket-line", "请记下编号，之后可凭编号和手机号码查询办理进度。"));
     }
