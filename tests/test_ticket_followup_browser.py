@@ -70,6 +70,7 @@ def test_a_citizen_hears_the_result_rates_it_and_the_agent_sees_the_rating(live_
 
     # The agent finds the ticket and reads the rating the citizen gave.
     sign_in(desk, live_stack.base_url, "sun", PASSWORD, at="/console")
+    desk.locator(f"#ticket-list li[data-number='{other}']").wait_for()  # the queue has loaded
     desk.fill("#search-text", number)
     desk.click("#search-form button[type=submit]")
     desk.locator(f"#ticket-list li[data-number='{number}']").click()

@@ -184,7 +184,8 @@ function renderTickets(data) {
 async function refreshTickets() {
   const params = new URLSearchParams({ scope: $("ticket-scope").value });
   if ($("ticket-overdue").checked) params.set("overdue", "true");
-  renderTickets(await api(`/api/v1/tickets?${params}`));
+  const data = await api(`/api/v1/tickets?${params}`);
+  if (!state.searching) renderTickets(data); // a search begun meanwhile keeps its results
 }
 
 $("ticket-scope").addEventListener("change", () => { state.searching = false; act(refreshTickets); });
