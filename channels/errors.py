@@ -18,6 +18,7 @@ from channels.params import MAX_INT
 FIELD_NAMES = {
     "text": "消息",
     "score": "评分",
+    "number": "工单编号",
     "comment": "评价内容",
     "after": "after",
     "channel": "来源",

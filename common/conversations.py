@@ -135,6 +135,15 @@ def set_rating(session: Session, conversation_id: str, score: int, comment: str 
     return add_message(session, conversation_id, "citizen", "rating", text, {"score": score, "comment": comment})
 
 
+def shown_ticket(session: Session, conversation_id: str, number: str) -> bool:
+    """Whether this conversation was shown ticket ``number``'s card: it was filed here, or looked up here
+    with the phone it was filed with (the dialogue shows the card only then). What a citizen may rate."""
+    payloads = session.scalars(
+        select(ChatMessage.payload).where(ChatMessage.conversation_id == conversation_id, ChatMessage.kind == "ticket")
+    )
+    return any(isinstance(p, dict) and p.get("number") == number for p in payloads)
+
+
 def summary_text(message: ChatMessage) -> str:
     """One line for a structured message, for transcripts an agent reads and for search."""
     payload = message.payload or {}

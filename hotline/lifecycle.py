@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from banshi.config import get_settings
 from common.clock import utcnow
 from hotline import sla
-from hotline.models import OPEN_STATUSES, Ticket, TicketEvent
+from hotline.models import CLOSED_STATUSES, OPEN_STATUSES, Ticket, TicketEvent
 
 STAFF_ROLES = ("agent", "admin")
 SUPERVISOR_ROLES = ("admin",)
@@ -111,9 +111,23 @@ def _apply(
     now: datetime | None = None,
 ) -> TicketEvent:
     rule = _check(ticket, actor, action)
+    return _move(session, ticket, actor, action, rule.target or ticket.status, values, note, details, now)
+
+
+def _move(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    action: str,
+    target: str,
+    values: dict[str, Any] | None,
+    note: str | None,
+    details: dict[str, Any] | None,
+    now: datetime | None,
+) -> TicketEvent:
+    """The compare-and-set and its event, once the move is known to be allowed."""
     now = now or utcnow()
     seen = ticket.status
-    target = rule.target or seen
     result = session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == seen)
@@ -195,11 +209,34 @@ def revisit(
     now: datetime | None = None,
 ) -> TicketEvent:
     """回访: the citizen's 1–5 satisfaction closes the ticket for good."""
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise TicketError("满意度评分应为 1 到 5 的整数")
+    _check_rating(rating)
     return _apply(
         session, ticket, actor, "回访", values={"rating": rating}, note=note, details={"rating": rating}, now=now
     )
+
+
+def _check_rating(rating: int) -> None:
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise TicketError("满意度评分应为 1 到 5 的整数")
+
+
+CITIZEN = Actor(id=None, username="citizen", display_name="市民", role="citizen")
+"""The citizen rating from the chat: not a staff member, so never subject to the staff rules."""
+
+
+def rate_by_citizen(session: Session, ticket: Ticket, rating: int, *, now: datetime | None = None) -> TicketEvent:
+    """The citizen's own 回访 from the chat, once the ticket is 办结.
+
+    On an 已办结 ticket it is the 回访 (→ 已回访) with the citizen as the actor; on an 已回访 ticket it is
+    a 评价 that replaces the rating and keeps the earlier one in the event, so the record says who rated
+    what and when. Open tickets cannot be rated: there is no result to rate yet.
+    """
+    _check_rating(rating)
+    if ticket.status not in CLOSED_STATUSES:
+        raise TicketError(f"工单 {ticket.number} 当前为「{ticket.status}」，办结后才能评价")
+    action = "回访" if ticket.status == "已办结" else "评价"
+    details = {"rating": rating, "previous_rating": ticket.rating, "by": "citizen"}
+    return _move(session, ticket, CITIZEN, action, "已回访", {"rating": rating}, None, details, now)
 
 
 def send_back(

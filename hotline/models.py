@@ -52,7 +52,7 @@ class Ticket(Base):
     """Deadline in UTC from the SLA; None only for tickets filed before the SLA existed."""
     resolution: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column()
-    """The citizen's 1–5 satisfaction at the 回访."""
+    """The citizen's 1–5 satisfaction at the 回访 (taken by an agent, or given by the citizen in the chat)."""
     supervised: Mapped[bool] = mapped_column(default=False, server_default=false())
     filing_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     """``hotline.tickets.filing_key``: one ticket per confirmation, however often it is repeated."""
@@ -67,7 +67,7 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(String(10))
-    """登记, 认领, 释放, 受理, 派单, 签收, 办结, 回访, 退回, 延期, 督办."""
+    """登记, 认领, 释放, 受理, 派单, 签收, 办结, 回访, 退回, 延期, 督办; 评价 (the citizen re-rates a 已回访 ticket)."""
     from_status: Mapped[str | None] = mapped_column(String(8))
     to_status: Mapped[str] = mapped_column(String(8))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

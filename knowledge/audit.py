@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.clock import utcnow
+from knowledge.matter_diff import readable
 from knowledge.models import AuditEntry
 
 AuditAction = Literal[
@@ -56,6 +57,88 @@ class AuditOut(BaseModel):
     def action_label(self) -> str:
         """What the admin's list shows, in Chinese."""
         return ACTION_LABELS.get(self.action, self.action)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> str:
+        """The details in one Chinese line for the admin's list: no field names, no ``null``, no JSON."""
+        return describe(self.action, self.details)
+
+
+FAQ_FIELDS = {"question": "问题", "answer": "答复", "matter_external_id": "事项", "status": "状态"}
+STATUS_WORDS = {"published": "已发布", "draft": "草稿"}
+
+
+def _short(text: Any, limit: int = 60) -> str:
+    text = readable(STATUS_WORDS.get(text, text) if isinstance(text, str) else text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, list | dict) else int(value or 0)
+
+
+def _faq_changes(changes: dict) -> list[str]:
+    return [
+        f"{FAQ_FIELDS.get(name, name)}：「{_short(c.get('before'), 30)}」→「{_short(c.get('after'), 30)}」"
+        for name, c in changes.items()
+        if isinstance(c, dict)
+    ]
+
+
+def _word(action: str, key: str, v: Any) -> str | None:
+    """One detail in words; None when it says nothing worth a line."""
+    simple = {
+        "to": f"回滚到第 {v} 版内容",
+        "previous": f"原线上第 {v} 版",
+        "base_version": f"基于第 {v} 版修改",
+        "file": f"文件：{v}",
+        "faq_id": f"常见问题 #{v}",
+        "count": f"共 {v} 条",
+        "phrasings_added": f"新增 {v} 种问法",
+        "note": f"说明：{readable(v)}",
+    }
+    match key:
+        case _ if key in simple:
+            return simple[key]
+        case "version":
+            return f"发布第 {v} 版" if action == "publish" else f"生成第 {v} 版"
+        case "published":
+            return ("已发布" if action.startswith("resolve") else "并发布") if v else None
+        case "publish":
+            return "已发布" if v else "存为草稿"
+        case "created" | "updated" | "unchanged":
+            return f"{ {'created': '新增', 'updated': '修改', 'unchanged': '未变'}[key] } {_count(v)} 个"
+        case "errors":
+            return f"有错误 {_count(v)} 行" if v else None
+        case "conflicts":
+            return f"冲突未导入 {_count(v)} 行" if v else None
+        case "representative":
+            return f"代表问法：{_short(v)}"
+        case "aliases":
+            return f"别名：{readable(v)}"
+        case "name":
+            return f"名称：{_short(v)}"
+        case "changes":
+            return "；".join(_faq_changes(v)) if isinstance(v, dict) else None
+        case "question_ids":
+            return None
+        case _ if key in FAQ_FIELDS:
+            return f"{FAQ_FIELDS[key]}：{_short(v)}"
+    return f"{key}：{_short(v)}"
+
+
+def describe(action: str, details: dict[str, Any]) -> str:
+    """The entry's details in the order they were recorded; empty values are left out (counts are kept)."""
+    parts = []
+    for key, value in details.items():
+        empty = value is None or value == "" or value == [] or value == {}
+        if empty and key not in ("created", "updated"):
+            continue
+        word = _word(action, key, value)
+        if word:
+            parts.append(word)
+    return "；".join(parts)
 
 
 def record(session: Session, *, actor: str, action: str, target: str, details: dict[str, Any] | None = None) -> None:

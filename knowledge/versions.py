@@ -3,20 +3,20 @@
 Every save is a new ``matter_versions`` row; the ``matters`` row stays what citizens see until a
 version is published (``Matter.published_version``). A version newer than that is a draft, which
 neither citizens nor the retriever see. Two editors who loaded the same version cannot silently
-overwrite each other: a save names its ``base_version`` and fails with the other editor's changes.
+overwrite each other: a save names its ``base_version`` and fails with the other editor's changes
+(``knowledge.matter_diff`` says how two versions differ).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge import audit, store
-from knowledge.importers.tabular import MATERIAL_COLUMNS, MATTER_COLUMNS
+from knowledge.matter_diff import FieldChange, diff_data
 from knowledge.models import Matter, MatterVersion
 from knowledge.schema import MatterIn
 
@@ -31,16 +31,6 @@ class MatterNotFound(VersionError):
 
 class VersionNotFound(VersionError):
     pass
-
-
-class FieldChange(BaseModel):
-    field: str
-    """Dotted path, e.g. ``name`` or ``materials[居民身份证].copy_count``."""
-    label: str
-    before: Any = None
-    after: Any = None
-    kind: str = "changed"
-    """``changed``, ``added`` or ``removed`` (the last two for materials)."""
 
 
 class VersionConflict(VersionError):
@@ -62,59 +52,6 @@ class VersionOut(BaseModel):
     published_at: datetime | None
     state: str
     """``published`` (live now), ``draft`` (newer than live), ``history`` (older, or replaced)."""
-
-
-# -- diff -----------------------------------------------------------------------------------------
-
-
-def _label(name: str) -> str:
-    return MATTER_COLUMNS.get(name, name)
-
-
-def _materials_diff(before: list[dict], after: list[dict]) -> list[FieldChange]:
-    """Materials are matched by name (renames count as removed + added), then by position."""
-    changes: list[FieldChange] = []
-    old_by_name = {m.get("name"): (i, m) for i, m in enumerate(before)}
-    new_by_name = {m.get("name"): (i, m) for i, m in enumerate(after)}
-    for name, (i, old) in old_by_name.items():
-        where, label = f"materials[{name}]", f"申请材料「{name}」"
-        if name not in new_by_name:
-            changes.append(FieldChange(field=where, label=label, before=old, kind="removed"))
-            continue
-        j, new = new_by_name[name]
-        if i != j:
-            changes.append(FieldChange(field=f"{where}.position", label=f"{label}顺序", before=i + 1, after=j + 1))
-        for key in dict.fromkeys([*old, *new]):
-            if old.get(key) != new.get(key):
-                changes.append(
-                    FieldChange(
-                        field=f"{where}.{key}",
-                        label=f"{label}{MATERIAL_COLUMNS.get(key, key)}",
-                        before=old.get(key),
-                        after=new.get(key),
-                    )
-                )
-    for name, (_, new) in new_by_name.items():
-        if name not in old_by_name:
-            changes.append(
-                FieldChange(field=f"materials[{name}]", label=f"申请材料「{name}」", after=new, kind="added")
-            )
-    return changes
-
-
-def diff_data(before: dict | MatterIn, after: dict | MatterIn) -> list[FieldChange]:
-    """Field-by-field difference of two MatterIn dumps (bookkeeping such as ``updated_at`` ignored)."""
-    old = before.content_key() if isinstance(before, MatterIn) else MatterIn.model_validate(before).content_key()
-    new = after.content_key() if isinstance(after, MatterIn) else MatterIn.model_validate(after).content_key()
-    changes: list[FieldChange] = []
-    for name in MatterIn.model_fields:
-        if name == "updated_at":
-            continue
-        if name == "materials":
-            changes.extend(_materials_diff(old.get(name) or [], new.get(name) or []))
-        elif old.get(name) != new.get(name):
-            changes.append(FieldChange(field=name, label=_label(name), before=old.get(name), after=new.get(name)))
-    return changes
 
 
 # -- reading --------------------------------------------------------------------------------------

@@ -243,6 +243,46 @@ def test_the_ticket_draft_holds_what_the_ticket_form_collected(app, agents, sess
     assert (draft["phone"], draft["name"], draft["type"]) == ("13877001234", "匿名", "投诉")
 
 
+def test_what_the_bot_understood_is_shown_under_chinese_labels(app, agents, session):
+    from common import conversations as conv
+    from hotline import handoffs
+    from hotline.slot_labels import labelled_slots
+    from tests.hotline_helpers import ticket
+
+    slots = {
+        "handoff": True, "unanswered": False, "walk_state": {"step": 2}, "offered_matters": ["a", "b"],
+        "pending_facet": "region", "requested_slot": "ticket_phone",
+        "ticket_content": "小区门口夜间施工噪音扰民", "ticket_phone": "13877001234", "region": "港口区",
+        "ticket_location": "渔洲坪", "ticket_time": "昨天晚上", "ticket_name": "王女士", "ticket_type": "投诉",
+        "matter": "建筑施工许可", "ticket_name_unused": None, "lookup_phone": "",
+    }  # fmt: skip
+    shown = [(f.label, f.value) for f in labelled_slots(slots)]
+    assert shown == [
+        ("诉求类型", "投诉"), ("诉求内容", "小区门口夜间施工噪音扰民"), ("事项", "建筑施工许可"), ("地区", "港口区"),
+        ("地点", "渔洲坪"), ("时间", "昨天晚上"), ("姓名", "王女士"), ("联系电话", "13877001234"),
+    ]  # fmt: skip
+
+    first, second = agents
+    conversation = conv.start_conversation(session)
+    conv.add_message(session, conversation.id, "citizen", "text", "转人工")
+    handoff = handoffs.request_handoff(session, conversation.id, reason="request_human", slots=slots)
+    filed = ticket(session, slots=slots)
+    session.commit()
+
+    def labels(fields: list[dict]) -> str:
+        return "；".join(f"{f['label']}：{f['value']}" for f in fields)
+
+    waiting = labels(first.get(f"/api/v1/agent/handoffs/{handoff.id}").json()["slot_fields"])
+    assert "诉求内容：小区门口夜间施工噪音扰民" in waiting and "地区：港口区" in waiting
+    assert "138****1234" in waiting and "13877001234" not in waiting, "masked until claimed"
+    for internal in ("handoff", "ticket_content", "region", "walk_state", "true", "True", "pending_facet"):
+        assert internal not in waiting
+    first.post(f"/api/v1/agent/handoffs/{handoff.id}/claim")
+    assert "联系电话：13877001234" in labels(first.get(f"/api/v1/agent/handoffs/{handoff.id}").json()["slot_fields"])
+    on_ticket = labels(second.get(f"/api/v1/tickets/{filed.id}").json()["slot_fields"])
+    assert on_ticket.startswith("诉求类型：投诉；诉求内容：") and "handoff" not in on_ticket
+
+
 def test_ticket_from_a_conversation(app, agents, session):
     from common import conversations as conv
     from hotline.models import Ticket

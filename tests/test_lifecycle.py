@@ -178,3 +178,33 @@ def test_two_agents_acting_on_the_same_ticket_cannot_both_move_it(data_dir):
         with pytest.raises(ConcurrentChange, match="刚被他人改为「已受理」"):
             do(first, seen_by_first, agent_a, "受理")
         assert seen_by_first.status == "已受理"
+
+
+def test_the_citizen_rates_a_finished_ticket_and_may_change_the_rating(session):
+    from hotline.claims import claim_ticket
+
+    agent = staff(session, "sun", name="孙坐席")
+    item = ticket(session, now=T0)
+    assert claim_ticket(session, item.id, agent)
+    with pytest.raises(TicketError, match="办结后才能评价"):
+        lifecycle.rate_by_citizen(session, item, 5)
+    bring_to(session, item, agent, "已办结")
+
+    lifecycle.rate_by_citizen(session, item, 4, now=T0 + timedelta(days=2))  # a claimed ticket is no obstacle
+    assert (item.status, item.rating) == ("已回访", 4)
+    lifecycle.rate_by_citizen(session, item, 2, now=T0 + timedelta(days=3))
+    assert (item.status, item.rating) == ("已回访", 2)
+    rated = [e for e in lifecycle.history(session, item) if e.details.get("rating")]
+    assert [(e.action, e.from_status, e.to_status, e.actor_name, e.actor_id) for e in rated] == [
+        ("回访", "已办结", "已回访", "市民", None),
+        ("评价", "已回访", "已回访", "市民", None),
+    ]
+    assert [e.details for e in rated] == [
+        {"rating": 4, "previous_rating": None, "by": "citizen"},
+        {"rating": 2, "previous_rating": 4, "by": "citizen"},
+    ]
+    for bad in (0, 6, True):
+        with pytest.raises(TicketError, match="1 到 5"):
+            lifecycle.rate_by_citizen(session, item, bad)
+    assert item.rating == 2
+    assert lifecycle.allowed_actions(item) == [], "the console offers the agent nothing new on a rated ticket"

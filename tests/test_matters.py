@@ -58,6 +58,65 @@ def test_versions_drafts_publish_and_diff(session):
     assert states == [(2, "published"), (1, "history")]
 
 
+def test_a_renamed_material_is_one_change_and_every_value_reads_in_chinese():
+    from knowledge.matter_diff import diff_data
+
+    first = sample(1)[0]
+    edited = first.model_copy(deep=True)
+    edited.materials[1].name = "居民身份证数码相片（回执）"
+    edited.materials[1].e_licence = True
+    edited.aliases = [*first.aliases, "身份证初次办理"]
+    changes = diff_data(first, edited)
+    old = first.materials[1].name
+    assert [(c.field, c.label, c.kind, c.before_text, c.after_text) for c in changes] == [
+        ("aliases", "别名", "changed", "、".join(first.aliases), "、".join(edited.aliases)),
+        (f"materials[{old}].name", f"申请材料「{old}」材料名称", "changed", old, "居民身份证数码相片（回执）"),
+        (f"materials[{old}].e_licence", f"申请材料「{old}」可用电子证照", "changed", "否", "是"),
+    ]
+
+    # Renamed and moved: still the same material, by its likeness.
+    moved = first.model_copy(deep=True)
+    moved.materials = [moved.materials[2], moved.materials[0], moved.materials[1]]
+    moved.materials[0].name = "监护人的居民身份证"
+    kinds = [(c.label, c.kind, c.before_text, c.after_text) for c in diff_data(first, moved)]
+    assert ("申请材料「监护人居民身份证」材料名称", "changed", "监护人居民身份证", "监护人的居民身份证") in kinds
+    assert ("申请材料「监护人居民身份证」顺序", "changed", "第3项", "第1项") in kinds
+    assert all(kind == "changed" for _label, kind, _b, _a in kinds)
+
+    # A material dropped and an unrelated one added are a deletion and an addition, spelled out in words.
+    swapped = first.model_copy(deep=True)
+    swapped.materials = [*swapped.materials[:2], swapped.materials[2].model_copy(update={"name": "不动产权证书"})]
+    swapped.materials.append(first.materials[0].model_copy(update={"name": "委托书", "required": False}))
+    swapped.materials[2].name = first.materials[2].name  # only the appended one is new
+    change = diff_data(first, swapped)
+    assert [(c.kind, c.label) for c in change] == [("added", "申请材料「委托书」")]
+    assert change[0].before_text == "（空）" and change[0].after_text.startswith("材料名称：委托书；是否必需：否；")
+    assert "原件份数：1" in change[0].after_text and "复印件份数" not in change[0].after_text
+    gone = diff_data(swapped, first)
+    assert [(c.kind, c.label) for c in gone] == [("removed", "申请材料「委托书」")]
+    for c in [*changes, *change, *gone]:
+        for text in (c.before_text, c.after_text):
+            assert not any(word in text for word in ("None", "null", "True", "False", "{", "[")), text
+
+
+def test_the_audit_log_reads_in_chinese_without_null(session):
+    first = sample(1)[0]
+    store.save_matter(session, first, author="import")
+    versions.save_draft(session, renamed(first, "甲"), author="editor1", base_version=1)  # no note
+    versions.publish(session, first.external_id, 2, author="editor1")
+    versions.rollback(session, first.external_id, 1, author="editor1", publish_now=True)
+    summaries = [(e.action, e.summary) for e in audit.entries(session, target=first.external_id)]
+    assert summaries == [
+        ("publish", "发布第 3 版；原线上第 2 版"),
+        ("rollback", "回滚到第 1 版内容；生成第 3 版；并发布"),
+        ("publish", "发布第 2 版；原线上第 1 版"),
+        ("save", "生成第 2 版；基于第 1 版修改"),
+    ]
+    faq = audit.describe("faq_update", {"faq_id": 3, "changes": {"answer": {"before": None, "after": "可以"}}})
+    assert faq == "常见问题 #3；答复：「（空）」→「可以」"
+    assert "null" not in audit.describe("import", {"file": "a.csv", "publish": False, "created": [], "errors": []})
+
+
 def test_a_new_matter_is_a_draft_until_published(session):
     item = sample(1)[0].model_copy(update={"external_id": "new-1"})
     versions.save_draft(session, item, author="editor1")

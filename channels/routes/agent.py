@@ -30,6 +30,7 @@ from common.users import User
 from hotline import handoffs
 from hotline.handoffs import holds
 from hotline.models import Handoff
+from hotline.slot_labels import SlotField, labelled_slots
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"], dependencies=[Depends(require_role("agent"))])
 
@@ -66,6 +67,8 @@ class HandoffItem(BaseModel):
     agent_name: str | None
     reason: str | None
     slots: dict
+    slot_fields: list[SlotField]
+    """What the dialogue understood, under Chinese labels; internal slots left out."""
     created_at: datetime
     claimed_at: datetime | None
     wait_seconds: int
@@ -165,6 +168,7 @@ def _item(session: Session, handoff: Handoff, names: dict[int, str], now: dateti
         "agent_name": names.get(handoff.agent_id or 0),
         "reason": handoff.reason,
         "slots": _mask(handoff.slots or {}, in_full),
+        "slot_fields": labelled_slots(_mask(handoff.slots or {}, in_full)),
         "created_at": handoff.created_at,
         "claimed_at": handoff.claimed_at,
         "wait_seconds": max(0, int((end - handoff.created_at).total_seconds())),

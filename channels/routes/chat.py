@@ -17,7 +17,7 @@ from sse_starlette import EventSourceResponse
 
 from banshi.db import session_scope
 from channels import capture, outcomes
-from channels.conversations import MessageOut, message_out
+from channels.conversations import MessageOut, TicketCardOut, message_out
 from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
 from channels.params import AfterId
@@ -25,6 +25,7 @@ from channels.relay import ConversationClosed
 from channels.turn_lock import TurnBusy
 from common import conversations as conv
 from common.conversations import ConversationNotFound, Mode
+from hotline import followup
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["chat"])
 
@@ -71,6 +72,13 @@ class RatingIn(BaseModel):
 
     score: int = Field(ge=1, le=5, description="1 非常不满意 … 5 非常满意")
     comment: str | None = Field(None, max_length=500)
+
+
+class TicketRatingIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    number: str = Field(pattern=r"^12345-\d{8}-\d{4,}$", description="工单编号，如 12345-20260101-0001")
+    score: int = Field(ge=1, le=5, description="回访满意度：1 非常不满意 … 5 非常满意")
 
 
 class TranscriptOut(ConversationOut):
@@ -188,3 +196,30 @@ def hand_off(conversation_id: ConversationId, relay: RelayDep) -> HandoffOut:
     with relay.sessions() as session:
         mode = _conversation(session, conversation_id).mode
     return HandoffOut(mode=mode, messages=[message_out(m) for m in stored])
+
+
+TICKET_NOT_SHOWN = "本次会话中没有查询过这个工单，请先凭工单编号和手机号码查询，再进行评价"
+
+
+@router.post(
+    "/{conversation_id}/ticket-rating",
+    response_model=TicketCardOut,
+    responses={**ERRORS, 403: {"description": TICKET_NOT_SHOWN}},
+    summary="为工单办理结果评分（回访满意度）",
+)
+def rate_ticket(conversation_id: ConversationId, body: TicketRatingIn, session: SessionDep) -> TicketCardOut:
+    """Only a ticket this conversation filed or looked up (with its phone) can be rated from it; the rating
+    is the ticket's 回访 and the agent reads it on the ticket. Returns the card as it now stands."""
+    _conversation(session, conversation_id)
+    ticket = followup.ticket_by_number(session, body.number)
+    if ticket is None or not conv.shown_ticket(session, conversation_id, ticket.number):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=TICKET_NOT_SHOWN)
+    try:
+        followup.rate(session, ticket, body.score)
+    except followup.RatingRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    thanks = (
+        f"感谢您的评价！工单 {ticket.number} 的满意度（{body.score} 分，{followup.RATING_WORDS[body.score]}）已记录。"
+    )
+    conv.add_message(session, conversation_id, "system", "text", thanks)
+    return TicketCardOut.model_validate(followup.card(ticket))

@@ -26,6 +26,7 @@ from hotline import claims, classifier, lifecycle, queue, sla
 from hotline.lifecycle import ConcurrentChange, EventOut, IllegalTransition, TicketError
 from hotline.models import OPEN_STATUSES, Ticket, TicketEvent
 from hotline.queue import QueueItem
+from hotline.slot_labels import SlotField, labelled_slots
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], dependencies=[Depends(require_role("agent"))])
 
@@ -70,6 +71,8 @@ class TicketDetail(BaseModel):
     location: str | None
     event_time: str | None
     slots: dict
+    slot_fields: list[SlotField]
+    """What the dialogue understood, under Chinese labels; internal slots left out."""
     conversation_id: str | None
     transcript: list[dict]
     """The conversation the ticket came from, so the agent never asks again what the citizen said."""
@@ -168,6 +171,7 @@ def detail(session: Session, ticket: Ticket, user: UserOut, now: datetime | None
         location=shown(ticket.location),
         event_time=ticket.event_time,
         slots=shown(ticket.slots or {}),
+        slot_fields=labelled_slots(shown(ticket.slots or {})),
         conversation_id=ticket.conversation_id,
         transcript=shown(transcript(session, ticket.conversation_id) if ticket.conversation_id else []),
         created_at=ticket.created_at,

@@ -151,18 +151,84 @@ const ChatCards = (() => {
     stack.appendChild(card);
   }
 
-  function renderTicket(stack, m) {
+  // The card's title follows the ticket's status: a citizen asking about a closed ticket is not told it was
+  // just filed.
+  const TICKET_KICKER = {
+    待受理: "12345 工单已登记", 已受理: "12345 工单已受理", 已派单: "12345 工单已派单", 办理中: "12345 工单办理中",
+    已办结: "12345 工单已办结", 已回访: "12345 工单已回访",
+  };
+  const RATING_WORDS = ["", "非常不满意", "不满意", "一般", "满意", "非常满意"];
+  const CLOSED = ["已办结", "已回访"];
+
+  function ratedText(score) {
+    return "您的满意度评价：" + "★".repeat(score) + "☆".repeat(5 - score) + " " + score + " 分（" + RATING_WORDS[score] + "）";
+  }
+
+  // 回访 满意度 from the chat: one press on a star sends it (rate posts it and answers with the card as it now is).
+  function ticketRating(t, rate, rated) {
+    const box = el("div", "ticket-rating");
+    box.appendChild(el("div", "ticket-line", t.rating ? "如需修改评价，请重新选择：" : "请为本次办理结果评分："));
+    const stars = el("div", "stars");
+    stars.setAttribute("role", "group");
+    stars.setAttribute("aria-label", "为工单 " + t.number + " 的办理结果评分");
+    const result = el("div", "ticket-rated");
+    result.setAttribute("role", "status");
+    if (t.rating) result.textContent = ratedText(t.rating);
+    for (let i = 1; i <= 5; i++) {
+      const star = el("button", "star" + (t.rating && i <= t.rating ? " on" : ""), "★");
+      star.type = "button";
+      star.dataset.score = i;
+      star.setAttribute("aria-label", i + " 分 " + RATING_WORDS[i]);
+      star.addEventListener("click", async () => {
+        stars.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+        try {
+          const now = await rate(t.number, i);
+          stars.querySelectorAll(".star").forEach((s) => s.classList.toggle("on", Number(s.dataset.score) <= now.rating));
+          result.textContent = ratedText(now.rating) + "，已提交，感谢您的反馈！";
+          rated(now);
+        } catch (e) {
+          result.textContent = e.message;
+        }
+        stars.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+      });
+      stars.appendChild(star);
+    }
+    box.append(stars, result);
+    return box;
+  }
+
+  function renderTicket(stack, m, rate) {
     const t = m.ticket || {};
-    const card = el("section", "card ticket-card");
+    const closed = CLOSED.includes(t.status);
+    const card = el("section", "card ticket-card" + (closed ? " closed" : ""));
+    card.dataset.status = t.status || "";
+    card.dataset.number = t.number || "";
     const head = el("div", "card-head");
-    head.appendChild(el("div", "card-kicker", "12345 工单已登记"));
+    const kicker = el("div", "card-kicker", TICKET_KICKER[t.status] || "12345 工单");
+    head.appendChild(kicker);
     head.appendChild(el("h3", "card-title", (t.ticket_type || "诉求") + "工单"));
     card.appendChild(head);
     const body = el("div", "card-body");
     body.appendChild(el("div", "ticket-line", "工单编号"));
     body.appendChild(el("div", "ticket-number", t.number));
-    if (t.status) body.appendChild(el("div", "ticket-line", "当前状态：" + t.status));
-    body.appendChild(el("div", "ticket-line", "请记下编号，之后可凭编号和手机号码查询办理进度。"));
+    const status = el("div", "ticket-line ticket-status", "当前状态：" + t.status);
+    if (t.status) body.appendChild(status);
+    if (closed) {
+      const facts = el("dl", "facts ticket-result");
+      facts.appendChild(el("dt", null, "承办部门"));
+      facts.appendChild(el("dd", null, t.department || "12345热线"));
+      facts.appendChild(el("dt", null, "办理结果"));
+      facts.appendChild(el("dd", "resolution", t.resolution || "（暂无文字说明）"));
+      body.appendChild(facts);
+      const rated = (now) => { // a rating is the 回访: the card says so at once
+        kicker.textContent = TICKET_KICKER[now.status] || kicker.textContent;
+        status.textContent = "当前状态：" + now.status;
+        card.dataset.status = now.status;
+      };
+      if (t.rateable && rate) body.appendChild(ticketRating(t, rate, rated));
+    } else {
+      body.appendChild(el("div", "ticket-line", "请记下编号，之后可凭编号和手机号码查询办理进度。"));
+    }
     const copy = el("button", "copy-btn", "复制编号");
     copy.type = "button";
     copy.addEventListener("click", () => {

@@ -98,7 +98,7 @@
     stack.parentNode.dataset.id = m.id;
     if (m.kind === "buttons") renderButtons(stack, m);
     else if (m.kind === "checklist") renderChecklist(stack, m);
-    else if (m.kind === "ticket") renderTicket(stack, m);
+    else if (m.kind === "ticket") renderTicket(stack, m, rateTicket);
     else if (m.kind === "rating") { renderRating(stack, m); state.rated = true; }
     else renderText(stack, m);
     if (m.sender !== "system") stack.appendChild(el("div", "time", timeOf(m.created_at)));
@@ -209,6 +209,13 @@
     card.appendChild(body);
     stack.appendChild(card);
     scrollDown();
+  }
+
+  // The 回访 满意度 of a ticket shown in this conversation (the ticket card's stars).
+  async function rateTicket(number, score) {
+    const card = await api("POST", "/" + state.id + "/ticket-rating", { number: number, score: score });
+    catchUp();
+    return card;
   }
 
   // ---------- API ----------

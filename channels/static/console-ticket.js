@@ -11,8 +11,18 @@ const ACTION_FIELDS = {
   督办: [["note", "督办意见", "input"]],
 };
 
+const RATING_WORDS = ["", "非常不满意", "不满意", "一般", "满意", "非常满意"];
+
 // ---------- ticket pane ----------
 function field(label, value) { return [h("dt", {}, label), h("dd", {}, value ?? "—")]; }
+
+// The 回访 satisfaction, and who gave it: the last rating event says whether the citizen rated in the chat.
+function ratingText(t) {
+  if (!t.rating) return null;
+  const last = [...t.events].reverse().find((e) => e.details && e.details.rating);
+  const who = last && last.details.by === "citizen" ? "，市民在对话中评价" : "";
+  return `${t.rating} 分（${RATING_WORDS[t.rating] || ""}）${who}`;
+}
 
 function renderTicket(t) {
   state.ticket = t;
@@ -24,9 +34,9 @@ function renderTicket(t) {
     field("认领人", t.assigned_agent_name || "未认领"),
     field("联系电话", t.phone + (t.contact_in_full ? "" : "（仅认领人可见完整号码）")),
     field("姓名", t.citizen_name), field("地点", t.location), field("事发时间", t.event_time),
-    field("内容", t.content), field("承办部门", t.department),
+    field("内容", foldable(t.content)), field("承办部门", t.department),
     field("登记时间", localTime(t.created_at)), field("办理时限", localTime(t.due_at)),
-    field("办理结果", t.resolution), field("满意度", t.rating),
+    field("办理结果", t.resolution), field("满意度", ratingText(t)),
   ].flat());
   const category = $("t-category");
   category.replaceChildren(h("option", { value: "" }, "（未分类）"),
@@ -54,15 +64,12 @@ function renderTicket(t) {
   $("t-events").replaceChildren(...t.events.map((e) => h("li", {},
     h("strong", {}, e.action), ` ${e.from_status && e.from_status !== e.to_status ? `${e.from_status} → ` : ""}${e.to_status}`,
     ` · ${e.actor_name}`, h("span", { class: "when" }, localTime(e.at)),
-    e.note ? h("div", { class: "muted" }, e.note) : null)));
-  const SLOT_LABELS = { ticket_content: "内容", ticket_location: "地点", ticket_time: "时间", ticket_name: "称呼",
-    ticket_phone: "电话", ticket_type: "类型", matter_id: "事项" };
-  $("t-slots").replaceChildren(...Object.entries(t.slots || {})
-    .filter(([, v]) => v !== null && v !== "" && typeof v !== "object")
-    .flatMap(([k, v]) => field(SLOT_LABELS[k] || k, String(v))));
+    e.details && e.details.rating ? h("div", { class: "muted" }, `满意度 ${e.details.rating} 分`) : null,
+    e.note ? h("div", { class: "muted" }, foldable(e.note)) : null)));
+  $("t-slots").replaceChildren(...(t.slot_fields || []).flatMap((f) => field(f.label, f.value)));
   const SENDERS = { citizen: "市民", bot: "机器人", agent: "坐席", system: "系统" };
   $("t-transcript").replaceChildren(...(t.transcript.length ? t.transcript.map((m) => h("li", { class: m.sender },
-    h("strong", {}, SENDERS[m.sender] || m.sender), `：${m.text || ""}`, h("span", { class: "when" }, localTime(m.at))))
+    h("strong", {}, SENDERS[m.sender] || m.sender), "：", foldable(m.text), h("span", { class: "when" }, localTime(m.at))))
     : [h("li", { class: "muted" }, "（该工单不是从网页对话中产生的）")]));
   tick();
 }

@@ -14,6 +14,8 @@ const REOPEN_MS = 5000;
 const SOON_SECONDS = 2 * 3600;
 const SENDERS = { citizen: "市民", bot: "智能助手", agent: "坐席", system: "系统" };
 const PRIORITY = { urgent: "紧急", normal: "普通" };
+const FOLD_CHARS = 160;
+const FOLD_LINES = 6;
 
 const state = {
   me: null, clockOffset: 0, selected: null, // {kind: "handoff"|"ticket", id}
@@ -37,6 +39,30 @@ function slaText(dueText) {
   const left = (due - serverNow()) / 1000;
   if (left < 0) return { text: `已超时 ${duration(left)}`, cls: "overdue" };
   return { text: `剩余 ${duration(left)}`, cls: left < SOON_SECONDS ? "soon" : "" };
+}
+
+// A long message shows its beginning and a 展开 button; the agent unfolds it when they need all of it.
+function foldable(text) {
+  text = text || "";
+  const lines = text.split("\n");
+  if (text.length <= FOLD_CHARS && lines.length <= FOLD_LINES) return h("span", { class: "text" }, text);
+  const short = `${lines.slice(0, FOLD_LINES).join("\n").slice(0, FOLD_CHARS)}…`;
+  const body = h("span", { class: "text folded" }, short);
+  const toggle = h("button", { type: "button", class: "fold", "aria-expanded": "false" }, "展开");
+  toggle.addEventListener("click", (event) => {
+    event.stopPropagation();
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    body.textContent = open ? text : short;
+    body.classList.toggle("folded", !open);
+    toggle.textContent = open ? "收起" : "展开";
+    toggle.setAttribute("aria-expanded", String(open));
+  });
+  return h("span", { class: "foldable" }, body, " ", toggle);
+}
+
+// What the dialogue understood, as the server labelled it (诉求内容, 地点, 联系电话 …); internal slots are not sent.
+function slotChips(fields) {
+  return (fields || []).map((f) => h("span", { "data-slot": f.name }, `${f.label}：${f.value}`));
 }
 
 // ---------- sign-in ----------
@@ -134,18 +160,32 @@ function ticketItem(item, agentNames) {
   h("div", { class: "line2" }, item.preview));
 }
 
+// The open ticket keeps its row after a search, a filter or its own move out of the queue, marked as open,
+// so the agent does not lose the ticket they are working on.
+function openTicketRow(items) {
+  const t = state.ticket;
+  if (state.selected?.kind !== "ticket" || !t || t.id !== state.selected.id || items.some((i) => i.id === t.id)) return null;
+  const li = ticketItem({ ...t, preview: t.content }, { [t.assigned_agent]: t.assigned_agent_name });
+  li.classList.add("pinned");
+  li.querySelector(".line1 > span").prepend(h("span", { class: "tag" }, "当前打开"), " ");
+  return li;
+}
+
 function renderTickets(data) {
   syncClock(data.now);
   $("ticket-count").textContent = data.items.length;
-  $("ticket-list").replaceChildren(...(data.items.length ? data.items.map((i) => ticketItem(i, data.agent_names))
-    : [emptyItem(state.searching ? "没有找到匹配的工单" : "暂无待办工单")]));
+  const pinned = openTicketRow(data.items);
+  const rows = data.items.length ? data.items.map((i) => ticketItem(i, data.agent_names))
+    : [emptyItem(state.searching ? "没有找到匹配的工单" : "暂无待办工单")];
+  $("ticket-list").replaceChildren(...[pinned, ...rows].filter(Boolean));
   tick();
 }
 
 async function refreshTickets() {
   const params = new URLSearchParams({ scope: $("ticket-scope").value });
   if ($("ticket-overdue").checked) params.set("overdue", "true");
-  renderTickets(await api(`/api/v1/tickets?${params}`));
+  const data = await api(`/api/v1/tickets?${params}`);
+  if (!state.searching) renderTickets(data); // a search begun meanwhile keeps its results
 }
 
 $("ticket-scope").addEventListener("change", () => { state.searching = false; act(refreshTickets); });
@@ -196,7 +236,7 @@ function select(kind, id) {
 function messageItem(m) {
   const who = m.sender === "agent" && m.author ? `坐席 ${m.author}` : SENDERS[m.sender] || m.sender;
   return h("li", { class: m.sender, "data-id": m.id },
-    m.sender === "system" ? null : h("span", { class: "who" }, `${who} · ${localTime(m.created_at)}`), m.text);
+    m.sender === "system" ? null : h("span", { class: "who" }, `${who} · ${localTime(m.created_at)}`), foldable(m.text));
 }
 
 // Skips what is shown already (the stream and a reply's own answer both bring the agent's message) and
@@ -221,8 +261,7 @@ function renderHandoff(detail) {
   const label = { waiting: "等待接入", claimed: holding ? "接待中（我）" : `由${detail.agent_name || "其他坐席"}接待`,
     closed: "已结束" }[detail.status];
   $("conv-status").textContent = label;
-  $("conv-slots").replaceChildren(...Object.entries(detail.slots || {})
-    .filter(([, v]) => v !== null && v !== "" && typeof v !== "object").map(([k, v]) => h("span", {}, `${k}：${v}`)));
+  $("conv-slots").replaceChildren(...slotChips(detail.slot_fields));
   $("conv-claim").hidden = detail.status !== "waiting";
   const manage = holding || (admin && detail.status === "claimed");
   for (const id of ["conv-transfer", "conv-transfer-to", "conv-bot", "conv-close", "conv-ticket"]) $(id).hidden = !manage;

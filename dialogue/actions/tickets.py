@@ -357,6 +357,7 @@ class ActionCheckTicket(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         from dialogue.actions import catalogue
+        from hotline import followup
         from hotline.tickets import find_ticket
 
         number, phone = tracker.get_slot("lookup_ticket_no"), tracker.get_slot("lookup_phone")
@@ -366,7 +367,7 @@ class ActionCheckTicket(Action):
             return reset
         with catalogue.session() as db:
             ticket = find_ticket(db, number, phone)
-            found = None if ticket is None else (ticket.number, ticket.type, ticket.status, ticket.created_at)
+            found = None if ticket is None else (followup.status_reply(ticket), followup.card(ticket))
         log.info("ticket lookup %s (phone %s): %s", number, mask(phone), "found" if found else "no match")
         if found is None:
             dispatcher.utter_message(
@@ -374,12 +375,7 @@ class ActionCheckTicket(Action):
                 "如有疑问，也可以拨打12345热线查询。"
             )
             return reset
-        number, kind, status, created = found
-        dispatcher.utter_message(
-            text=f"工单 {number}（{kind}）当前状态：{status}。\n提交时间：{created:%Y-%m-%d %H:%M}。"
-            "工作人员办理后会通过您留下的手机号码联系您。"
-        )
-        dispatcher.utter_message(
-            json_message={"type": "ticket", "number": number, "ticket_type": kind, "status": status}
-        )
+        reply, card = found
+        dispatcher.utter_message(text=reply)
+        dispatcher.utter_message(json_message=card)
         return reset

@@ -1,24 +1,10 @@
-// 审计日志 (admins only): who changed what in the catalogue and when, newest first, filterable.
+// 审计日志 (admins only): who changed what in the catalogue and when, newest first, filterable. The details
+// come worded by the server (summary), so the page never prints a field name, null or JSON.
 "use strict";
 
 (() => {
   const { h, api, query, view, localTime } = Studio;
   const PAGE = 100;
-
-  function details(entry) {
-    const d = entry.details || {};
-    const parts = [];
-    if (d.to) parts.push(`回滚到第 ${d.to} 版内容`);
-    if (d.version) parts.push(`生成第 ${d.version} 版`);
-    if (d.previous) parts.push(`原线上第 ${d.previous} 版`);
-    if (d.published) parts.push("并发布");
-    if (d.note) parts.push(`说明：${d.note}`);
-    if (d.conflicts && d.conflicts.length) parts.push(`冲突未导入 ${d.conflicts.length} 行`);
-    if (d.created) parts.push(`新增 ${d.created.length}，修改 ${(d.updated || []).length}，${d.publish ? "已发布" : "存为草稿"}`);
-    const known = new Set(["to", "version", "previous", "published", "note", "created", "updated", "publish", "unchanged", "errors", "file", "base_version", "conflicts"]);
-    for (const [k, v] of Object.entries(d)) if (!known.has(k) && v !== null && v !== undefined) parts.push(`${k}：${typeof v === "string" ? v : JSON.stringify(v)}`);
-    return parts.join("；");
-  }
 
   view("audit", async (root) => {
     const actions = await api("/api/v1/audit/actions"); // the filter's choices, labelled by the server
@@ -32,7 +18,7 @@
           h("tbody", {}, rows.map((e) => h("tr", {},
             h("td", {}, localTime(e.at)), h("td", {}, e.actor), h("td", {}, e.action_label),
             h("td", {}, /^[\w.-]+$/.test(e.target) ? h("a", { href: `#/matters/${encodeURIComponent(e.target)}` }, e.target) : e.target),
-            h("td", {}, details(e)))))),
+            h("td", {}, e.summary))))),
         rows.length === 0 ? h("p", { class: "muted" }, "没有记录") : null,
         h("div", { class: "row" },
           h("button", { type: "button", disabled: filters.offset === 0, onclick: () => { filters.offset = Math.max(0, filters.offset - PAGE); Studio.act(load); } }, "较新"),

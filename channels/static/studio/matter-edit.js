@@ -168,7 +168,7 @@
       h("p", {}, `您是在第 ${data.base_version} 版上修改的。对方的修改如下，您的修改尚未保存：`),
       h("table", { class: "grid diff" }, h("thead", {}, h("tr", {}, h("th", {}, "字段"), h("th", {}, "您打开时"), h("th", {}, "对方保存后"))),
         h("tbody", {}, data.changes.map((c) => h("tr", {}, h("td", {}, c.label),
-          h("td", { class: "before" }, show(c.before)), h("td", { class: "after" }, show(c.after)))))),
+          h("td", { class: "before" }, c.before_text ?? show(c.before)), h("td", { class: "after" }, c.after_text ?? show(c.after)))))),
       h("div", { class: "row" },
         h("button", { type: "button", onclick: onReload }, "放弃我的修改，载入对方版本"),
         h("button", { type: "button", class: "primary", onclick: onOverwrite }, "确认以我的修改为准再保存")));

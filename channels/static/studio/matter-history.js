@@ -1,4 +1,5 @@
-// A matter's history: every version with author, time and note; a field-by-field diff between any two;
+// A matter's history: every version with author, time and note; a field-by-field diff between any two, in
+// Chinese as the server words it (before_text / after_text: 是/否, lists joined, a material spelled out);
 // rollback, which makes a new version equal to an old one (a draft, or published at once).
 "use strict";
 
@@ -27,7 +28,7 @@
             h("thead", {}, h("tr", {}, ["字段", "变化", `第 ${data.from_version} 版`, `第 ${data.to_version} 版`].map((t) => h("th", {}, t)))),
             h("tbody", {}, data.changes.map((c) => h("tr", {},
               h("td", {}, c.label), h("td", {}, KIND[c.kind] || c.kind),
-              h("td", { class: "before" }, show(c.before)), h("td", { class: "after" }, show(c.after)))))));
+              h("td", { class: "before" }, c.before_text ?? show(c.before)), h("td", { class: "after" }, c.after_text ?? show(c.after)))))));
     }
 
     async function rollback(version, publish) {
