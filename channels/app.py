@@ -13,6 +13,7 @@ from banshi.config import get_settings
 from banshi.runtime import load_index
 from channels import log_masking
 from channels.errors import validation_error_in_chinese
+from channels.rate_limit import RateLimits
 from channels.relay import Relay
 from channels.routes import (
     agent,
@@ -41,6 +42,7 @@ from channels.wechat import WechatChannel
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.index = load_index()
     app.state.relay = Relay()
+    app.state.rate_limits = RateLimits.of(get_settings())
     if get_settings().wechat_token:  # the outbound listener runs from the start, not from the first message
         app.state.wechat = WechatChannel(app.state.relay)
         app.state.wechat.start()
@@ -51,6 +53,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if wechat_channel is not None:
             wechat_channel.close()
         app.state.relay.close()
+        app.state.rate_limits.close()
 
 
 def create_app() -> FastAPI:
