@@ -42,7 +42,6 @@ from channels.wechat import WechatChannel
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.index = load_index()
     app.state.relay = Relay()
-    app.state.rate_limits = RateLimits.of(get_settings())
     if get_settings().wechat_token:  # the outbound listener runs from the start, not from the first message
         app.state.wechat = WechatChannel(app.state.relay)
         app.state.wechat.start()
@@ -80,6 +79,9 @@ def create_app() -> FastAPI:
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_exception_handler(RequestValidationError, validation_error_in_chinese)
+    app.state.rate_limits = RateLimits.of(
+        get_settings()
+    )  # not in the lifespan: routes count before they validate, lifespan or not
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
