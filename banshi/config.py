@@ -6,12 +6,35 @@ catalogues can live side by side just by pointing ``BANSHI_DATA_DIR`` / ``DATABA
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field
+from pydantic import AfterValidator, AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_RATE = re.compile(r"^\s*(\d+)\s*(?:per|/)\s*(\d+)\s*(?:s|sec|secs|seconds?)?\s*$", re.IGNORECASE)
+
+
+def parse_rate(text: str) -> tuple[int, int] | None:
+    """``"120 per 60 seconds"`` (or ``"120/60"``) as (120, 60); ``"0"`` or a zero count is None, no limit."""
+    if text.strip() == "0":
+        return None
+    found = _RATE.match(text)
+    if found is None or int(found[2]) < 1:
+        raise ValueError(f"expected 'N per M seconds' (or 0 for no limit), got {text!r}")
+    count, seconds = int(found[1]), int(found[2])
+    return (count, seconds) if count else None
+
+
+def _rate_text(text: str) -> str:
+    parse_rate(text)  # a bad value stops the process at start, not at a citizen's first message
+    return text
+
+
+RateText = Annotated[str, AfterValidator(_rate_text)]
 
 
 class Settings(BaseSettings):
@@ -61,6 +84,12 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     """Redis shared by gateway replicas (``redis://127.0.0.1:6379/0``): one conversation's turns are
     serialized across all of them (``channels.turn_lock``). Unset, a single gateway locks in-process."""
+    rate_per_address: RateText = "600 per 60 seconds"
+    """Citizen chat requests (new conversations, messages, 转人工, ratings) one client address may make:
+    ``N per M seconds``, ``0`` for no limit (``channels.rate_limit``). Generous, since a whole office or
+    campus can share one address behind its NAT; shared by the replicas through ``redis_url``."""
+    rate_per_conversation: RateText = "30 per 60 seconds"
+    """Messages, 转人工 and ratings one conversation may send, in the same form; a citizen types far fewer."""
     turn_wait_seconds: float = 40.0
     """How long a citizen's turn waits for an earlier turn of the same conversation to finish."""
     live_poll_seconds: float = 0.5

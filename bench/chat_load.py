@@ -60,6 +60,10 @@ def describe(name: str, values: list[float], unit: float = 1000.0, suffix: str =
     )
 
 
+NO_RATE_LIMITS = {"BANSHI_RATE_PER_ADDRESS": "0", "BANSHI_RATE_PER_CONVERSATION": "0"}
+"""A load generator is many citizens from one address: the citizen API's limits would refuse it."""
+
+
 @contextmanager
 def own_stack(model: Path, setup: list[list[str]] | None = None) -> Iterator[str]:
     """The three processes over a fresh data dir holding the sample catalogue; yields the gateway URL.
@@ -69,6 +73,7 @@ def own_stack(model: Path, setup: list[list[str]] | None = None) -> Iterator[str
         ports = Ports(gateway=_free_port(), rasa=_free_port(), actions=_free_port())
         env = stack_env(data_dir, ports, database_url=f"sqlite:///{(data_dir / 'banshi.db').resolve()}")
         env["RASA_TELEMETRY_ENABLED"] = "false"
+        env.update(NO_RATE_LIMITS)
         banshi = Path(sys.executable).with_name("banshi")
         print("importing the sample catalogue and starting the stack …", flush=True)
         for command in [["import", str(SAMPLE_CATALOGUE)], *(setup or [])]:

@@ -13,6 +13,7 @@ from banshi.config import get_settings
 from banshi.runtime import load_index
 from channels import log_masking
 from channels.errors import validation_error_in_chinese
+from channels.rate_limit import RateLimits
 from channels.relay import Relay
 from channels.routes import (
     agent,
@@ -51,6 +52,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if wechat_channel is not None:
             wechat_channel.close()
         app.state.relay.close()
+        app.state.rate_limits.close()
 
 
 def create_app() -> FastAPI:
@@ -77,6 +79,9 @@ def create_app() -> FastAPI:
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_exception_handler(RequestValidationError, validation_error_in_chinese)
+    app.state.rate_limits = RateLimits.of(
+        get_settings()
+    )  # not in the lifespan: routes count before they validate, lifespan or not
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from banshi.stack import Ports, running, services
+from bench.chat_load import NO_RATE_LIMITS
 from bench.publish import (
     BULK,
     QUESTIONS,
@@ -59,7 +60,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir.mkdir(parents=True)
     import_catalogue(data_dir)
     ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
-    env = stack_environment(data_dir, ports)
+    env = {**stack_environment(data_dir, ports), **NO_RATE_LIMITS}  # 8 citizens from one address, 80 turns each
     add_editor(env["DATABASE_URL"])
     with running(services(model.resolve(), ports), env, data_dir / "logs"):
         yield f"http://127.0.0.1:{ports.gateway}"

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sse_starlette import EventSourceResponse
 
@@ -21,7 +21,9 @@ from channels.conversations import MessageOut, TicketCardOut, message_out
 from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
 from channels.params import AfterId
+from channels.rate_limit import RateLimited
 from channels.relay import ConversationClosed
+from channels.routes.auth import client_address
 from channels.turn_lock import TurnBusy
 from common import conversations as conv
 from common.conversations import ConversationNotFound, Mode
@@ -34,6 +36,26 @@ CLOSED = "本次会话已结束，请开始新的会话"
 BUSY = "上一条消息还在处理中，请稍候再试"
 ConversationId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="会话编号（32位十六进制）")]
 ERRORS = {404: {"description": NOT_FOUND}, 409: {"description": CLOSED}}
+LIMITED = {429: {"description": "该地址或会话发送过于频繁，Retry-After 秒后再试"}}
+
+
+def _limit(request: Request, conversation_id: str | None) -> None:
+    try:
+        request.app.state.rate_limits.check(client_address(request), conversation_id)
+    except RateLimited as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, detail=exc.message, headers={"Retry-After": str(exc.retry_after)}
+        ) from exc
+
+
+def limit_address(request: Request) -> None:
+    """Counts a citizen's request against their client address (``channels.rate_limit``)."""
+    _limit(request, None)
+
+
+def limit_conversation(request: Request, conversation_id: ConversationId) -> None:
+    """Counts a citizen's request against their client address and the conversation."""
+    _limit(request, conversation_id)
 
 
 class ConversationIn(BaseModel):
@@ -109,7 +131,14 @@ def _out(conversation: conv.Conversation) -> ConversationOut:
     return out
 
 
-@router.post("", response_model=ConversationOut, status_code=status.HTTP_201_CREATED, summary="开始一个会话")
+@router.post(
+    "",
+    response_model=ConversationOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=LIMITED,
+    dependencies=[Depends(limit_address)],
+    summary="开始一个会话",
+)
 def start(session: SessionDep, body: ConversationIn | None = None) -> ConversationOut:
     return _out(conv.start_conversation(session, (body or ConversationIn()).channel))
 
@@ -119,7 +148,13 @@ def show(conversation_id: ConversationId, session: SessionDep) -> ConversationOu
     return _out(_conversation(session, conversation_id))
 
 
-@router.post("/{conversation_id}/messages", response_model=list[MessageOut], responses=ERRORS, summary="发送一条消息")
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=list[MessageOut],
+    responses={**ERRORS, **LIMITED},
+    dependencies=[Depends(limit_conversation)],
+    summary="发送一条消息",
+)
 def send(conversation_id: ConversationId, body: TextIn, relay: RelayDep) -> list[MessageOut]:
     """Returns the citizen's message and the bot's replies; in waiting or agent mode only the citizen's."""
     try:
@@ -177,7 +212,13 @@ def show_transcript(conversation_id: ConversationId, session: SessionDep) -> Tra
     return TranscriptOut(**_out(found).model_dump(), messages=messages)
 
 
-@router.post("/{conversation_id}/rating", response_model=ConversationOut, responses=ERRORS, summary="好差评")
+@router.post(
+    "/{conversation_id}/rating",
+    response_model=ConversationOut,
+    responses={**ERRORS, **LIMITED},
+    dependencies=[Depends(limit_conversation)],
+    summary="好差评",
+)
 def rate(conversation_id: ConversationId, body: RatingIn, session: SessionDep) -> ConversationOut:
     found = _conversation(session, conversation_id)
     conv.set_rating(session, conversation_id, body.score, body.comment or None)
@@ -185,7 +226,13 @@ def rate(conversation_id: ConversationId, body: RatingIn, session: SessionDep) -
     return _out(found)
 
 
-@router.post("/{conversation_id}/handoff", response_model=HandoffOut, responses=ERRORS, summary="转人工")
+@router.post(
+    "/{conversation_id}/handoff",
+    response_model=HandoffOut,
+    responses={**ERRORS, **LIMITED},
+    dependencies=[Depends(limit_conversation)],
+    summary="转人工",
+)
 def hand_off(conversation_id: ConversationId, relay: RelayDep) -> HandoffOut:
     try:
         stored = relay.hand_off(conversation_id, reason="request_human")
