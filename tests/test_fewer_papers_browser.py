@@ -13,11 +13,12 @@ MATTER = "个体工商户注销登记"
 
 def test_shared_and_exempt_materials_are_set_apart_with_the_papers_saved(live_stack, page):
     open_chat(page, live_stack)
-    type_message(page, "个体户不干了，注销执照要带什么材料")
+    type_message(page, "个体工商户注销登记要带什么材料")
     for _turn in range(8):
         if page.locator(".checklist").count():
             break
         choices = offered(page)
+        assert MATTER in choices or "直接告诉我全部" in choices, (choices, page.locator(".row.bot").last.inner_text())
         click_choice(page, MATTER if MATTER in choices else "直接告诉我全部")
     card = page.locator(".checklist").last
     card.wait_for()

@@ -99,11 +99,6 @@ def test_the_citizen_pages_need_nothing_from_outside(live_stack, offline):
     phone.assert_clean("/")
 
 
-@pytest.mark.xfail(
-    reason="chat.js reads localStorage unguarded: in a cross-site iframe whose storage Chromium denies, that throws "
-    "(SecurityError, a page error); found by this test, to be fixed in chat.js",
-    strict=False,
-)
 def test_the_widget_needs_nothing_from_outside(live_stack, offline):
     # The widget on a host page: the host site is whatever it is, the widget's files come from the gateway.
     host = offline(**DESKTOP)

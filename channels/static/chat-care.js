@@ -64,13 +64,14 @@
     if (!enabled && canSpeak) window.speechSynthesis.cancel();
   }
 
-  apply(localStorage.getItem(KEY) === "1");
+  const remembered = () => { try { return localStorage.getItem(KEY) === "1"; } catch (e) { return false; } };
+  apply(remembered());
   document.addEventListener("banshi:message", (e) => decorate(e.detail.node, e.detail.message));
   document.addEventListener("DOMContentLoaded", () => {
     apply(on());
     document.getElementById("care-btn").addEventListener("click", () => {
       const enabled = !on();
-      localStorage.setItem(KEY, enabled ? "1" : "0");
+      try { localStorage.setItem(KEY, enabled ? "1" : "0"); } catch (e) { /* not remembered */ }
       apply(enabled);
     });
   });

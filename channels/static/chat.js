@@ -29,6 +29,11 @@
   const state = { id: null, lastId: 0, seen: new Set(), mode: "bot", rated: false, ratingShown: false, source: null, busy: false };
 
   const { el, link, renderChecklist, renderTicket } = ChatCards;
+  // A cross-site iframe (the widget on another site) may be denied storage: then the page works unremembered.
+  const store = {
+    get(key) { try { return localStorage.getItem(key); } catch (e) { return null; } },
+    set(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* not remembered */ } },
+  };
 
   function timeOf(iso) {
     const d = iso ? new Date(iso) : new Date();
@@ -308,7 +313,7 @@
     Object.assign(state, { id: null, lastId: 0, seen: new Set(), rated: false, ratingShown: false });
     const created = await api("POST", "", { channel: channel });
     state.id = created.id;
-    localStorage.setItem(STORE_KEY, created.id);
+    store.set(STORE_KEY, created.id);
     welcome();
     setMode(created.mode);
     listen();
@@ -356,7 +361,7 @@
   }
 
   (async function init() {
-    const stored = localStorage.getItem(STORE_KEY);
+    const stored = store.get(STORE_KEY);
     try {
       if (!(stored && /^[0-9a-f]{32}$/.test(stored) && (await resume(stored).catch(() => false)))) await startNew();
     } catch (e) {
