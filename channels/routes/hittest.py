@@ -306,7 +306,7 @@ def _set_still_there(session: Session, set_id: int, *, keep: bool = False) -> No
     """404 once the set is gone; with ``keep``, PostgreSQL holds the row until the run is stored (a
     delete then waits and removes the new run with its set; SQLite's write lock already does that)."""
     query = select(HitTestSet.id).where(HitTestSet.id == set_id)
-    if session.scalar(query.with_for_update(key_share=True) if keep else query) is None:
+    if session.scalar(query.with_for_update(read=True, key_share=True) if keep else query) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=SET_GONE)
 
 
