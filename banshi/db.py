@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -70,8 +71,36 @@ def hold_write_lock(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+SQLITE_HANDOVER = 0.12
+"""Seconds a batch job leaves the SQLite write lock free between batches: a waiting writer's busy
+handler retries every 100 ms once it has waited a while, and would miss a lock taken again at once."""
+
+
+def commit_batch(session: Session) -> None:
+    """Commits a long job's batch and takes the write lock for the next one, letting waiting writers
+    (citizens' turns) in first: on SQLite the job pauses ``SQLITE_HANDOVER``; PostgreSQL needs no pause."""
+    session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        time.sleep(SQLITE_HANDOVER)
+    hold_write_lock(session)
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     factory = sessionmaker(engine or get_engine(), expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def job_session(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for a long job that commits as it goes (``Session.commit`` per small batch), so it never
+    holds the write lock for long; what is left is committed at the end, an error rolls back the open batch."""
+    factory = sessionmaker(engine or get_engine(), expire_on_commit=False)
+    with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()

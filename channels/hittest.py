@@ -203,6 +203,7 @@ def record(
     author: str,
     drafts: bool,
     run_id: int | None = None,
+    flush: bool = True,
 ) -> HitTest:
     top = outcome.result.hits[0] if outcome.result.hits else None
     row = HitTest(
@@ -212,7 +213,8 @@ def record(
         decision=outcome.decision.kind, intent=nlu.intent, run_id=run_id,
     )  # fmt: skip
     session.add(row)
-    session.flush()
+    if flush:  # a set's run flushes its questions together
+        session.flush()
     return row
 
 

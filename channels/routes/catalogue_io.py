@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from banshi.config import get_settings
+from banshi.db import job_session
 from channels.accounts import UserOut
 from channels.deps import SessionDep, require_role
 from channels.params import Offset
@@ -128,13 +129,15 @@ async def upload(
     response_model=ImportResult,
     responses={404: {"description": "上传文件不存在、已导入或已过期，请重新上传"}},
 )
-def confirm(upload_id: str, body: ConfirmIn, session: SessionDep, user: EditorUser) -> ImportResult:
+def confirm(upload_id: str, body: ConfirmIn, user: EditorUser) -> ImportResult:
+    """Imports in batches, each its own short transaction, so citizens' turns are not held up meanwhile."""
     settings = get_settings()
     try:
-        summary = transfer.confirm(
-            session, settings.data_dir, upload_id, author=user.username, publish=body.publish,
-            keep_hours=settings.upload_keep_hours,
-        )  # fmt: skip
+        with job_session() as session:
+            summary = transfer.confirm(
+                session, settings.data_dir, upload_id, author=user.username, publish=body.publish,
+                keep_hours=settings.upload_keep_hours,
+            )  # fmt: skip
     except UploadError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
     return ImportResult(**summary)

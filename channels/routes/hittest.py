@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from banshi.db import hold_write_lock
 from channels import hittest
 from channels.accounts import UserOut
 from channels.deps import IndexDep, RelayDep, SessionDep, require_role
@@ -296,6 +297,19 @@ def _run_out(item: HitTestSet, run: HitTestRun) -> RunOut:
                   regressions=run.regressions, results=run.results)  # fmt: skip
 
 
+RUN_CHUNK = 25
+"""Questions searched between two checks that the set still exists, so a deleted set stops its run soon."""
+SET_GONE = "该测试集已在运行期间被删除，本次运行已停止"
+
+
+def _set_still_there(session: Session, set_id: int, *, keep: bool = False) -> None:
+    """404 once the set is gone; with ``keep``, PostgreSQL holds the row until the run is stored (a
+    delete then waits and removes the new run with its set; SQLite's write lock already does that)."""
+    query = select(HitTestSet.id).where(HitTestSet.id == set_id)
+    if session.scalar(query.with_for_update(read=True, key_share=True) if keep else query) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=SET_GONE)
+
+
 @router.post("/sets/{set_id}/run", response_model=RunOut, status_code=status.HTTP_201_CREATED)
 def run_set(
     set_id: Id,
@@ -305,25 +319,38 @@ def run_set(
     user: EditorUser,
     body: Annotated[RunIn | None, Body()] = None,
 ):
-    """Tests every question of the set and compares each with the set's previous run."""
+    """Tests every question of the set and compares each with the set's previous run.
+
+    The searches only read, so they run before anything is written: the run and its tests are stored
+    at the end in one short transaction, and citizens' turns never wait on the database behind a set
+    of hundreds of questions. A set deleted meanwhile stops the run at the next chunk (404, nothing stored).
+    """
     item = _set_or_404(session, set_id)
     drafts = bool(body and body.drafts)
     searched, _ = _index_for(session, index, drafts)
+    questions = list(item.questions)
+    tested, down = [], None
+    for start in range(0, len(questions), RUN_CHUNK):
+        _set_still_there(session, set_id)
+        for question in questions[start : start + RUN_CHUNK]:
+            # Once Rasa has failed, the rest of the run skips it rather than wait for each timeout.
+            nlu, outcome = _test(session, relay.client, searched, question["question"], down)
+            if not nlu.available:
+                down = nlu
+            tested.append((question, nlu, outcome))
+    hold_write_lock(session)  # from here on the transaction writes, and only briefly
+    _set_still_there(session, set_id, keep=True)
     before = hittest.previous_run(session, item.id)
     earlier = hittest.previous_results(before)
     run = HitTestRun(set_id=item.id, author=user.display_name, drafts=drafts,
                      previous_run_id=before.id if before else None)  # fmt: skip
     session.add(run)
     session.flush()
-    results, down = [], None
-    for question in item.questions:
+    results = []
+    for question, nlu, outcome in tested:
         text, expected = question["question"], question.get("expected_external_id")
-        # Once Rasa has failed, the rest of the run skips it rather than wait for each timeout.
-        nlu, outcome = _test(session, relay.client, searched, text, down)
-        if not nlu.available:
-            down = nlu
         hittest.record(session, text, outcome, nlu, user_id=user.id, author=user.display_name, drafts=drafts,
-                       run_id=run.id)  # fmt: skip
+                       run_id=run.id, flush=False)  # fmt: skip
         results.append(hittest.compare(text, expected, outcome, earlier.get(text)))
     run.results, run.total, run.regressions = results, len(results), sum(r["regression"] for r in results)
     session.flush()

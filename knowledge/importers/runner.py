@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from banshi.db import hold_write_lock
+from banshi.db import commit_batch, hold_write_lock
 from knowledge.importers import native
 from knowledge.importers.base import ImportReport, RowConflict, RowError, SourceRow
 from knowledge.importers.mapping_read import detect_mapping, read_with_mapping
@@ -17,6 +18,8 @@ from knowledge.schema import MatterIn
 from knowledge.store import Outcome, get_by_external_id, latest_version, save_matter
 
 SUFFIXES = {".json", ".jsonl", ".csv", ".xlsx"}
+BATCH_SECONDS = 0.3
+"""The longest a batched import holds the write lock, however slow its rows are."""
 
 
 class UnsupportedSource(ValueError):
@@ -81,16 +84,23 @@ def import_path(
     on_row: Callable[[SourceRow], None] | None = None,
     checked_versions: Mapping[str, int] | None = None,
     mapping: ImportMapping | None = None,
+    commit_every: int | None = None,
 ) -> ImportReport:
     """Stores every valid row; invalid rows are reported and skipped, never half-written.
 
     ``checked_versions`` (external id → the matter's latest version when a dry run compared the row, 0
     when it did not exist) guards an editor's confirm: a row whose matter has changed since is skipped
     and reported as a conflict, so the import never silently overwrites a newer editor's version.
+
+    ``commit_every`` commits the session after that many stored rows, or sooner after ``BATCH_SECONDS``
+    on a busy machine (the session is a ``banshi.db.job_session``), so a bulk import takes the write lock
+    in short turns and citizens' turns get in between; each batch checks its rows under its own lock.
+    Without it the caller commits the whole import at once.
     """
     report = ImportReport()
     seen: set[str] = set()
     hold_write_lock(session)  # each row reads then writes inside a savepoint
+    stored, batch_started = 0, time.monotonic()
     for source_row in read_source(Path(path), mapping):
         if on_row:
             on_row(source_row)
@@ -114,6 +124,10 @@ def import_path(
         {Outcome.created: report.created, Outcome.updated: report.updated, Outcome.unchanged: report.unchanged}[
             outcome
         ].append(item.external_id)
+        stored += 1
+        if commit_every and (stored >= commit_every or time.monotonic() - batch_started > BATCH_SECONDS):
+            commit_batch(session)
+            stored, batch_started = 0, time.monotonic()
     return report
 
 
