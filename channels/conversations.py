@@ -31,7 +31,14 @@ class MaterialOut(BaseModel):
     medium: str | None = None
     source: str | None = None
     note: str | None = None
-    status: Literal["have", "missing", "unknown", "not_applicable"] = "unknown"
+    must_bring: bool = True
+    """False when the citizen need not bring it: 免提交, or the department gets it by data sharing."""
+    exempt: bool = False
+    exempt_by: str | None = None
+    data_shared: bool = False
+    e_licence: bool = False
+    no_need: str | None = Field(default=None, description="为什么无需提交，例如“部门通过数据共享获取”")
+    status: Literal["have", "missing", "unknown", "not_applicable", "not_needed"] = "unknown"
 
 
 class ChecklistOut(BaseModel):
@@ -40,6 +47,8 @@ class ChecklistOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     matter: dict[str, Any] = Field(description="external_id, name, department, code, source_url, updated_at")
+    fully_online: bool = Field(default=False, description="可全程网办：网上办理、有链接、无需跑动")
+    counts: dict[str, int] | None = Field(default=None, description="must_bring, saved, e_licence")
     materials: list[MaterialOut] = []
     location: str | None = None
     hours: str | None = None
