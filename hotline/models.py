@@ -54,7 +54,7 @@ class Ticket(Base):
     rating: Mapped[int | None] = mapped_column()
     """The citizen's 1–5 satisfaction at the 回访 (taken by an agent, or given by the citizen in the chat)."""
     supervised: Mapped[bool] = mapped_column(default=False, server_default=false())
-    filing_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    filing_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     """``hotline.tickets.filing_key``: one ticket per confirmation, however often it is repeated."""
     """督办: a supervisor is watching; the queue shows it and the department sees it."""
 

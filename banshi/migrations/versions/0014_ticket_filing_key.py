@@ -19,13 +19,14 @@ branch_labels = None
 depends_on = None
 
 
+# A plain column and a unique index, not a batch rebuild: on SQLite a rebuild drops the old tickets
+# table, and its ticket events would go with it (ON DELETE CASCADE).
 def upgrade() -> None:
-    with op.batch_alter_table('tickets') as batch:
-        batch.add_column(sa.Column('filing_key', sa.String(length=64), nullable=True))
-        batch.create_unique_constraint('uq_tickets_filing_key', ['filing_key'])
+    op.add_column('tickets', sa.Column('filing_key', sa.String(length=64), nullable=True))
+    op.create_index('ix_tickets_filing_key', 'tickets', ['filing_key'], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_tickets_filing_key', table_name='tickets')
     with op.batch_alter_table('tickets') as batch:
-        batch.drop_constraint('uq_tickets_filing_key', type_='unique')
         batch.drop_column('filing_key')
