@@ -7,7 +7,6 @@ stack is driven in tests/test_eval_dialogue_live.py.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from dialogue.evaluation.cases import Case, load_cases, read_cases
-from dialogue.evaluation.citizen import ANSWERS, CONFIRM_PAYLOAD, SKIP_WALK_PAYLOAD, converse_all
+from dialogue.evaluation.citizen import ANSWERS, CONFIRM_PAYLOAD, SKIP_WALK_PAYLOAD, converse_all, run_sync
 from dialogue.evaluation.report import write_report
 from dialogue.evaluation.scoring import figures, judge
 
@@ -81,7 +80,7 @@ class ScriptedStack:
 
     def play(self, cases: list[Case]):
         transport = httpx.MockTransport(self.handler)
-        return asyncio.run(converse_all("http://stack", cases, 3, transport=transport))
+        return run_sync(converse_all("http://stack", cases, 3, transport=transport))
 
     def sent_by_first(self, text: str) -> list[dict]:
         return next(self.sent[cid] for cid, first in self.first.items() if first == text)

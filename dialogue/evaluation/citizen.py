@@ -15,6 +15,7 @@ bot's wording, so a reworded reply cannot change a figure.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import time
 from collections.abc import Callable
@@ -39,6 +40,17 @@ ANSWERS = {
 """What the simulated citizen tells the form; the content is the complaint itself."""
 PRESENTING = frozenset({"guide_presented", "facet_answered", "faq_answered", "walk_started", "checklist_shown"})
 """Outcomes that put a matter in front of the citizen; a wrong matter in any of them is a wrong guide."""
+
+
+def run_sync(coroutine):
+    """``asyncio.run``, also from a thread whose event loop is already running (a notebook, or Playwright's
+    sync API in the same test process): then the coroutine runs on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @dataclass(frozen=True)

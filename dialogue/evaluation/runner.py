@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dialogue.evaluation.cases import Case, load_cases
-from dialogue.evaluation.citizen import Transcript, converse_all
+from dialogue.evaluation.citizen import Transcript, converse_all, run_sync
 from dialogue.evaluation.report import RATES, write_report
 from dialogue.evaluation.scoring import Verdict, figures, judge
 
@@ -110,7 +110,7 @@ def run(
         return 2
     expected = sorted({g for case in cases for g in case.gold})
     try:
-        catalogue = asyncio.run(read_catalogue(base_url, expected, concurrency))
+        catalogue = run_sync(read_catalogue(base_url, expected, concurrency))
     except httpx.HTTPError as exc:
         errors.print(f"[red]无法连接 {base_url}：{exc!r}。请先启动服务（banshi up）[/red]")
         return 2
@@ -133,7 +133,7 @@ def run(
         if done % 25 == 0 or done == total:
             errors.print(f"已完成 {done}/{total}")
 
-    transcripts = asyncio.run(converse_all(base_url, cases, concurrency, on_done=progress))
+    transcripts = run_sync(converse_all(base_url, cases, concurrency, on_done=progress))
     turns = [t for tr in transcripts for t in tr.turns if not t.error]
     if turns and not any(t.reported_outcomes for t in turns):
         errors.print(
