@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from banshi.stack import ROOT, Ports, Service, StackError, services, stack_env
+from banshi.stack import ROOT, Ports, Service, StackError, launch, services, stack_env
 from channels.relay import CONVERSATION_HEADER
 
 HAPROXY = "haproxy"
@@ -275,18 +275,8 @@ class Cluster:
         self._wait_all(wanted)
 
     def _spawn(self, wanted: list[Service]) -> None:
-        env = self.env
         for service in wanted:
-            log = self.log_dir / f"{service.name}.log"
-            self.processes[service.name] = subprocess.Popen(
-                service.argv,
-                cwd=ROOT,
-                env={**os.environ, **env, **service.env},
-                stdout=log.open("ab"),
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            self.processes[service.name] = launch(service, self.env, self.log_dir)
 
     def _wait_all(self, wanted: list[Service]) -> None:
         failures: list[str] = []

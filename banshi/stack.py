@@ -165,6 +165,20 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
+def launch(service: Service, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
+    """One process of the stack in a process group of its own (so a stop takes its workers too), logging
+    to ``log_dir/<name>.log``; ``banshi up``, the tests and ``banshi cluster`` all start processes here."""
+    return subprocess.Popen(
+        service.argv,
+        cwd=ROOT,
+        env={**os.environ, **env, **service.env},
+        stdout=(log_dir / f"{service.name}.log").open("ab"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 @contextmanager
 def running(wanted: list[Service], env: dict[str, str], log_dir: Path) -> Iterator[dict[str, subprocess.Popen]]:
     """Starts each service in order, waits until it answers its health check, and stops them all on exit."""
@@ -172,18 +186,9 @@ def running(wanted: list[Service], env: dict[str, str], log_dir: Path) -> Iterat
     started: dict[str, subprocess.Popen] = {}
     try:
         for service in wanted:
-            log = log_dir / f"{service.name}.log"
-            process = subprocess.Popen(
-                service.argv,
-                cwd=ROOT,
-                env={**os.environ, **env, **service.env},
-                stdout=log.open("ab"),
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            process = launch(service, env, log_dir)
             started[service.name] = process
-            _wait_ready(service, process, log)
+            _wait_ready(service, process, log_dir / f"{service.name}.log")
         yield started
     finally:
         _stop(list(started.values()))
