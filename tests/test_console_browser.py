@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from banshi.stack import Ports, running, services
 from tests.browser import DESKTOP, LiveStack, add_staff, screenshot, seed, sign_in
@@ -114,8 +115,6 @@ def test_agent_claims_a_citizen_ticket_and_dispatches_it(gateway, desk):
 
 
 def _bot_messages_after(database_url: str, conversation_id: str, text: str) -> list[str]:
-    from sqlalchemy import select
-
     from common.conversations import ChatMessage
 
     def work(session):
@@ -125,6 +124,15 @@ def _bot_messages_after(database_url: str, conversation_id: str, text: str) -> l
         said = [m.id for m in rows if m.sender == "citizen" and m.text == text]
         assert said, f"the citizen's message {text!r} was not stored"
         return [m.text or m.kind for m in rows if m.id > said[-1] and m.sender == "bot"]
+
+    return seed(database_url, work)
+
+
+def _handoff_of(database_url: str, conversation_id: str) -> int:
+    from hotline.models import Handoff
+
+    def work(session):
+        return session.scalar(select(Handoff.id).where(Handoff.conversation_id == conversation_id))
 
     return seed(database_url, work)
 
@@ -148,7 +156,9 @@ def test_agent_takes_over_a_conversation_and_the_citizen_sees_the_reply_live(liv
         requested: list[str] = []
         agent.on("request", lambda request: requested.append(request.url))
         _login(agent, live_stack.base_url, "qian")
-        agent.locator("#handoff-list li[data-kind=handoff]").first.click()
+        # Other tests on this stack may have left handoffs waiting: take this citizen's.
+        handoff_id = _handoff_of(live_stack.database_url, conversation_id)
+        agent.locator(f"#handoff-list li[data-kind=handoff][data-id='{handoff_id}']").click()
         agent.click("#conv-claim")
         agent.wait_for_selector("#reply-form:not([hidden])")
         assert "你好" in agent.inner_text("#conv-messages")
