@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.masking import mask_text
 from common.tickets import TICKET_TYPES
 from hotline.classifier import CATEGORIES, MODEL_TYPE_OF
 from hotline.models import LabelExample
@@ -29,13 +30,17 @@ def record_correction(
     ticket_id: int | None = None,
     actor_id: int | None = None,
 ) -> LabelExample | None:
-    """Adds the example to the session (no commit); None when neither label can be learnt from."""
+    """Adds the example to the session (no commit); None when neither label can be learnt from.
+
+    Mobile and ID numbers are masked: the model learns from words, and a second copy of a citizen's
+    numbers outside the ticket would only be one more place to leak them from.
+    """
     type = type if type in TICKET_TYPES else None
     category = category if category in CATEGORIES else None
     if not text.strip() or (type is None and category is None):
         return None
     example = LabelExample(
-        text=text, type=type, category=category, predicted=predicted, ticket_id=ticket_id, actor_id=actor_id
+        text=mask_text(text), type=type, category=category, predicted=predicted, ticket_id=ticket_id, actor_id=actor_id
     )
     session.add(example)
     return example

@@ -79,7 +79,7 @@ def test_an_agents_type_correction_on_a_chat_ticket_is_stored_in_the_models_clas
     session.expire_all()
     [example] = session.scalars(select(LabelExample)).all()
     assert example.type == "建议" and example.predicted == "投诉" and example.ticket_id == made.json()["id"]
-    assert "夜间施工噪音" in example.text
+    assert "夜间施工噪音" in example.text and "13877001234" not in example.text, "numbers masked"
     assert labelled_examples(session).type_labels == ["建言"]  # the type head's class for 建议
 
 
