@@ -9,34 +9,20 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.rasa_stack import import_catalogue, rasa_stack, trained_model
+from tests.browser import LiveStack
 
 pytestmark = pytest.mark.slow
 TICKET_NUMBER = re.compile(r"^12345-\d{8}-\d{4,}$")
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    model = trained_model()
-    from banshi.config import get_settings
-    from banshi.db import get_engine
-
-    data_dir = tmp_path_factory.mktemp("chat-api") / "var"
-    import_catalogue(data_dir)
-    with rasa_stack(model, data_dir) as webhook, pytest.MonkeyPatch.context() as env:
-        env.setenv("BANSHI_DATA_DIR", str(data_dir))
-        env.setenv("DATABASE_URL", f"sqlite:///{(data_dir / 'banshi.db').resolve()}")
-        env.setenv("BANSHI_RASA_URL", webhook.removesuffix("/webhooks/rest/webhook"))
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+def client(live_stack: LiveStack) -> Iterator[TestClient]:
+    """A gateway in this process over the shared stack's Rasa and database (``LiveStack.in_process``)."""
+    with live_stack.in_process():
         from channels.app import create_app
 
-        try:
-            with TestClient(create_app()) as test_client:
-                yield test_client
-        finally:
-            get_settings.cache_clear()
-            get_engine.cache_clear()
+        with TestClient(create_app()) as test_client:
+            yield test_client
 
 
 class Citizen:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser import LiveStack
 from tests.rasa_stack import import_catalogue, rasa_stack, say, trained_model
 
 pytestmark = pytest.mark.slow
@@ -18,12 +18,9 @@ TICKET_NUMBER = re.compile(r"12345-\d{8}-\d{4,}")
 
 
 @pytest.fixture(scope="module")
-def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    model = trained_model()
-    data_dir = tmp_path_factory.mktemp("dialogue") / "var"
-    import_catalogue(data_dir)
-    with rasa_stack(model, data_dir) as url:
-        yield url
+def webhook(live_stack: LiveStack) -> str:
+    """The shared stack's Rasa (each test is a citizen of its own)."""
+    return live_stack.webhook
 
 
 class Chat:

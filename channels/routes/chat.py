@@ -25,7 +25,7 @@ from channels.params import AfterId
 from channels.rate_limit import RateLimited
 from channels.relay import ConversationClosed
 from channels.routes.auth import client_address
-from channels.turn_lock import TurnBusy
+from channels.turn_lock import BUSY_TEXT, TurnBusy
 from common import conversations as conv
 from common.conversations import ConversationNotFound, Mode
 from hotline import followup
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["chat"])
 
 NOT_FOUND = "未找到该会话，请刷新页面开始新的会话"
 CLOSED = "本次会话已结束，请开始新的会话"
-BUSY = "上一条消息还在处理中，请稍候再试"
+BUSY = BUSY_TEXT
 ConversationId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="会话编号（32位十六进制）")]
 ERRORS = {404: {"description": NOT_FOUND}, 409: {"description": CLOSED}}
 OVERLOADED_RESPONSE = {503: {"description": f"{OVERLOADED}（超出容量）或{BUSY}；Retry-After 秒后再试"}}
