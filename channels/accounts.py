@@ -1,4 +1,4 @@
-"""Staff accounts: agents answer the hotline, editors keep the catalogue, admins do both and supervise.
+"""Staff accounts: agents answer the hotline, supervisors also watch the desk, editors keep the catalogue.
 
 Citizens never log in (a ticket opens with its number and phone). Passwords are kept only as
 Argon2id hashes, so a copy of the database does not give away anyone's password.

@@ -278,5 +278,5 @@ class Relay:
 
 def after_hours_text(hours: DeskHours) -> str:
     opens = sla.to_local(hours.opens_at) if hours.opens_at else None
-    when = f"{opens:%m月%d日 %H:%M}".lstrip("0") if opens else "下一个工作日"
+    when = f"{opens.month}月{opens.day}日 {opens:%H:%M}" if opens else "下一个工作日"
     return AFTER_HOURS_TEXT.format(hours="、".join(hours.hours), opens=when)

@@ -2,7 +2,8 @@
 
 Routes only parse, call ``hotline.desk`` / ``hotline.assignment`` / ``hotline.board`` and shape the
 answer. Going online runs the desk at once (after the status is committed, in a transaction of its
-own), so an agent who comes online is given the waiting conversations without waiting for the tick.
+own: the run locks every agent's row, the status change only one), so an agent who comes online is
+given the waiting conversations without waiting for the desk's clock.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
+from banshi.db import session_scope
 from channels.accounts import UserOut
 from channels.deps import AgentUser, SessionDep, require_role
 from channels.params import Id
@@ -71,17 +73,18 @@ def my_place(session: SessionDep, user: AgentUser) -> PlaceOut:
 
 
 @router.put("/me", response_model=PlaceOut, summary="设置在线 / 离开")
-def set_my_status(body: StatusIn, session: SessionDep, user: AgentUser) -> PlaceOut:
+def set_my_status(body: StatusIn, user: AgentUser) -> PlaceOut:
     """Away keeps the conversations and tickets already held; online is given work at once."""
-    try:
-        desk.set_status(session, user.id, body.status)
-    except desk.DeskError as exc:
-        raise _refused(exc) from exc
-    session.commit()
-    if body.status == "online":
-        assignment.run_desk(session)
-        session.commit()
-    return _place(session, user.id)
+    with session_scope() as session:  # committed before the desk runs: the run locks every agent's row
+        try:
+            desk.set_status(session, user.id, body.status)
+        except desk.DeskError as exc:
+            raise _refused(exc) from exc
+    with session_scope() as session:
+        if body.status == "online":
+            assignment.run_desk(session)
+    with session_scope() as session:
+        return _place(session, user.id)
 
 
 @router.get("/board", response_model=board.Board, summary="班长看板：排队、接待中、坐席负荷、临近超时")
