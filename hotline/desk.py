@@ -58,6 +58,13 @@ def set_status(
     return row
 
 
+def sign_off(session: Session, user_id: int, *, now: datetime | None = None) -> None:
+    """Signing out sets an online agent away: nobody is given work at a console nobody is looking at."""
+    row = session.get(AgentDesk, user_id)
+    if row is not None and row.status == "online":
+        set_status(session, user_id, "away", now=now)
+
+
 def set_skills(session: Session, user_id: int, skills: list[str], *, now: datetime | None = None) -> AgentDesk:
     """Categories or departments, in the order given, without blanks or repeats; empty makes a generalist."""
     cleaned = list(dict.fromkeys(s.strip() for s in skills if s.strip()))

@@ -93,6 +93,8 @@ def test_going_online_is_given_the_waiting_citizen_at_once(app, monkeypatch):
     assert board["talking"][0]["agent_name"] == "李坐席"
     loads = {a["name"]: (a["status"], a["conversations"]) for a in board["agents"]}
     assert loads["李坐席"] == ("online", 1) and loads["王坐席"] == ("away", 0) and loads["张班长"] == ("away", 0)
+    agent.post("/api/v1/auth/logout")
+    assert login(app, "agent1").get("/api/v1/desk/me").json()["status"] == "away", "signing out sets them away"
     assert board["max_conversations"] == 5 and board["hours"]["hours"] == ["09:00-12:00", "13:30-17:30"]
 
 
