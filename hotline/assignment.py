@@ -24,7 +24,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from banshi.config import Settings, get_settings
@@ -177,25 +177,22 @@ def _assign_tickets(session: Session, agents: list[AgentDesk], now: datetime, se
         run.tickets.append((ticket.id, agent.user_id))
 
 
-def has_work(session: Session) -> bool:
-    """Cheap, without locks: whether a run could do anything (an agent online, or a clock running)."""
-    return bool(
-        session.scalar(
-            select(
-                or_(
-                    exists().where(AgentDesk.status == "online"),
-                    exists().where(Handoff.status == "claimed", Handoff.assigned_at.is_not(None)),
-                )
-            )
-        )
-    )
+def has_work(session: Session, now: datetime, settings: Settings) -> bool:
+    """Cheap, without locks: whether a run could do anything, so an idle desk takes no write lock. An
+    answer clock has run out; or an agent is online and a conversation waits or a new ticket is unassigned."""
+    cutoff = now - timedelta(minutes=settings.desk_answer_minutes)
+    work = [exists().where(Handoff.status == "waiting")]
+    if settings.desk_max_tickets:
+        work.append(exists().where(Ticket.status == ASSIGNED_STATUS, Ticket.assigned_agent.is_(None)))
+    late = exists().where(Handoff.status == "claimed", Handoff.assigned_at <= cutoff)
+    return bool(session.scalar(select(or_(late, and_(exists().where(AgentDesk.status == "online"), or_(*work))))))
 
 
 def run_desk(session: Session, *, now: datetime | None = None, settings: Settings | None = None) -> DeskRun:
     """One pass of the desk, in the caller's transaction: unanswered conversations back to the queue,
     then waiting conversations and new tickets to online agents. Safe to run anywhere at any time."""
     now, settings, run = now or utcnow(), settings or get_settings(), DeskRun()
-    if not has_work(session):
+    if not has_work(session, now, settings):
         return run
     desk.lock_desk(session)  # before any handoff or ticket: one assigner at a time, one lock order
     _return_unanswered(session, now, settings, run)

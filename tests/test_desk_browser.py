@@ -61,6 +61,7 @@ def test_the_desk_assigns_takes_back_an_unanswered_citizen_and_the_board_shows_i
         agent.wait_for_selector("#desk-status[aria-pressed=true]")
         agent.locator("#my-handoff-list li[data-kind=handoff]").wait_for()
         assert "会话 1/5" in agent.inner_text("#desk-load")
+        assert blocking_violations(agent) == [], "the console with the switch on"
         page.get_by_text("人工客服钱坐席已接入").wait_for()  # the citizen's page, live
 
         sign_in(lead, gateway.base_url, "sun", PASSWORD, at="/console")
