@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channels.relay import UNAVAILABLE_TEXT, WAITING_TEXT, Relay, map_rasa_reply
-
 from tests.sse import events as _events
 
 WAITING = WAITING_TEXT.format(minutes=5)
