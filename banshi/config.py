@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     campus can share one address behind its NAT; shared by the replicas through ``redis_url``."""
     rate_per_conversation: RateText = "30 per 60 seconds"
     """Messages, 转人工 and ratings one conversation may send, in the same form; a citizen types far fewer."""
+    turns_in_flight: int = Field(default=16, ge=0)
+    """Citizens' turns one gateway sends to Rasa at once (``channels.admission``); more wait, then are refused
+    politely. 0 admits everything. Rasa answers one turn at a time per process, so more in flight only queue there."""
+    admission_wait_seconds: float = Field(default=3.0, ge=0)
+    """How long a turn waits for a place before the citizen hears 「当前咨询人数较多，请稍候再试」."""
+    admission_retry_after: int = Field(default=5, ge=1)
+    """The ``Retry-After`` seconds of that refusal."""
     turn_wait_seconds: float = 40.0
     """How long a citizen's turn waits for an earlier turn of the same conversation to finish."""
     live_poll_seconds: float = 0.5

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from banshi.config import get_settings
 from banshi.runtime import load_index
 from channels import log_masking
+from channels.admission import Admission
 from channels.desk_clock import DeskClock
 from channels.errors import validation_error_in_chinese
 from channels.rate_limit import RateLimits
@@ -85,6 +86,7 @@ def create_app() -> FastAPI:
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_exception_handler(RequestValidationError, validation_error_in_chinese)
+    app.state.admission = Admission.of(get_settings())
     app.state.rate_limits = RateLimits.of(
         get_settings()
     )  # not in the lifespan: routes count before they validate, lifespan or not

@@ -129,3 +129,27 @@ class AgentDesk(Base):
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_assigned_at: Mapped[datetime | None] = mapped_column()
     """Round-robin among equals: of agents with the same skill match and load, the one served longest ago."""
+
+
+class LabelExample(Base):
+    """A message with the type or category an agent gave it: ``banshi hotline train`` learns from these.
+
+    Written by ``hotline.corrections`` in the same transaction as the correction itself, so a
+    correction the console shows as saved is also a training example. Either label may be None (an
+    agent corrected only the other one).
+    """
+
+    __tablename__ = "label_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    """The ticket's content when it was corrected: what the model saw."""
+    type: Mapped[str | None] = mapped_column(String(8))
+    """One of ``common.tickets.TICKET_TYPES``."""
+    category: Mapped[str | None] = mapped_column(String(50))
+    """One of ``hotline.classifier.CATEGORIES`` (a correction to 其他 teaches nothing and is not kept)."""
+    predicted: Mapped[str | None] = mapped_column(String(50))
+    """What the model (or the ticket) said before the agent changed it."""
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -17,6 +17,7 @@ from sse_starlette import EventSourceResponse
 
 from banshi.db import session_scope
 from channels import capture, outcomes
+from channels.admission import OVERLOADED, admit_turn
 from channels.conversations import DeskOut, MessageOut, TicketCardOut, message_out
 from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
@@ -36,6 +37,7 @@ CLOSED = "本次会话已结束，请开始新的会话"
 BUSY = "上一条消息还在处理中，请稍候再试"
 ConversationId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="会话编号（32位十六进制）")]
 ERRORS = {404: {"description": NOT_FOUND}, 409: {"description": CLOSED}}
+OVERLOADED_RESPONSE = {503: {"description": f"{OVERLOADED}（超出容量）或{BUSY}；Retry-After 秒后再试"}}
 LIMITED = {429: {"description": "该地址或会话发送过于频繁，Retry-After 秒后再试"}}
 
 
@@ -154,8 +156,8 @@ def show(conversation_id: ConversationId, session: SessionDep) -> ConversationOu
 @router.post(
     "/{conversation_id}/messages",
     response_model=list[MessageOut],
-    responses={**ERRORS, **LIMITED},
-    dependencies=[Depends(limit_conversation)],
+    responses={**ERRORS, **LIMITED, **OVERLOADED_RESPONSE},
+    dependencies=[Depends(limit_conversation), Depends(admit_turn, scope="function")],
     summary="发送一条消息",
 )
 def send(conversation_id: ConversationId, body: TextIn, relay: RelayDep) -> list[MessageOut]:
@@ -232,8 +234,8 @@ def rate(conversation_id: ConversationId, body: RatingIn, session: SessionDep) -
 @router.post(
     "/{conversation_id}/handoff",
     response_model=HandoffOut,
-    responses={**ERRORS, **LIMITED},
-    dependencies=[Depends(limit_conversation)],
+    responses={**ERRORS, **LIMITED, **OVERLOADED_RESPONSE},
+    dependencies=[Depends(limit_conversation), Depends(admit_turn, scope="function")],
     summary="转人工",
 )
 def hand_off(conversation_id: ConversationId, relay: RelayDep) -> HandoffOut:
