@@ -14,6 +14,7 @@ import threading
 from banshi.config import get_settings
 from banshi.db import session_scope
 from hotline.assignment import run_desk
+from hotline.classifier import classify
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ class DeskClock:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        try:  # the first 转人工 classifies what the citizen said: load the model now, not then
+            classify("预热")
+        except Exception:
+            log.exception("the hotline classifier could not be loaded")
         while not self._stop.wait(self.every):
             try:
                 with session_scope() as session:
