@@ -18,7 +18,7 @@ from sse_starlette import EventSourceResponse
 from banshi.db import session_scope
 from channels import capture, outcomes
 from channels.admission import OVERLOADED, admit_turn
-from channels.conversations import MessageOut, TicketCardOut, message_out
+from channels.conversations import DeskOut, MessageOut, TicketCardOut, message_out
 from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
 from channels.params import AfterId
@@ -112,6 +112,9 @@ class TranscriptOut(ConversationOut):
 class HandoffOut(BaseModel):
     mode: Mode
     messages: list[MessageOut]
+    desk: DeskOut | None = None
+    """Whether a person can answer now: open (queued, ``reply_within_minutes``) or closed (留言 offered);
+    None when the citizen was already waiting or talking to an agent."""
 
 
 def _conversation(session, conversation_id: str) -> conv.Conversation:
@@ -244,7 +247,8 @@ def hand_off(conversation_id: ConversationId, relay: RelayDep) -> HandoffOut:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=CLOSED) from exc
     with relay.sessions() as session:
         mode = _conversation(session, conversation_id).mode
-    return HandoffOut(mode=mode, messages=[message_out(m) for m in stored])
+    shown = [message_out(m) for m in stored]
+    return HandoffOut(mode=mode, messages=shown, desk=next((m.desk for m in shown if m.desk), None))
 
 
 TICKET_NOT_SHOWN = "本次会话中没有查询过这个工单，请先凭工单编号和手机号码查询，再进行评价"

@@ -252,7 +252,7 @@ def _guard(ticket: Ticket, user: UserOut, action: str) -> None:
     """The permission half of lifecycle's checks as 403/409; what is left is the citizen-facing 400."""
     rule = lifecycle.RULES[action]
     if user.role not in rule.roles:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"没有权限{rule.label}工单：需要管理员角色")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"没有权限{rule.label}工单：需要班长或管理员角色")
     if ticket.assigned_agent not in (None, user.id) and user.role != "admin":
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"工单 {ticket.number} 已由其他坐席认领，不能{rule.label}")
 

@@ -4,7 +4,7 @@
 its model. Written in the same transaction as the correction (``hotline.corrections``).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-30 20:40:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
