@@ -79,8 +79,8 @@ function hideConsole() {
 async function showConsole(me) {
   state.me = me;
   $("console-view").hidden = false;
+  listenQueues(); // first: a change made while the lists load is not missed, and a slow load delays nothing
   await Promise.all([loadCanned(), loadAgents(), refreshQueues()]);
-  listenQueues();
   state.timers.push(setInterval(refreshQueuesSoon, QUEUE_FALLBACK_MS), setInterval(tick, 1000));
 }
 
