@@ -52,7 +52,8 @@ def test_the_newborn_bundle_lists_each_paper_once_with_the_matters_that_need_it(
 
     text = render_checklist(found.guide, None, found)
     for material in found.guide.materials:
-        assert len(re.findall(rf"^(\d+\. |- ){re.escape(material.name)}[（【：]", text, re.MULTILINE)) == 1, material.name
+        line = rf"^(\d+\. |- ){re.escape(material.name)}[（【：]"
+        assert len(re.findall(line, text, re.MULTILINE)) == 1, material.name
     assert "1. 出生医学证明首次签发（" in text and "4. 社会保障卡申领（" in text
     assert "出生登记（新生儿落户）、新生儿参加城乡居民医保共用，只需准备一份" in text
     assert f"需要提交的材料（共{card['counts']['must_bring']}项）" in text
@@ -111,7 +112,8 @@ def test_a_life_event_question_finds_its_bundle_and_the_bundles_matters_are_not_
     import_path(session, SAMPLE_CATALOGUE, author="sample")
     index = HybridIndex(default_embedder)
     rebuild(session, index)
-    for question, name in (("宝宝出生后要跑哪些手续", "新生儿出生“一件事”"), ("亲人过世以后都要办什么", "个人身后“一件事”")):
+    events = (("宝宝出生后要跑哪些手续", "新生儿出生“一件事”"), ("亲人过世以后都要办什么", "个人身后“一件事”"))
+    for question, name in events:
         found = answer(session, index, question)
         assert found.kind == "present", (question, found.decision)
         assert found.decision.hits[0].name == name and found.decision.hits[0].kind == "bundle"
