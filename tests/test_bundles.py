@@ -140,3 +140,26 @@ def test_the_real_catalogues_joint_matters_are_bundles_and_a_newborn_question_fi
     assert asked.kind == "present" and asked.decision.hits[0].name == "新生儿出生“一件事”"
     retiring = answer(session, index, "我下个月退休")
     assert "退休“一件事”" in [hit.name for hit in retiring.decision.hits]
+
+
+def test_the_wechat_checklist_page_lists_the_bundles_matters_and_its_shared_papers(data_dir):
+    from fastapi.testclient import TestClient
+
+    from banshi.db import migrate, session_scope
+    from channels.app import create_app
+    from channels.checklist_links import checklist_url
+    from common.conversations import add_message, start_conversation
+
+    found = _newborn()
+    migrate()
+    with session_scope() as session:
+        conversation = start_conversation(session, "wechat")
+        message = add_message(
+            session, conversation.id, "bot", "checklist", None, build_checklist(found.guide, None, found)
+        )
+        message_id = message.id
+    with TestClient(create_app()) as client:
+        page = client.get(checklist_url("", message_id)).text
+    order = page.index("包含的事项（请按顺序办理）")
+    assert order < page.index("出生医学证明首次签发") < page.index("社会保障卡申领") < page.index("申请材料")
+    assert "出生登记（新生儿落户）、新生儿参加城乡居民医保共用，只需准备一份" in page
