@@ -67,6 +67,8 @@ def test_an_editor_composes_a_bundle_of_three_matters_and_a_citizen_then_finds_i
     desk.fill("[aria-label='一件事包含的事项']", "\n".join(RESTAURANT))
     desk.click("#save-publish")
     desk.locator("#toast", has_text="已发布").wait_for()
+    desk.locator("#history tr[data-version]").first.wait_for()  # on to the new bundle's own page
+    assert desk.locator("[aria-label='一件事包含的事项']").input_value().split() == list(RESTAURANT)
     screenshot(desk, "studio-bundle.png")
 
     text = checklist_for(page, live_stack, "我要开个饭店，要办哪些手续")

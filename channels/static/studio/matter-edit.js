@@ -219,7 +219,10 @@
     async function publish(version) {
       const done = await act(() => api(`/api/v1/matters/${encodeURIComponent(matter.external_id)}/publish`,
         { method: "POST", body: { version } }));
-      if (done) { toast(`第 ${done.version} 版已发布，市民即刻可见`); reload(); }
+      if (!done) return;
+      toast(`第 ${done.version} 版已发布，市民即刻可见`);
+      // A new matter goes on to its own page (with its history), not back to an empty form.
+      if (isNew) go(`#/matters/${encodeURIComponent(matter.external_id)}`); else reload();
     }
 
     const onSave = async () => {
@@ -259,7 +262,7 @@
             `发布草稿第 ${detail.draft.version} 版`) : null,
           h("span", { class: "spacer" }),
           detail && detail.status !== "deleted" ? h("button", { type: "button", class: "link", onclick: onDelete }, "删除事项") : null)),
-      detail ? Studio.matterHistory(detail, reload) : null,
+      ...(detail ? [Studio.matterHistory(detail, reload)] : []), // replaceChildren would print a null
     );
   }
 
