@@ -39,6 +39,7 @@ class MaterialOut(BaseModel):
     e_licence: bool = False
     no_need: str | None = Field(default=None, description="为什么无需提交，例如“部门通过数据共享获取”")
     status: Literal["have", "missing", "unknown", "not_applicable", "not_needed"] = "unknown"
+    matters: list[str] = Field(default_factory=list, description="一件事中需要这份材料的事项（只列一次）")
 
 
 class ChecklistOut(BaseModel):
@@ -50,6 +51,9 @@ class ChecklistOut(BaseModel):
     fully_online: bool = Field(default=False, description="可全程网办：网上办理、有链接、无需跑动")
     counts: dict[str, int] | None = Field(default=None, description="must_bring, saved, e_licence")
     materials: list[MaterialOut] = []
+    bundle: dict[str, Any] | None = Field(
+        default=None, description="一件事：matters（按办理顺序，external_id、name、department）、note、withdrawn"
+    )
     location: str | None = None
     hours: str | None = None
     online_url: str | None = None

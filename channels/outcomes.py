@@ -25,6 +25,7 @@ OUTCOME_TYPE = "outcome"
 """The ``type`` of a custom payload that is an outcome, not something to show."""
 OutcomeKind = Literal[
     "guide_presented",
+    "bundle_presented",
     "clarification_offered",
     "facet_answered",
     "faq_answered",

@@ -40,6 +40,9 @@ class Matter(Base):
     online_url: Mapped[str | None] = mapped_column(Text)
     visits: Mapped[int | None]
     phone: Mapped[str | None] = mapped_column(Text)
+    bundle: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    """A 一件事 bundle's matters (external ids) in the order to do them; empty for a plain matter."""
+    bundle_note: Mapped[str | None] = mapped_column(Text)
 
     source_url: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

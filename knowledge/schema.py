@@ -91,11 +91,15 @@ class MatterIn(_Model):
     visits: int | None = Field(default=None, ge=0, le=20)
     """跑动次数: how many times the citizen must come in person."""
     phone: str | None = None
+    bundle: list[str] = Field(default_factory=list)
+    """一件事: the external ids of the matters this life event gathers, in the order to do them."""
+    bundle_note: str | None = None
+    """The editor's word on the bundle as a whole (who it is for, what to do first)."""
 
     source_url: str | None = None
     updated_at: datetime | None = None
 
-    @field_validator("aliases", "handle_forms")
+    @field_validator("aliases", "handle_forms", "bundle")
     @classmethod
     def _no_blank_items(cls, items: list[str]) -> list[str]:
         cleaned = [item.strip() for item in items if item and item.strip()]
@@ -114,6 +118,17 @@ class MatterIn(_Model):
         if legal is not None and promised is not None and promised > legal:
             raise ValueError("承诺办结时限不能长于法定办结时限")
         return self
+
+    @model_validator(mode="after")
+    def _bundle_not_itself(self) -> MatterIn:
+        if self.external_id in self.bundle:
+            raise ValueError("一件事不能包含它自己")
+        return self
+
+    @property
+    def is_bundle(self) -> bool:
+        """一件事: composed of other matters, or the catalogue's own joint matter (named “…一件事”)."""
+        return bool(self.bundle) or "一件事" in self.name
 
     @property
     def fully_online(self) -> bool:

@@ -48,7 +48,7 @@ _CHECKED = ".checked.json"
 """Beside the uploaded file: each row's matter version at the dry run, which the confirm re-checks."""
 _MAPPING = ".mapping.yml"
 """Beside the uploaded file: the mapping it is read through, when it is another platform's export."""
-_LIST_FIELDS = ("aliases", "applicant_types", "handle_forms")
+_LIST_FIELDS = ("aliases", "applicant_types", "handle_forms", "bundle")
 IMPORT_BATCH = 20
 """Rows an import's confirm stores per transaction: about a third of a second of the write lock."""
 

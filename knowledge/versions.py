@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge import audit, store
+from knowledge import audit, bundles, store
 from knowledge.matter_diff import FieldChange, diff_data
 from knowledge.models import Matter, MatterVersion
 from knowledge.schema import MatterIn
@@ -31,6 +31,10 @@ class MatterNotFound(VersionError):
 
 class VersionNotFound(VersionError):
     pass
+
+
+class BundleInvalid(VersionError):
+    """A 一件事 lists a matter that is unknown, a bundle itself, or (at publishing) not published."""
 
 
 class VersionConflict(VersionError):
@@ -127,6 +131,8 @@ def save_draft(
         base_row = store.version_row(session, matter, base_version) if base_version else None
         changes = diff_data(base_row.data, latest.data) if base_row is not None else []
         raise VersionConflict(item.external_id, base_version, latest, changes)
+    if found := bundles.problems(session, item):
+        raise BundleInvalid("；".join(found))
     row = store.add_version(session, item, author=author, note=note)
     audit.record(
         session,
@@ -144,6 +150,8 @@ def publish(session: Session, external_id: str, version: int, *, author: str) ->
     row = version_or_raise(session, matter, version)
     if row.note == "删除" and row.published_at is not None and matter.status == "deleted":
         raise VersionError(f"第 {version} 版是删除记录，不能发布")
+    if found := bundles.problems(session, MatterIn.model_validate(row.data), publishing=True):
+        raise BundleInvalid("；".join(found))
     previous = matter.published_version if matter.status == "published" else None
     store.publish_version(session, matter, row)
     audit.record(

@@ -56,6 +56,8 @@ def decide(result: SearchResult, *, named: str | None = None) -> Decision:
     top = hits[0]
     close, siblings = [], False
     for hit in hits[1:]:
+        if hit.external_id in top.members:
+            continue  # a matter of the 一件事 found first is answered inside it
         if hit.score >= CLOSE_RATIO * top.score:
             close.append(hit)
         elif (

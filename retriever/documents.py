@@ -20,6 +20,12 @@ class MatterDoc:
     aliases: tuple[str, ...] = ()
     faqs: tuple[str, ...] = ()
     """Published FAQ questions linked to the matter: asked as written, they should find it."""
+    kind: str = "matter"
+    """``bundle`` for a 一件事 (``MatterIn.is_bundle``): a document of its own kind, answered with one checklist."""
+    members: tuple[str, ...] = ()
+    """A bundle's matters: found beside it, they are part of it, not rivals to ask about."""
+    note: str | None = None
+    """A bundle's note: its life-event words (宝宝出生后…) are searched with it."""
 
     @classmethod
     def from_matter(cls, matter: MatterIn, faqs: tuple[str, ...] | list[str] = ()) -> MatterDoc:
@@ -34,25 +40,37 @@ class MatterDoc:
             parent_name=matter.parent_name,
             aliases=tuple(matter.aliases),
             faqs=tuple(faqs),
+            kind="bundle" if matter.is_bundle else "matter",
+            members=tuple(matter.bundle),
+            note=matter.bundle_note,
         )
 
     @classmethod
     def from_dict(cls, data: dict) -> MatterDoc:
-        return cls(**{**data, "aliases": tuple(data.get("aliases") or ()), "faqs": tuple(data.get("faqs") or ())})
+        lists = {name: tuple(data.get(name) or ()) for name in ("aliases", "faqs", "members")}
+        return cls(**{**data, **lists})
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "aliases": list(self.aliases), "faqs": list(self.faqs)}
+        return {**asdict(self), "aliases": list(self.aliases), "faqs": list(self.faqs), "members": list(self.members)}
 
     @property
     def keyword_text(self) -> str:
         """The name counts twice: a citizen's words matching the title matter most."""
-        parts = [self.name, self.name, *self.aliases, *self.faqs, self.parent_name or "", self.department]
+        parts = [
+            self.name,
+            self.name,
+            *self.aliases,
+            *self.faqs,
+            self.note or "",
+            self.parent_name or "",
+            self.department,
+        ]
         return " ".join(p for p in parts if p)
 
     @property
     def dense_text(self) -> str:
         """Short on purpose: the small embedders read titles well and long bodies poorly."""
-        parts = [self.name, *self.aliases, *self.faqs]
+        parts = [self.name, *self.aliases, *self.faqs, *([self.note] if self.note else [])]
         if self.parent_name and self.parent_name not in self.name:
             parts.append(self.parent_name)
         return "；".join(parts)

@@ -26,7 +26,7 @@ from retriever.retrievers.bm25 import BM25Retriever
 from retriever.retrievers.dense import DenseRetriever
 from retriever.tokenize import Tokenizer
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 Mode = Literal["hybrid", "bm25", "dense"]
 
 
@@ -45,6 +45,9 @@ class Hit:
     score: float
     bm25: float | None = None
     dense: float | None = None
+    kind: str = "matter"
+    """``matter`` or ``bundle`` (一件事)."""
+    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,8 @@ class HybridIndex:
             round(score, 6),
             None if bm25 is None else round(bm25, 4),
             None if dense is None else round(dense, 4),
+            doc.kind,
+            doc.members,
         )
 
     @staticmethod

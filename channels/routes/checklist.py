@@ -52,9 +52,23 @@ def _material(item: dict[str, Any]) -> str:
     details = [c for c in counts if c] + [
         str(item[k]) for k in ("condition", "medium", "source", "note") if item.get(k)
     ]
+    shared = [str(name) for name in item.get("matters") or []]
+    if len(shared) > 1:  # 一件事: one paper for several matters
+        details.append(f"{'、'.join(shared)}共用，只需准备一份")
     if details:
         parts.append(f'<div class="note">{escape("；".join(details))}</div>')
     return f"<li>{' '.join(parts)}</li>"
+
+
+def _bundle(checklist: dict[str, Any]) -> str:
+    """一件事: its matters in the order to do them, and the editor's note."""
+    bundle = checklist.get("bundle") or {}
+    matters = [m for m in bundle.get("matters") or [] if isinstance(m, dict)]
+    if not matters and not bundle.get("note"):
+        return ""
+    items = "".join(f"<li>{escape(str(m.get('name') or ''))}</li>" for m in matters)
+    note = f'<p class="note">{escape(str(bundle["note"]))}</p>' if bundle.get("note") else ""
+    return (f"<h2>包含的事项（请按顺序办理）</h2><ol>{items}</ol>" if items else "") + note
 
 
 def _facts(checklist: dict[str, Any]) -> str:
@@ -90,6 +104,7 @@ def checklist_page(session: SessionDep, t: Annotated[str, Query(max_length=400)]
     source = matter.get("source_url")
     body = (
         f"<h1>一次告知：{escape(name)}{department}</h1>"
+        f"{_bundle(checklist)}"
         f"<h2>申请材料</h2><ol>{materials or '<li>无需提交材料</li>'}</ol>"
         f"<h2>办理须知</h2>{_facts(checklist)}"
         + (f'<p>办事指南原文：<a href="{escape(source)}">{escape(source)}</a></p>' if source else "")

@@ -24,7 +24,7 @@ from knowledge.importers.tabular import field_label
 from knowledge.models import Matter
 from knowledge.schema import MatterIn
 from knowledge.transfer import CatalogueFilter, filtered
-from knowledge.versions import FieldChange, VersionConflict, VersionError, VersionOut
+from knowledge.versions import BundleInvalid, FieldChange, VersionConflict, VersionError, VersionOut
 
 router = APIRouter(prefix="/api/v1/matters", tags=["matters"], dependencies=[Depends(require_role("editor"))])
 EditorUser = Annotated[UserOut, Depends(require_role("editor"))]
@@ -106,6 +106,11 @@ def validated(data: dict[str, Any]) -> MatterIn:
         for e in row.errors
     ]
     raise HTTPException(422, detail=detail)
+
+
+def _bundle_invalid(exc: BundleInvalid) -> HTTPException:
+    """Shown beside the 一件事 field, as the other field errors are."""
+    return HTTPException(422, detail=[{"loc": ["body", "matter", "bundle"], "msg": str(exc), "type": "value"}])
 
 
 def _or_404(session: Session, external_id: str) -> Matter:
@@ -201,7 +206,10 @@ def create_matter(body: SaveIn, session: SessionDep, user: EditorUser):
     item = validated(body.matter)
     if store.get_by_external_id(session, item.external_id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"外部编号 {item.external_id} 已存在")
-    versions.save_draft(session, item, author=user.username, note=body.note, base_version=None)
+    try:
+        versions.save_draft(session, item, author=user.username, note=body.note, base_version=None)
+    except BundleInvalid as exc:
+        raise _bundle_invalid(exc) from exc
     return _saved(_or_404(session, item.external_id))
 
 
@@ -216,6 +224,8 @@ def save_matter(external_id: str, body: SaveIn, session: SessionDep, user: Edito
         versions.save_draft(session, item, author=user.username, note=body.note, base_version=body.base_version)
     except VersionConflict as exc:
         return _conflict(exc)
+    except BundleInvalid as exc:
+        raise _bundle_invalid(exc) from exc
     return _saved(_or_404(session, external_id))
 
 

@@ -68,6 +68,16 @@ const ChatCards = (() => {
       if (online) { banner.appendChild(document.createTextNode(" ")); banner.appendChild(link(online, "立即网上办理")); }
       body.appendChild(banner);
     }
+    if (c.bundle) { // 一件事: the matters in the order to do them, then one list of papers
+      const order = el("ol", "bundle-order");
+      order.setAttribute("aria-label", "办理顺序");
+      (c.bundle.matters || []).forEach((x) => order.appendChild(el("li", null, x.name + (x.department ? "（" + x.department + "）" : ""))));
+      if (order.childNodes.length) {
+        body.appendChild(el("div", "bundle-head", "包含 " + order.childNodes.length + " 个事项，请按顺序办理"));
+        body.appendChild(order);
+      }
+      if (c.bundle.note) body.appendChild(el("div", "m-meta bundle-note", c.bundle.note));
+    }
     const all = c.materials || [];
     // Older checklists have no must_bring: every material is then one to bring.
     const materials = all.filter((x) => x.must_bring !== false);
@@ -96,6 +106,7 @@ const ChatCards = (() => {
       if (x.condition) main.appendChild(el("div", "m-cond", x.condition + "需要"));
       else if (x.required === false) main.appendChild(el("div", "m-cond", "非必需"));
       if (x.e_licence) main.appendChild(el("div", "m-cond e-licence", "可用电子证照"));
+      if ((x.matters || []).length > 1) main.appendChild(el("div", "m-cond shared-by", x.matters.join("、") + "共用，只需准备一份"));
       const meta = [copiesText(x), x.medium, x.source ? "来源：" + x.source : null].filter(Boolean).join("，");
       const details = [meta, x.note].filter(Boolean).join("。");
       if (details) main.appendChild(el("div", "m-meta", details));

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from knowledge.bundles import Combined
     from knowledge.schema import MatterIn
     from retriever import HybridIndex
     from retriever.answering import Answer
@@ -67,14 +68,27 @@ def answer(question: str, *, named: str | None = None, region: str | None = None
         return answer_question(db, index, question, named=named, region=region or None, with_faq=with_faq)
 
 
-def get_matter(external_id: str | None) -> MatterIn | None:
-    """A published matter by external id, or None when it is unknown, a draft or withdrawn."""
+def get_bundle(external_id: str | None) -> Combined | None:
+    """A published matter read as a bundle (its matters and their combined materials); a plain matter
+    is a bundle of itself alone, so every caller reads one shape."""
     if not external_id:
         return None
+    from knowledge.bundles import combine, resolve
     from knowledge.store import get_by_external_id, to_schema
 
     with session() as db:
         matter = get_by_external_id(db, external_id)
         if matter is None or matter.status != "published":
             return None
-        return to_schema(matter)
+        item = to_schema(matter)
+        return resolve(db, item) if item.bundle else combine(item, [])
+
+
+def get_matter(external_id: str | None) -> MatterIn | None:
+    """A published matter by external id, or None when it is unknown, a draft or withdrawn.
+
+    A 一件事 comes with its matters' materials combined (``knowledge.bundles``), so the walk-through
+    and the checklist go over one list whatever the guide is.
+    """
+    found = get_bundle(external_id)
+    return found.guide if found is not None else None

@@ -13,8 +13,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions import catalogue
+from dialogue.actions.bundle_words import bundle_payload, order_lines, shared_by, shared_text
 from dialogue.actions.materials import describe_material, statuses_for
 from dialogue.actions.session import state_outcome
+from knowledge.bundles import Combined
 from knowledge.schema import MaterialIn, MatterIn
 
 STATUS_LABELS = {
@@ -74,16 +76,20 @@ def matter_ref(matter: MatterIn) -> dict[str, Any]:
     }
 
 
-def build_checklist(matter: MatterIn, statuses: list[str] | None = None) -> dict[str, Any]:
+def build_checklist(
+    matter: MatterIn, statuses: list[str] | None = None, bundle: Combined | None = None
+) -> dict[str, Any]:
     """The ``checklist`` payload; a material the walk never reached is ``unknown``.
 
     A material the citizen need not bring (免提交, or fetched by data sharing) is ``not_needed`` whatever
-    the walk said, and ``counts`` says how many papers are left to bring and how many were saved.
+    the walk said, and ``counts`` says how many papers are left to bring and how many were saved. For a
+    一件事 (``bundle``, whose ``guide`` is ``matter``) the payload has ``bundle`` (its matters in order)
+    and each material the ``matters`` that need it.
     """
     statuses = list(statuses or [])
     statuses += ["unknown"] * (len(matter.materials) - len(statuses))
     statuses = [status if m.must_bring else "not_needed" for m, status in zip(matter.materials, statuses, strict=False)]
-    return {
+    payload = {
         "type": "checklist",
         "matter": matter_ref(matter),
         "fully_online": matter.fully_online,
@@ -110,8 +116,9 @@ def build_checklist(matter: MatterIn, statuses: list[str] | None = None) -> dict
                 "e_licence": m.e_licence,
                 "no_need": None if m.must_bring else no_need_text(m),
                 "status": status,
+                "matters": shared_by(bundle, position) if bundle is not None else [],
             }
-            for m, status in zip(matter.materials, statuses, strict=False)
+            for position, (m, status) in enumerate(zip(matter.materials, statuses, strict=False))
         ],
         "location": matter.location,
         "hours": matter.hours,
@@ -121,26 +128,33 @@ def build_checklist(matter: MatterIn, statuses: list[str] | None = None) -> dict
         "visits": matter.visits,
         "phone": matter.phone,
     }
+    if bundle is not None and matter.is_bundle:
+        payload["bundle"] = bundle_payload(bundle)
+    return payload
 
 
-def render_checklist(matter: MatterIn, statuses: list[str] | None = None) -> str:
+def render_checklist(matter: MatterIn, statuses: list[str] | None = None, bundle: Combined | None = None) -> str:
     """The same checklist as a message a citizen can read (and screenshot) in one go."""
-    payload = build_checklist(matter, statuses)
+    payload = build_checklist(matter, statuses, bundle)
     counts = payload["counts"]
     lines = [f"【一次告知】{matter.name}（{matter.department}）"]
+    if bundle is not None and matter.is_bundle:
+        lines.extend(order_lines(bundle))
     if matter.fully_online:
         lines.append(f"{FULLY_ONLINE_TEXT}：{matter.online_url}")
     pairs = list(zip(matter.materials, payload["materials"], strict=True))
     lines.append(f"需要提交的材料（共{counts['must_bring']}项）：")
     if not matter.materials:
         lines.append("办事指南中未列出需要提交的材料，具体以窗口要求为准。")
-    for number, (material, item) in enumerate([(m, i) for m, i in pairs if m.must_bring], 1):
+    brought = [(position, m, i) for position, (m, i) in enumerate(pairs) if m.must_bring]
+    for number, (position, material, item) in enumerate(brought, 1):
+        shared = shared_text(bundle, position) if bundle is not None else ""
         condition = f"（{material.condition}需要）" if material.condition else ""
         optional = "（非必需）" if not material.required and not material.condition else ""
         licence = "（可用电子证照）" if material.e_licence else ""
         notes = describe_material(material)
         lines.append(
-            f"{number}. {material.name}{condition}{optional}{licence}【{STATUS_LABELS[item['status']]}】"
+            f"{number}. {material.name}{condition}{optional}{licence}{shared}【{STATUS_LABELS[item['status']]}】"
             + (f"\n   {notes}" if notes else "")
         )
     if counts["saved"]:
@@ -170,15 +184,16 @@ class ActionChecklist(Action):
         return "action_checklist"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
-        matter = catalogue.get_matter(tracker.get_slot("matter_id"))
-        if matter is None:
+        found = catalogue.get_bundle(tracker.get_slot("matter_id"))
+        if found is None:
             dispatcher.utter_message(
                 text="抱歉，我还不知道您要办理哪个事项。请告诉我事项名称，例如“办身份证要带什么材料”。"
             )
             return []
+        matter = found.guide
         statuses = statuses_for(tracker.get_slot("walk_state"), matter.external_id)
-        dispatcher.utter_message(text=render_checklist(matter, statuses))
-        dispatcher.utter_message(json_message=build_checklist(matter, statuses))
+        dispatcher.utter_message(text=render_checklist(matter, statuses, found))
+        dispatcher.utter_message(json_message=build_checklist(matter, statuses, found))
         state_outcome(dispatcher, "checklist_shown", matter_id=matter.external_id)
         dispatcher.utter_message(
             text="如果还有其他问题，比如“在哪里办”“要多久”，可以继续问我；需要人工帮助请说“转人工”。"

@@ -20,6 +20,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions import catalogue
+from dialogue.actions.bundle_words import order_lines
 from dialogue.actions.checklist import FULLY_ONLINE_TEXT, citation_text
 from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.materials import start_walk
@@ -81,10 +82,11 @@ def offer(dispatcher: CollectingDispatcher, decision: Decision) -> dict[str, Any
 
 def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str) -> list[dict[str, Any]]:
     """Shows the guide with its citation and starts the materials walk (or answers a pending facet)."""
-    matter = catalogue.get_matter(external_id)
-    if matter is None:
+    found = catalogue.get_bundle(external_id)
+    if found is None:
         dispatcher.utter_message(text="抱歉，这个事项的办事指南目前已下线或正在更新，请稍后再试，或拨打12345热线咨询。")
         return [SlotSet("matter_id", None)]
+    matter = found.guide
     events: list[dict[str, Any]] = [SlotSet("matter_id", matter.external_id), SlotSet("unanswered", False)]
     facet = tracker.get_slot("pending_facet")
     # A facet question waits only for the very next answer; later it would hijack a new request.
@@ -97,6 +99,12 @@ def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str
         text=f"{GUIDE_PREFIX}{matter.name}\n{DEPARTMENT_PREFIX}{matter.department}\n（{citation_text(matter)}）"
     )
     state_outcome(dispatcher, "guide_presented", matter_id=matter.external_id, matter_name=matter.name)
+    if matter.is_bundle:
+        # 一件事: the matters in the order to do them first, then one walk over all their papers.
+        if lines := order_lines(found):
+            dispatcher.utter_message(text="\n".join(lines))
+        members = [m.external_id for m in found.members]
+        state_outcome(dispatcher, "bundle_presented", matter_id=matter.external_id, matter_ids=members)
     if not matter.materials:
         return [*events, FollowupAction("action_checklist")]
     if matter.fully_online:
@@ -107,8 +115,10 @@ def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str
         dispatcher.utter_message(text=f"这个事项的{spared}项材料都无需您提交（部门通过数据共享获取或免提交）。")
         return [*events, FollowupAction("action_checklist")]
     saved = f"另有{spared}项无需您提交，清单里单独列出。" if spared else ""
+    what = "这件事共" if found.members else "这个事项"
+    once = "（几个事项都要的材料只算一次）" if found.members else ""
     dispatcher.utter_message(
-        text=f"办理这个事项需要准备{bring}项材料，我们逐项核对一下。{saved}您也可以随时说“直接告诉我全部”。"
+        text=f"办理{what}需要准备{bring}项材料{once}，我们逐项核对一下。{saved}您也可以随时说“直接告诉我全部”。"
     )
     state_outcome(dispatcher, "walk_started", matter_id=matter.external_id)
     return [

@@ -33,6 +33,8 @@ MATTER_COLUMNS: dict[str, str] = {
     "online_url": "网办链接",
     "visits": "跑动次数",
     "phone": "咨询电话",
+    "bundle": "一件事包含事项",
+    "bundle_note": "一件事说明",
     "source_url": "来源链接",
     "updated_at": "更新时间",
     "materials": "申请材料",
@@ -64,7 +66,7 @@ def field_label(field: str) -> str:
     return MATTER_COLUMNS.get(parts[0], parts[0]) + ("".join(f"[{p}]" for p in parts[1:]) if parts[1:] else "")
 
 
-_LIST_FIELDS = {"aliases", "applicant_types", "handle_forms"}
+_LIST_FIELDS = {"aliases", "applicant_types", "handle_forms", "bundle"}
 _DAY_FIELDS = {"time_limit_legal_days", "time_limit_promised_days"}
 _INT_FIELDS = {"visits"}
 _TRUE = {"是", "必需", "必须", "必要", "true", "1", "yes", "y"}

@@ -16,7 +16,7 @@
     medium: null, source: null, note: null, condition: null, exempt: false, exempt_by: null, data_shared: false,
     e_licence: false });
   const blankMatter = () => ({ external_id: "", name: "", department: "", aliases: [], applicant_types: [],
-    handle_forms: [], materials: [], process_steps: [] });
+    handle_forms: [], materials: [], process_steps: [], bundle: [] });
 
   // ---------- inputs bound to the edited object ----------
   function bind(target, key, path, { type = "text", options = null, multiline = false, label = "" } = {}) {
@@ -125,6 +125,11 @@
         field("办件类型", bind(matter, "processing_type", "processing_type", { options: ["", "即办件", "承诺件"] })),
         field("上级事项", h("div", { class: "row" }, bind(matter, "parent_external_id", "parent_external_id", { label: "上级事项编号" }),
           bind(matter, "parent_name", "parent_name", { label: "上级事项名称" })))),
+      h("h2", {}, "一件事（可选）"),
+      h("div", { class: "form-grid" },
+        field("包含的事项（按办理顺序）", h("div", {}, listInput(matter, "bundle", "一件事包含的事项"),
+          h("div", { class: "muted" }, "每行填一个事项的外部编号；填写后，市民问到这件事时会得到这些事项和一份合并的材料清单"))),
+        field("一件事说明", bind(matter, "bundle_note", "bundle_note", { multiline: true, label: "一件事说明" }))),
       h("h2", {}, "申请材料"),
       materialsEditor(matter),
       h("h2", {}, "办理信息"),
@@ -179,7 +184,7 @@
     const isNew = externalId === "new";
     const detail = isNew ? null : await api(`/api/v1/matters/${encodeURIComponent(externalId)}`);
     const matter = structuredClone(isNew ? blankMatter() : (detail.draft ? detail.draft.matter : detail.live) || blankMatter());
-    for (const key of ["aliases", "applicant_types", "handle_forms", "materials", "process_steps"]) matter[key] ||= [];
+    for (const key of ["aliases", "applicant_types", "handle_forms", "materials", "process_steps", "bundle"]) matter[key] ||= [];
     let base = detail ? detail.latest_version : null;
     const note = h("input", { id: "change-note", placeholder: "修改说明（例如：按新规调整材料）", style: "flex:1", maxlength: 500 });
     const errors = h("div", { id: "form-errors", class: "error", role: "alert" });
@@ -214,7 +219,10 @@
     async function publish(version) {
       const done = await act(() => api(`/api/v1/matters/${encodeURIComponent(matter.external_id)}/publish`,
         { method: "POST", body: { version } }));
-      if (done) { toast(`第 ${done.version} 版已发布，市民即刻可见`); reload(); }
+      if (!done) return;
+      toast(`第 ${done.version} 版已发布，市民即刻可见`);
+      // A new matter goes on to its own page (with its history), not back to an empty form.
+      if (isNew) go(`#/matters/${encodeURIComponent(matter.external_id)}`); else reload();
     }
 
     const onSave = async () => {
@@ -254,7 +262,7 @@
             `发布草稿第 ${detail.draft.version} 版`) : null,
           h("span", { class: "spacer" }),
           detail && detail.status !== "deleted" ? h("button", { type: "button", class: "link", onclick: onDelete }, "删除事项") : null)),
-      detail ? Studio.matterHistory(detail, reload) : null,
+      ...(detail ? [Studio.matterHistory(detail, reload)] : []), // replaceChildren would print a null
     );
   }
 
