@@ -14,7 +14,7 @@ The baseline is an NLU-only model trained on ``--baseline-ref``'s nlu/data (defa
 catalogue examples, without real text; it is kept in bench/out/ and retrained when its data changes.
 
 Usage: .venv/bin/python bench/nlu_real.py [--model models/banshi.tar.gz] [--baseline-ref main]
-       [--per-source 150] [--split dev|test|both] [--json]
+       [--baseline MODEL] [--per-source 150] [--split dev|test|both] [--json]
 Needs ../shared/data/hotline and a trained model (make train).
 """
 
@@ -177,6 +177,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "banshi.tar.gz")
     parser.add_argument("--baseline-ref", default="main", help="git ref whose nlu/data the baseline learns")
+    parser.add_argument("--baseline", type=Path, help="An already trained baseline model (skips its training)")
     parser.add_argument("--per-source", type=int, default=150)
     parser.add_argument("--split", choices=("dev", "test", "both"), default="both")
     parser.add_argument("--json", action="store_true", help="Last line: one JSON object")
@@ -184,11 +185,11 @@ def main() -> None:
 
     if not args.model.is_file():
         raise SystemExit(f"{args.model} is absent: run make train first")
-    messages = load_messages()
+    messages = load_messages(max_chars=300)  # scored on messages as long as citizens write them
     if not messages:
         raise SystemExit("../shared/data/hotline is absent: nothing to measure")
     OUT.mkdir(parents=True, exist_ok=True)
-    baseline = baseline_model(args.baseline_ref)
+    baseline = args.baseline or baseline_model(args.baseline_ref)
     splits = ("dev", "test") if args.split == "both" else (args.split,)
     plan = {split: (sample(messages, split, args.per_source), guide_questions(split)) for split in splits}
     texts = list(dict.fromkeys(

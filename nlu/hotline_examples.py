@@ -28,10 +28,10 @@ from pathlib import Path
 SHARED_HOTLINE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hotline"
 DEFAULT_OUT = Path("nlu/generated/hotline_examples.yml")
 SEED = 12345
-MAX_CHARS = 120
+MAX_CHARS = 50
 # Examples per intent in the training file: enough real text to learn the style, few enough that
 # `make train` stays within CI time.
-PER_INTENT = {"complain": 260, "suggest": 160, "report": 100, "seek_help": 100}
+PER_INTENT = {"complain": 120, "suggest": 70, "report": 50, "seek_help": 30}
 INTAKE_INTENTS = ("complain", "report", "suggest", "seek_help")
 
 # (file, source name, split rule). The split rule decides per message id.

@@ -54,7 +54,7 @@ def test_clean_text_keeps_the_story_and_drops_numbers_and_markup():
     text = clean("1、****小区门口[路灯](address)坏了{x}，电话 138 7701 2345，身份证45060219850312001X。" + "很久" * 100)
     assert "13877012345" not in text.replace(" ", "") and "45060219850312001X" not in text
     assert not set("[](){}*") & set(text)
-    assert text.startswith("某小区门口") and len(text) <= 120
+    assert text.startswith("某小区门口") and len(text) <= 50
 
 
 def test_training_file_holds_real_text_but_never_a_held_out_message(shared, tmp_path):
