@@ -99,6 +99,20 @@ def baseline_model(ref: str) -> Path:
     return model
 
 
+def parse_cached(texts: list[str], model: Path) -> dict[str, str]:
+    """Intents by text; a model file's parses are kept in bench/out so a rerun parses only new texts."""
+    stat = model.resolve().stat()
+    key = hashlib.sha1(f"{model.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    cache = OUT / f"nlu_real_parses_{key}.json"
+    known = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else {}
+    missing = [t for t in texts if t not in known]
+    if missing:
+        log(f"parsing {len(missing)} messages with {model} …")
+        known.update({p["text"]: p["intent"] for p in parse_messages(missing, model, timeout=3600)})
+        cache.write_text(json.dumps(known, ensure_ascii=False), encoding="utf-8")
+    return {t: known[t] for t in texts}
+
+
 def sample(messages: list[RealMessage], split: str, per_source: int) -> dict[str, list[RealMessage]]:
     """Per source, up to ``per_source`` intake messages and as many consultations, seeded."""
     rng = random.Random(SEED)
@@ -196,10 +210,9 @@ def main() -> None:
         [m.text for by_source, _ in plan.values() for items in by_source.values() for m in items]
         + [q for _, guides in plan.values() for q in guides]
     ))  # fmt: skip
-    predictions = {}
-    for name, model in (("baseline", baseline), ("real_text", args.model)):
-        log(f"parsing {len(texts)} messages with {model.name} …")
-        predictions[name] = {p["text"]: p["intent"] for p in parse_messages(texts, model, timeout=3600)}
+    predictions = {
+        name: parse_cached(texts, model) for name, model in (("baseline", baseline), ("real_text", args.model))
+    }
     figures = {
         split: {name: score(by_source, guides, predicted) for name, predicted in predictions.items()}
         for split, (by_source, guides) in plan.items()
