@@ -16,7 +16,8 @@ RASA_PATHS := --config config.yml --domain dialogue/domain.yml
 RASA_DATA := nlu dialogue/data
 MODEL := models/banshi.tar.gz
 MODEL_INPUTS := config.yml dialogue/domain.yml $(wildcard nlu/data/*.yml dialogue/data/*.yml) nlu/spacy_gazetteer.py \
-	nlu/generated/gazetteer.json nlu/generated/jieba/userdict.txt nlu/generated/catalogue_examples.yml
+	nlu/generated/gazetteer.json nlu/generated/jieba/userdict.txt nlu/generated/catalogue_examples.yml \
+	nlu/generated/hotline_examples.yml
 # The machine's pip config lists mirror folders that may be absent; their warnings are noise.
 PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -68,10 +69,13 @@ install: $(VENV)/.installed $(RASA_VENV)/.installed system-packages node_modules
 catalogue: $(VENV)/.installed
 	$(BANSHI) import knowledge/sample/catalogue.jsonl --author sample
 
-# Gazetteers, jieba words and template examples come from the published catalogue. The export only
-# rewrites a file whose content changed, so the model retrains only when its inputs really changed.
-nlu/generated/gazetteer.json nlu/generated/jieba/userdict.txt nlu/generated/catalogue_examples.yml &: FORCE | catalogue
+# Gazetteers, jieba words and template examples come from the published catalogue, and real citizens'
+# messages for the hotline intents from ../shared/data/hotline (an empty file without it). Both exports
+# only rewrite a file whose content changed, so the model retrains only when its inputs really changed.
+nlu/generated/gazetteer.json nlu/generated/jieba/userdict.txt nlu/generated/catalogue_examples.yml \
+		nlu/generated/hotline_examples.yml &: FORCE | catalogue
 	$(BANSHI) nlu export --out nlu/generated
+	$(BANSHI) nlu hotline --out nlu/generated/hotline_examples.yml
 
 $(MODEL): $(MODEL_INPUTS) | $(RASA_VENV)/.installed
 	$(RASA) train $(RASA_PATHS) --data $(RASA_DATA) --out models --fixed-model-name banshi
