@@ -22,10 +22,12 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 SHARED_HOTLINE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hotline"
+EVAL_CASES = Path(__file__).resolve().parents[1] / "bench" / "data"
+"""``banshi eval dialogue``'s cases files: the real messages they name are never trained on."""
 DEFAULT_OUT = Path("nlu/generated/hotline_examples.yml")
 SEED = 12345
 MAX_CHARS = 50
@@ -65,7 +67,7 @@ class RealMessage:
     source: str
     text: str
     intent: str  # one of INTAKE_INTENTS, or "consult"
-    split: str  # train / dev / test
+    split: str  # train / dev / test / eval (played by banshi eval dialogue)
     group: str = ""  # the source's subject label, for stratifying
 
 
@@ -151,7 +153,27 @@ def load_messages(folder: Path = SHARED_HOTLINE, *, max_chars: int = MAX_CHARS) 
     for row in _read(folder, _FUZHOU):
         raw = f"{row.get('title', '')}。{row.get('text', '')}"
         add(row["id"], "fuzhou", raw, _keyword_intent(row.get("title", ""), raw), "test", row.get("label") or "")
-    return _drop_leaks(out)
+    return _drop_leaks(_hold_eval_cases(out))
+
+
+def eval_case_refs(folder: Path = EVAL_CASES) -> set[str]:
+    """Ids of the real messages that the dialogue evaluation's dev and test files play (by reference)."""
+    ids: set[str] = set()
+    for path in sorted(folder.glob("dialogue_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            ref = json.loads(line).get("ref") if line.strip() else None
+            if ref:
+                ids.add(ref["id"])
+    return ids
+
+
+def _hold_eval_cases(messages: list[RealMessage]) -> list[RealMessage]:
+    """A message the dialogue evaluation plays is held out (split ``eval``), and so is any training message
+    opening the same way, so that ``banshi eval dialogue`` never scores a text the model learnt."""
+    refs = eval_case_refs()
+    held = [replace(m, split="eval") if m.id in refs else m for m in messages]
+    keys = {m.text[:24] for m in held if m.split == "eval"}
+    return [m for m in held if not (m.split == "train" and m.text[:24] in keys)]
 
 
 def _drop_leaks(messages: list[RealMessage]) -> list[RealMessage]:
