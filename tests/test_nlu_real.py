@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from nlu.evaluation import parse_messages
-from nlu.hotline_examples import INTAKE_INTENTS, clean, export, load_messages
+from nlu.hotline_examples import INTAKE_INTENTS, SHARED_HOTLINE, clean, eval_case_refs, export, load_messages
 from tests.conftest import ROOT
 from tests.rasa_stack import model_path
 
@@ -69,6 +69,20 @@ def test_training_file_holds_real_text_but_never_a_held_out_message(shared, tmp_
     held = [m for m in load_messages(shared) if m.split != "train"]
     assert held and not any(f"- {m.text}\n" in written for m in held)
     assert export(out, shared).written is False  # unchanged content leaves the file (and make) alone
+
+
+@pytest.mark.skipif(not SHARED_HOTLINE.is_dir(), reason="../shared/data is absent")
+def test_the_messages_banshi_eval_dialogue_plays_are_never_trained_on(tmp_path):
+    refs = eval_case_refs()
+    assert len(refs) >= 100  # the dev and test files' real hotline messages
+    messages = load_messages()
+    played = [m for m in messages if m.id in refs]
+    assert played and all(m.split == "eval" for m in played)
+    out = tmp_path / "hotline_examples.yml"
+    export(out)
+    written = out.read_text(encoding="utf-8")
+    assert not any(f"- {m.text}\n" in written for m in played)
+    assert not any(m.split == "train" and m.text[:24] in {p.text[:24] for p in played} for m in messages)
 
 
 def test_without_shared_data_an_empty_valid_file_is_written(tmp_path):
