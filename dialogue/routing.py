@@ -9,10 +9,11 @@ actions that an intent reaches without a search (the hotline intake, the fallbac
 goodbye) ask ``route`` first, with both signals:
 
 - a guide or facet intent stays where it is: its action searches and applies the gate itself;
+- a message that reads as an account of a problem (several sentences, or long) is never diverted:
+  it is the hotline's (or the fallback's), whatever matter it names;
 - nlu_fallback, out_of_scope, goodbye and check_ticket (a question without ticket words or number)
   yield to a confident guide;
-- a hotline intent yields too, unless the message reads as an account of a problem (several sentences,
-  or long: that is the hotline's, whatever matter it names) or is a statement its intent is sure of;
+- a hotline intent yields too, unless the message is a statement its intent is sure of;
 - anything else keeps its intent.
 
 "Confident" is the one gate a guide is ever shown behind (``guide_gate``): the retriever's own
@@ -94,9 +95,9 @@ def is_question(text: str) -> bool:
 
 def route(intent: str | None, confidence: float, text: str, found: Answer) -> Route:
     """``guide`` when the catalogue's answer should be given instead of what the intent's rule does."""
-    if not intent or intent not in DIVERTIBLE or not guide_gate(found):
+    if not intent or intent not in DIVERTIBLE or not guide_gate(found) or is_account(text):
         return "intent"
-    if intent in HOTLINE_INTENTS and (is_account(text) or (confidence >= SURE_STATEMENT and not is_question(text))):
+    if intent in HOTLINE_INTENTS and confidence >= SURE_STATEMENT and not is_question(text):
         return "intent"
     if intent == "check_ticket" and _TICKET.search(text):
         return "intent"

@@ -50,6 +50,7 @@ def test_an_account_of_a_problem_stays_with_the_hotline_whatever_matter_it_names
     assert is_account(LONG_COMPLAINT)
     assert route("complain", 0.6, LONG_COMPLAINT, _answer("present")) == "intent"
     assert route("seek_help", 0.5, LONG_COMPLAINT, _answer("present")) == "intent"
+    assert route("nlu_fallback", 0.4, LONG_COMPLAINT, _answer("present")) == "intent"
 
 
 def test_a_sure_statement_keeps_its_hotline_intent_but_a_question_goes_to_its_guide():
