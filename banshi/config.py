@@ -35,6 +35,26 @@ def _rate_text(text: str) -> str:
 
 
 RateText = Annotated[str, AfterValidator(_rate_text)]
+_SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_spans(spans: list[str]) -> list[tuple[time, time]]:
+    """``["09:00-12:00", "13:30-17:30"]`` as (start, end) pairs, in order and not overlapping."""
+    out: list[tuple[time, time]] = []
+    for text in spans:
+        found = _SPAN.match(text)
+        if found is None:
+            raise ValueError(f"expected 'HH:MM-HH:MM', got {text!r}")
+        start, end = time(int(found[1]), int(found[2])), time(int(found[3]), int(found[4]))
+        if end <= start or (out and start < out[-1][1]):
+            raise ValueError(f"desk hours must be in order and not overlap: {spans!r}")
+        out.append((start, end))
+    return out
+
+
+def _spans_text(spans: list[str]) -> list[str]:
+    parse_spans(spans)  # a bad value stops the process at start
+    return spans
 
 
 class Settings(BaseSettings):
@@ -90,6 +110,13 @@ class Settings(BaseSettings):
     campus can share one address behind its NAT; shared by the replicas through ``redis_url``."""
     rate_per_conversation: RateText = "30 per 60 seconds"
     """Messages, 转人工 and ratings one conversation may send, in the same form; a citizen types far fewer."""
+    turns_in_flight: int = Field(default=16, ge=0)
+    """Citizens' turns one gateway sends to Rasa at once (``channels.admission``); more wait, then are refused
+    politely. 0 admits everything. Rasa answers one turn at a time per process, so more in flight only queue there."""
+    admission_wait_seconds: float = Field(default=3.0, ge=0)
+    """How long a turn waits for a place before the citizen hears 「当前咨询人数较多，请稍候再试」."""
+    admission_retry_after: int = Field(default=5, ge=1)
+    """The ``Retry-After`` seconds of that refusal."""
     turn_wait_seconds: float = 40.0
     """How long a citizen's turn waits for an earlier turn of the same conversation to finish."""
     live_poll_seconds: float = 0.5
@@ -111,6 +138,23 @@ class Settings(BaseSettings):
     """Weekend days worked to make up for a holiday (调休): they count as working days."""
     sla_extension_working_days: int = 5
     """How far one 延期 moves a ticket's deadline unless the agent says otherwise."""
+
+    desk_max_conversations: int = Field(default=5, ge=1)
+    """The desk gives an online agent at most this many live conversations at once (N)."""
+    desk_max_tickets: int = Field(default=20, ge=0)
+    """…and at most this many tickets waiting on their desk (待受理 / 已受理); 0: tickets are not assigned."""
+    desk_answer_minutes: float = Field(default=3, gt=0)
+    """An agent the desk gave a conversation to must answer within this many minutes (M), or it goes back
+    to the queue, the agent is set away, and the supervisors' board shows it."""
+    desk_reply_minutes: int = Field(default=5, ge=1)
+    """What 转人工 promises in business hours: "an agent will reply within X minutes"."""
+    desk_hours: Annotated[list[str], AfterValidator(_spans_text)] = Field(default_factory=list)
+    """The desk's hours on working days (the SLA calendar), e.g. ``["09:00-12:00", "13:30-17:30"]`` (a lunch
+    break between); outside them 转人工 offers 留言 instead. Empty: staffed around the clock (7×24)."""
+    desk_sla_risk_hours: float = Field(default=4, ge=0)
+    """The board flags an open ticket at risk this many hours before its deadline."""
+    desk_tick_seconds: float = Field(default=5, gt=0)
+    """How often each gateway runs the desk: unanswered conversations back to the queue, then assignment."""
 
     secret_key: str | None = None
     """Signs the staff session cookies. Unset: a random key is generated once and kept in the data dir

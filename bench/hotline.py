@@ -3,7 +3,9 @@
 - category: macro-F1 and per-class F1 on a stratified 20 % of the 泰迪杯 labelled messages (7 classes),
   the confusion counts, and how the 其他 threshold trades coverage for accuracy;
 - type: accuracy on a stratified 20 % of MSGABench (its own 3 classes), per-class F1, confusion;
-- latency of one ``classify`` call per message (both heads, as the hotline calls it), p50/p95.
+- latency of one ``classify`` call per message (both heads, as the hotline calls it), p50/p95;
+- by source, before (today's recipe) and after, and simulated agents' corrections before/after
+  (``bench/hotline_sources.py`` says how).
 
 Usage: .venv/bin/python bench/hotline.py [--json]
 Needs ../shared/data/hotline. The shipped model is not touched (``banshi hotline train`` writes it).
@@ -25,9 +27,17 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 
+from bench.hotline_sources import (  # noqa: E402
+    SourceRow,
+    category_by_source,
+    simulated_corrections,
+    type_by_source,
+)
 from hotline.classifier import CATEGORIES, MODEL_TYPES, HotlineClassifier, LinearHead  # noqa: E402
+from hotline.sources import category_sources, type_sources  # noqa: E402
 from hotline.training import (  # noqa: E402
     CATEGORY_RECIPE,
+    DEPLOYMENT_PRIOR,
     SHARED_HOTLINE,
     TYPE_RECIPE,
     HeadFigures,
@@ -90,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     category = held_out(load_category_set(args.data), CATEGORY_RECIPE, CATEGORIES)
-    kind = held_out(load_type_set(args.data), TYPE_RECIPE, MODEL_TYPES)
+    kind = held_out(load_type_set(args.data), TYPE_RECIPE, MODEL_TYPES, DEPLOYMENT_PRIOR)
     fit_seconds = time.perf_counter() - started
     classifier = HotlineClassifier(kind.head, category.head, {})
     latency = latencies_ms(classifier, category.test.texts + kind.test.texts)
@@ -114,11 +124,45 @@ def main() -> None:
     p50, p95 = percentile(latency, 50), percentile(latency, 95)
     console.print(f"每条留言 p50 {p50:.2f} ms，p95 {p95:.2f} ms（{len(latency)} 条）；"
                   f"两个模型训练共 {fit_seconds:.1f} 秒")  # fmt: skip
+    type_rows = type_by_source(kind, type_sources(args.data))
+    other_categories = category_sources(args.data)
+    category_rows = category_by_source(category, other_categories)
+    print_rows("类型，按来源（训练：MSGABench 80 %；之前 = 今天的做法，之后 = 部署先验 + 提问用语）", type_rows)
+    print_rows("类别，按来源（训练：泰迪杯 80 %；不设“其他”阈值）", category_rows)
+    gov_qa = next(source for source in type_sources(args.data) if source.name == "MSGABench 政务问答")
+    corrected = [
+        simulated_corrections("类型 · MSGABench 政务问答", kind.train, gov_qa.data, kind.head, type_head=True),
+        simulated_corrections("类别 · MSGABench 留言", category.train, other_categories[0].data, category.head,
+                              type_head=False),
+    ]  # fmt: skip
+    console.print("[bold]模拟坐席更正：一半留言上更正模型的错误，再训练，在另一半（未见过）上评估[/bold]")
+    for row in corrected:
+        console.print(f"  {row['source']}：更正 {row['corrections']} 条，未见 {row['unseen']} 条；"
+                      f"准确率 {row['before']['accuracy']:.4f} → {row['after']['accuracy']:.4f}，"
+                      f"macro-F1 {row['before']['macro_f1']:.4f} → {row['after']['macro_f1']:.4f}")  # fmt: skip
     if args.json:
         print(json.dumps({
             "category": asdict(category.figures), "type": asdict(kind.figures), "category_thresholds": thresholds,
             "latency_ms": {"p50": round(p50, 3), "p95": round(p95, 3)}, "fit_seconds": round(fit_seconds, 2),
+            "type_by_source": [asdict(r) for r in type_rows], "category_by_source": [asdict(r) for r in category_rows],
+            "simulated_corrections": corrected,
         }, ensure_ascii=False))  # fmt: skip
+
+
+def print_rows(title: str, rows: list[SourceRow]) -> None:
+    """One line per source: size, majority class and its accuracy, the metric before → after."""
+    console.print(f"[bold]{title}[/bold]")
+    for row in rows:
+        share = row.after["predicted_share"]
+        console.print(
+            f"  {_display_pad(row.name, 22)} {row.split:<9} n={row.n:<5}"
+            f" 多数类 {row.majority} {row.majority_accuracy:.3f}"
+            f"  准确率 {row.before['accuracy']:.3f} → {row.after['accuracy']:.3f}"
+            f"  macro-F1 {row.before['macro_f1']:.3f} → {row.after['macro_f1']:.3f}"
+            + (f"  预测建言 {row.before['predicted_share'].get('建言', 0):.3f} → {share.get('建言', 0):.3f}"
+               if "建言" in share else ""),
+            markup=False,
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

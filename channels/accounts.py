@@ -1,4 +1,4 @@
-"""Staff accounts: agents answer the hotline, editors keep the catalogue, admins do both and supervise.
+"""Staff accounts: agents answer the hotline, supervisors also watch the desk, editors keep the catalogue.
 
 Citizens never log in (a ticket opens with its number and phone). Passwords are kept only as
 Argon2id hashes, so a copy of the database does not give away anyone's password.
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from common.clock import utcnow
 from common.users import Role, User
 
-ROLE_LABELS = {"agent": "坐席", "editor": "编辑", "admin": "管理员"}
+ROLE_LABELS = {"agent": "坐席", "supervisor": "班长", "editor": "编辑", "admin": "管理员"}
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,50}$")
 MIN_PASSWORD_LENGTH = 8
 DEMO_ADMIN = "admin"
@@ -135,8 +135,9 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
 
 
 def has_role(user: User | UserOut, *roles: str) -> bool:
-    """Admins may do everything a narrower role may."""
-    return user.active and (user.role == "admin" or user.role in roles)
+    """Admins may do everything a narrower role may; a supervisor may do what an agent may."""
+    implied = user.role == "supervisor" and "agent" in roles
+    return user.active and (user.role == "admin" or user.role in roles or implied)
 
 
 def require_role(user: User | UserOut, *roles: str) -> None:

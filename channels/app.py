@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from banshi.config import get_settings
 from banshi.runtime import load_index
 from channels import log_masking
+from channels.admission import Admission
+from channels.desk_clock import DeskClock
 from channels.errors import validation_error_in_chinese
 from channels.rate_limit import RateLimits
 from channels.relay import Relay
@@ -24,6 +26,7 @@ from channels.routes import (
     checklist,
     console,
     dashboard,
+    desk,
     docs,
     faqs,
     hittest,
@@ -42,6 +45,8 @@ from channels.wechat import WechatChannel
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.index = load_index()
     app.state.relay = Relay()
+    app.state.desk_clock = DeskClock()
+    app.state.desk_clock.start()
     if get_settings().wechat_token:  # the outbound listener runs from the start, not from the first message
         app.state.wechat = WechatChannel(app.state.relay)
         app.state.wechat.start()
@@ -51,6 +56,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         wechat_channel = getattr(app.state, "wechat", None)
         if wechat_channel is not None:
             wechat_channel.close()
+        app.state.desk_clock.close()
         app.state.relay.close()
         app.state.rate_limits.close()
 
@@ -63,6 +69,7 @@ def create_app() -> FastAPI:
     app.include_router(auth.router)
     app.include_router(agent.router)
     app.include_router(agent_live.router)
+    app.include_router(desk.router)
     app.include_router(tickets.router)
     app.include_router(matters.router)
     app.include_router(catalogue_io.router)
@@ -79,6 +86,7 @@ def create_app() -> FastAPI:
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_exception_handler(RequestValidationError, validation_error_in_chinese)
+    app.state.admission = Admission.of(get_settings())
     app.state.rate_limits = RateLimits.of(
         get_settings()
     )  # not in the lifespan: routes count before they validate, lifespan or not

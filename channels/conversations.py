@@ -72,6 +72,15 @@ class HandoffInfoOut(BaseModel):
     matter: str | None = None
 
 
+class DeskOut(BaseModel):
+    """The desk's state a 转人工 notice was given under (``hotline.hours``): open, with the promised reply
+    time, or closed, with 留言 offered and the next opening."""
+
+    open: bool
+    reply_within_minutes: int | None = None
+    opens_at: datetime | None = None
+
+
 class RatingOut(BaseModel):
     score: int
     comment: str | None = None
@@ -90,6 +99,8 @@ class MessageOut(BaseModel):
     ticket: TicketCardOut | None = None
     handoff: HandoffInfoOut | None = None
     rating: RatingOut | None = None
+    desk: DeskOut | None = None
+    """On the gateway's 转人工 notice only."""
     outcomes: list[OutcomeOut] = Field(
         default_factory=list,
         description="机器人对这条市民消息做了什么（给出指南、请市民选择、未找到、转人工……），仅市民消息有",
@@ -109,6 +120,10 @@ def message_out(message: ChatMessage, outcomes: list[OutcomeOut] | None = None) 
         outcomes=outcomes or [],
         created_at=message.created_at.replace(tzinfo=UTC),  # stored naive UTC; apps get an explicit offset
     )
+    if isinstance(payload.get("desk"), dict):
+        out.desk = DeskOut.model_validate(payload["desk"])
+        if out.desk.opens_at is not None:
+            out.desk.opens_at = out.desk.opens_at.replace(tzinfo=UTC)
     if message.kind == "buttons":
         out.buttons = [ButtonOut(**b) for b in payload.get("buttons") or []]
     elif message.kind == "checklist":

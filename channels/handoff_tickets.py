@@ -5,8 +5,9 @@ under the ticket form's own names (``common.tickets``), so a place, time, name a
 already collected reach the agent's draft even when the citizen asked for a person before filing.
 
 The agent sees the draft first (content, phone, type, category with the classifier's confidence)
-and may correct it; the ticket is filed through ``hotline.tickets`` like one the assistant files,
-with the conversation id, so the ticket and the chat can be read side by side later.
+and may correct it (a corrected type is kept as a labelled example, ``hotline.corrections``); the
+ticket is filed through ``hotline.tickets`` like one the assistant files, with the conversation id,
+so the ticket and the chat can be read side by side later.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from common import conversations as conv
 from common import tickets as form
 from common.phones import mobiles_in, normalise_phone
 from common.tickets import TICKET_TYPES, TicketType
-from hotline import classifier
+from hotline import classifier, corrections
 from hotline.models import Handoff, Ticket
 from hotline.tickets import Priority, TicketIn, create_ticket
 
@@ -128,6 +129,10 @@ def file_ticket(session: Session, handoff: Handoff, body: TicketFromChatIn, user
         message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=message) from exc
     ticket = create_ticket(session, item)
+    if body.type and body.type != draft.type:  # the agent corrected the draft's type: a labelled example
+        corrections.record_correction(
+            session, content, type=body.type, predicted=draft.type, ticket_id=ticket.id, actor_id=user.id
+        )
     if conv.get_conversation(session, handoff.conversation_id) is not None:
         conv.add_message(
             session,

@@ -22,15 +22,26 @@ from banshi.config import get_settings
 from banshi.db import session_scope
 from channels import capture, outcomes
 from channels.turn_lock import TurnBusy, TurnLocks
+from common.clock import utcnow
 from common.conversations import ChatMessage, ConversationNotFound, Kind, add_message, get_conversation
+from common.tickets import LEAVE_MESSAGE_BUTTON
+from hotline import sla
+from hotline.assignment import run_desk
 from hotline.handoffs import request_handoff
+from hotline.hours import DeskHours, desk_hours
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_TEXT = (
     "抱歉，智能助手暂时无法回复，请稍后再试。您也可以点击“转人工”联系人工客服，或直接拨打12345政务服务便民热线。"
 )
-WAITING_TEXT = "您已进入人工客服排队，坐席接入后会在这里直接回复您，请不要关闭页面。您也可以继续留言。"
+WAITING_TEXT = (
+    "您已进入人工客服排队，坐席将在{minutes}分钟内在这里回复您，请不要关闭页面。您也可以继续输入要说明的情况。"
+)
+AFTER_HOURS_TEXT = (
+    "现在不是人工客服的服务时间（工作日 {hours}），下次服务从{opens}开始。"
+    "您可以点击“留言咨询”留下问题和联系电话，工作人员上班后会尽快答复您。"
+)
 ALREADY_WAITING_TEXT = "您已在人工客服排队中，请稍候，坐席接入后会马上回复您。"
 ALREADY_WITH_AGENT_TEXT = "人工客服正在为您服务，请直接在这里留言。"
 STRUCTURED = ("checklist", "ticket", "handoff")
@@ -230,6 +241,8 @@ class Relay:
 
         ``slots`` are the dialogue's, from its handoff outcome; without them (the page's button) the
         dialogue is asked. Idempotent: asking again while waiting or talking to an agent only says so.
+        Outside the desk's hours (``hotline.hours``) nothing is queued: the citizen is offered 留言. Either
+        notice carries the desk's state as data (``payload["desk"]``), for the page and the chat API.
         """
         with self.sessions() as session:
             conversation = get_conversation(session, conversation_id)
@@ -242,10 +255,28 @@ class Relay:
             text = ALREADY_WAITING_TEXT if mode == "waiting" else ALREADY_WITH_AGENT_TEXT
             with self.sessions() as session:
                 return [add_message(session, conversation_id, "system", "text", text)]
+        hours = desk_hours(utcnow())
+        desk = hours.model_dump(mode="json")
+        if not hours.open:
+            payload = {"buttons": [LEAVE_MESSAGE_BUTTON], "desk": desk}
+            with self.sessions() as session:
+                return [add_message(session, conversation_id, "system", "buttons", after_hours_text(hours), payload)]
         if slots is None:
             slots = self.dialogue_slots(conversation_id)  # outside any transaction: Rasa may be slow
         with self.sessions() as session:
             request_handoff(session, conversation_id, slots=slots, reason=reason)
-            waiting = add_message(session, conversation_id, "system", "text", WAITING_TEXT, {"mode": "waiting"})
+            text = WAITING_TEXT.format(minutes=hours.reply_within_minutes)
+            waiting = add_message(session, conversation_id, "system", "text", text, {"mode": "waiting", "desk": desk})
         capture.safely(self.sessions, capture.on_handoff, conversation_id)
+        try:  # the desk assigns it now rather than at its next tick; a failure leaves it to the tick
+            with self.sessions() as session:
+                run_desk(session)
+        except Exception:
+            log.exception("desk run after the handoff of %s failed", conversation_id)
         return [waiting]
+
+
+def after_hours_text(hours: DeskHours) -> str:
+    opens = sla.to_local(hours.opens_at) if hours.opens_at else None
+    when = f"{opens.month}月{opens.day}日 {opens:%H:%M}" if opens else "下一个工作日"
+    return AFTER_HOURS_TEXT.format(hours="、".join(hours.hours), opens=when)

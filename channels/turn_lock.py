@@ -22,6 +22,10 @@ from contextlib import contextmanager
 log = logging.getLogger(__name__)
 
 
+BUSY_TEXT = "上一条消息还在处理中，请稍候再试"
+"""What the citizen is told when ``TurnBusy`` refuses a turn (HTTP 503 on the web, a message on WeChat)."""
+
+
 class TurnBusy(RuntimeError):
     """Another turn of this conversation did not finish within the wait."""
 

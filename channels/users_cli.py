@@ -11,7 +11,7 @@ from rich.console import Console
 
 from banshi.db import migrate, session_scope
 
-user_app = typer.Typer(help="Staff accounts: agents, editors and admins.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts: agents, supervisors, editors and admins.", no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
 
@@ -32,7 +32,7 @@ def _ask_password() -> str | None:
 @user_app.command("add")
 def add_user(
     username: Annotated[str, typer.Argument(help="Login name: letters, digits, _ . -")],
-    role: Annotated[str, typer.Option(help="agent (坐席), editor (编辑) or admin (管理员)")] = "agent",
+    role: Annotated[str, typer.Option(help="agent 坐席, supervisor 班长, editor 编辑 or admin 管理员")] = "agent",
     password: Annotated[str | None, typer.Option(help="Omit to be asked, or to get a generated one")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Display name, e.g. 张三")] = None,
 ) -> None:

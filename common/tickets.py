@@ -27,3 +27,7 @@ NOT_GIVEN = "未提供"
 """What the form stores when the citizen skips the place or the time: not something to put in a draft."""
 ANONYMOUS = "匿名"
 """What the form stores for a citizen who gives no name."""
+
+LEAVE_MESSAGE_BUTTON: dict[str, str] = {"title": "留言咨询", "payload": '/seek_help{"ticket_type":"咨询"}'}
+"""留言: starts the dialogue's ticket form as a 咨询; the dialogue offers it beside 转人工, and the gateway
+offers it instead of 转人工 outside the desk's hours."""

@@ -15,8 +15,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from banshi.db import Base
 from common.clock import utcnow
 
-Role = Literal["agent", "editor", "admin"]
+Role = Literal["agent", "supervisor", "editor", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
+DESK_ROLES: tuple[str, ...] = ("agent", "supervisor", "admin")
+"""Who answers the hotline: a supervisor is an agent who also watches the desk."""
+SUPERVISING_ROLES: tuple[str, ...] = ("supervisor", "admin")
+"""Who sees the desk's board, sets agents' skills and supervises (督办) tickets."""
 
 
 class User(Base):

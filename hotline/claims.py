@@ -23,7 +23,13 @@ from hotline.models import OPEN_STATUSES, Ticket, TicketEvent
 log = logging.getLogger(__name__)
 
 
-def _event(session: Session, ticket_id: int, action: str, actor: Actor, now: datetime) -> None:
+DESK = "自动分配"
+"""The actor name of an assignment the desk made (``hotline.assignment``): no person acted."""
+
+
+def _event(
+    session: Session, ticket_id: int, action: str, actor: Actor | None, now: datetime, details: dict | None = None
+) -> None:
     status = session.scalar(select(Ticket.status).where(Ticket.id == ticket_id))
     session.add(
         TicketEvent(
@@ -31,9 +37,10 @@ def _event(session: Session, ticket_id: int, action: str, actor: Actor, now: dat
             action=action,
             from_status=status,
             to_status=status,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            actor_id=actor.id if actor else None,
+            actor_name=actor.display_name if actor else DESK,
             at=now,
+            details=details or {},
         )
     )
     session.flush()
@@ -46,18 +53,33 @@ def _refresh(session: Session, model: type, row_id: int) -> None:
         session.refresh(loaded)
 
 
-def claim_ticket(session: Session, ticket_id: int, actor: Actor, *, now: datetime | None = None) -> bool:
-    """True when ``actor`` now holds the open, unclaimed ticket; False when someone else was first."""
-    now = now or utcnow()
+def _take(session: Session, ticket_id: int, agent: Actor, now: datetime) -> bool:
     result = session.execute(
         update(Ticket)
         .where(Ticket.id == ticket_id, Ticket.assigned_agent.is_(None), Ticket.status.in_(OPEN_STATUSES))
-        .values(assigned_agent=actor.id, updated_at=now)
+        .values(assigned_agent=agent.id, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    return result.rowcount == 1
+
+
+def claim_ticket(session: Session, ticket_id: int, actor: Actor, *, now: datetime | None = None) -> bool:
+    """True when ``actor`` now holds the open, unclaimed ticket; False when someone else was first."""
+    now = now or utcnow()
+    if not _take(session, ticket_id, actor, now):
         return False
     _event(session, ticket_id, "认领", actor, now)
+    _refresh(session, Ticket, ticket_id)
+    return True
+
+
+def assign_ticket(session: Session, ticket_id: int, agent: Actor, *, now: datetime | None = None) -> bool:
+    """The desk's claim on an agent's behalf (分配): the same conditional UPDATE, so an agent clicking 认领
+    at the same moment either wins or finds it assigned; the history says the desk chose."""
+    now = now or utcnow()
+    if not _take(session, ticket_id, agent, now):
+        return False
+    _event(session, ticket_id, "分配", None, now, {"agent_id": agent.id, "agent": agent.display_name})
     _refresh(session, Ticket, ticket_id)
     return True
 

@@ -8,6 +8,14 @@ fitting: the features are recomputed with the same hashing parameters and multip
 The type head knows MSGABench's three classes (咨询 / 投诉/求助 / 建言). Our tickets have five;
 ``ticket_type`` maps 建言→建议 and splits 投诉/求助 with keyword rules, so the split stays
 transparent and easy to correct without retraining.
+
+Why the type head carries priors: MSGABench's three classes are about a third each, while a city's
+12345 messages are mostly complaints and only a few percent suggestions. A head fitted on
+MSGABench alone answered 建言 for ~44 % of 泰迪杯 messages. Its decisions are calibrated (softmax
+temperature), so the deployment's class mix is applied as a log prior ratio at run time
+(``LinearHead.shift``, from ``deployment_prior`` in the metadata); and a message that asks a
+question in so many words (请问, 咨询, …吗？) gets ``QUESTION_BOOST`` towards 咨询 — words that mean
+the same in every city, unlike the source-specific vocabulary the n-grams also learn.
 """
 
 from __future__ import annotations
@@ -52,6 +60,17 @@ DECLARED_TYPES: tuple[tuple[TicketType, tuple[str, ...]], ...] = (
 )
 """A citizen who says what they are filing is taken at their word, whatever the model's class:
 MSGABench's complaints are long, so short ones like 我要举报… often look like 建言 to the model."""
+
+MODEL_TYPE_OF: dict[str, str] = {"咨询": "咨询", "投诉": "投诉/求助", "求助": "投诉/求助", "举报": "投诉/求助",
+                                 "建议": "建言"}  # fmt: skip
+"""Our ticket types in the type head's classes (the inverse of ``ticket_type``): how an agent's type
+correction, or another source's type label, is learnt and scored."""
+QUESTION_WORDS = re.compile(
+    r"请问|咨询|想问|问一下|问下|如何办|怎么办理|怎样办理|需要(什么|哪些)|[吗么][？?]|多少|哪里|何时|什么时候"
+)
+"""A citizen asking in so many words; chosen on the dev sources (``bench/hotline.py``)."""
+QUESTION_BOOST = 1.0
+"""Added to the 咨询 logit (after the temperature) of a message with ``QUESTION_WORDS``."""
 
 _MASK = re.compile(r"\*+")
 _SPACE = re.compile(r"\s+")
@@ -105,6 +124,10 @@ class LinearHead:
     coef: np.ndarray
     intercept: np.ndarray
     temperature: float
+    shift: np.ndarray | None = None
+    """Added to the tempered logits: log(deployment prior / training prior) for the type head."""
+    question_boost: float = 0.0
+    """Added to the 咨询 logit of messages with ``QUESTION_WORDS`` (type head only)."""
 
     def features(self, texts: list[str]) -> csr_matrix:
         """Sublinear tf × idf, l2-normalised: the same weighting as sklearn's TfidfTransformer."""
@@ -117,8 +140,18 @@ class LinearHead:
     def decision(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.features(texts) @ self.coef.T) + self.intercept
 
+    def logits(self, texts: list[str]) -> np.ndarray:
+        """Tempered decisions, moved to the deployment's priors and by the stated question words."""
+        scores = self.decision(texts) * self.temperature
+        if self.shift is not None:
+            scores = scores + self.shift
+        if self.question_boost and "咨询" in self.classes:
+            asks = np.array([bool(QUESTION_WORDS.search(t)) for t in texts], dtype=np.float32)
+            scores[:, self.classes.index("咨询")] += self.question_boost * asks
+        return scores
+
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        return softmax(self.decision(texts) * self.temperature)
+        return softmax(self.logits(texts))
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -203,6 +236,13 @@ def default_category_threshold() -> float:
     return get_settings().hotline_category_threshold
 
 
+def prior_shift(train_prior: list[float] | None, deployment_prior: list[float] | None) -> np.ndarray | None:
+    """log(deployment / training) per class, or None when either is unknown (older model files)."""
+    if not train_prior or not deployment_prior:
+        return None
+    return (np.log(np.asarray(deployment_prior)) - np.log(np.asarray(train_prior))).astype(np.float32)
+
+
 def _head(arrays: dict[str, np.ndarray], meta: dict, name: str) -> LinearHead:
     head = meta["heads"][name]
     return LinearHead(
@@ -212,6 +252,8 @@ def _head(arrays: dict[str, np.ndarray], meta: dict, name: str) -> LinearHead:
         coef=arrays[f"{name}_coef"].astype(np.float32),
         intercept=arrays[f"{name}_intercept"].astype(np.float32),
         temperature=float(head["temperature"]),
+        shift=prior_shift(head.get("train_prior"), head.get("deployment_prior")),
+        question_boost=float(head.get("question_boost", 0.0)),
     )
 
 

@@ -25,14 +25,22 @@ def train_command(
     out: Annotated[Path | None, typer.Option(help="Model file to write (default: the shipped one)")] = None,
     refit_all: Annotated[bool, typer.Option(help="Ship a model fitted on all messages, not only the split")] = True,
     limit: Annotated[int | None, typer.Option(min=50, help="Train on a stratified subset of each set")] = None,
+    corrections: Annotated[
+        bool, typer.Option(help="Also learn from the agents' type and category corrections in the database")
+    ] = True,
+    prior: Annotated[
+        str | None, typer.Option(help="This city's type mix 咨询,投诉/求助,建言, e.g. 0.3,0.65,0.05 (the default)")
+    ] = None,
 ) -> None:
-    """Retrain the type and category model from ../shared/data/hotline and rewrite the model file."""
+    """Retrain the type and category model from ../shared/data/hotline (and the agents' corrections)."""
     from hotline.classifier import MODEL_FILE, default_classifier
-    from hotline.training import SHARED_HOTLINE, HotlineDataMissing, train
+    from hotline.training import DEPLOYMENT_PRIOR, SHARED_HOTLINE, HotlineDataMissing, train
 
+    mix = _prior(prior) if prior else DEPLOYMENT_PRIOR
+    examples = _corrections() if corrections else None
     try:
         report = train(data or SHARED_HOTLINE, out or MODEL_FILE, refit_all=refit_all, limit=limit,
-                       log=lambda message: errors.print(message))  # fmt: skip
+                       corrections=examples, deployment_prior=mix, log=errors.print)  # fmt: skip
     except HotlineDataMissing as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -42,6 +50,30 @@ def train_command(
         f"{'用全部留言训练' if refit_all else '只用 80 % 训练集训练'}，{report.seconds:.1f} 秒）"
     )
     console.print(f"类别 macro-F1 {report.category.macro_f1:.4f}，类型准确率 {report.type.accuracy:.4f}（留出 20 %）")
+    used = report.metadata["corrections"]
+    console.print(f"用到坐席更正：类型 {used['type']} 条，类别 {used['category']} 条")
+
+
+def _prior(text: str) -> tuple[float, ...]:
+    """Three positive shares (咨询, 投诉/求助, 建言), normalised to sum to 1."""
+    try:
+        shares = tuple(float(part) for part in text.replace("，", ",").split(","))
+    except ValueError:
+        shares = ()
+    if len(shares) != 3 or min(shares) <= 0:
+        errors.print("[red]--prior 应为三个正数：咨询,投诉/求助,建言，例如 0.3,0.65,0.05[/red]")
+        raise typer.Exit(2)
+    return tuple(share / sum(shares) for share in shares)
+
+
+def _corrections():  # -> hotline.corrections.Examples
+    """The agents' corrections from the configured database (brought to the newest schema first)."""
+    from banshi.db import migrate, session_scope
+    from hotline.corrections import labelled_examples
+
+    migrate()
+    with session_scope() as session:
+        return labelled_examples(session)
 
 
 @hotline_app.command("classify")

@@ -26,7 +26,9 @@ from common.clock import utcnow
 from common.conversations import ChatMessage, Conversation, Mode, add_message
 from common.conversations import transcript as conversation_transcript
 from common.masking import mask_text
-from common.users import User
+from common.tickets import CONTENT_SLOT
+from common.users import DESK_ROLES, User
+from hotline import classifier
 from hotline.lifecycle import Actor
 from hotline.models import Handoff
 
@@ -36,7 +38,9 @@ JOINED = "人工客服{name}已接入，正在为您服务。"
 TRANSFERRED = "已为您转接至人工客服{name}，请稍候。"
 BACK_TO_BOT = "人工服务已结束，接下来由智能助手继续为您服务。如需人工，可随时点击“转人工”。"
 CLOSED = "本次人工服务已结束，感谢您的耐心。欢迎对本次服务进行评价。"
-AGENT_ROLES = ("agent", "admin")
+RETURNED = "正在为您转接其他人工客服，请稍候。"
+SUBJECT_CHARS = 8
+"""A citizen's message this long or longer says what they want; shorter ones (转人工, 你好) say nothing."""
 
 
 class HandoffError(Exception):
@@ -134,6 +138,9 @@ def request_handoff(
     given (a conversation kept elsewhere).
     """
     now = now or utcnow()
+    if transcript is None:  # read before the lock, with the subject: the classifier may take seconds to load
+        transcript = conversation_transcript(session, conversation_id)
+    category = _subject_category(slots or {}, transcript)
     hold_write_lock(session)
     conversation = _conversation(session, conversation_id)
     existing = open_handoff(session, conversation_id)
@@ -141,8 +148,6 @@ def request_handoff(
         return existing
     if conversation is not None and conversation.mode == "closed":
         raise HandoffConflict("该会话已结束")
-    if transcript is None:
-        transcript = conversation_transcript(session, conversation_id) if conversation is not None else []
     handoff = Handoff(
         conversation_id=conversation_id,
         status="waiting",
@@ -150,11 +155,28 @@ def request_handoff(
         slots=dict(slots or {}),
         reason=reason,
         created_at=now,
+        category=category,
     )
     session.add(handoff)
     session.flush()
     _move(session, conversation, "waiting", None, now)
     return handoff
+
+
+def _subject_category(slots: dict, transcript: list) -> str | None:
+    """What the citizen is asking about, as the ticket classifier reads it: the skill the desk assigns by.
+
+    The ticket form's content when the dialogue collected it, else the citizen's last few messages of
+    some length: the classifier learnt from whole complaints, and reads a bare 转人工 as 劳动和社会保障
+    with confidence. Nothing to read: None, and any agent may take it."""
+    said = [
+        t["text"]
+        for t in transcript
+        if isinstance(t, dict) and t.get("sender") == "citizen" and len(str(t.get("text") or "")) >= SUBJECT_CHARS
+    ]
+    content = slots.get(CONTENT_SLOT)
+    text = " ".join([content] if isinstance(content, str) and content else said[-5:]).strip()
+    return classifier.classify(text).category if text else None
 
 
 def claim_handoff(session: Session, handoff_id: int, actor: Actor, *, now: datetime | None = None) -> Handoff:
@@ -165,7 +187,7 @@ def claim_handoff(session: Session, handoff_id: int, actor: Actor, *, now: datet
         return handoff  # a second click on 接入
     if handoff.status != "waiting":
         raise HandoffConflict("该会话已结束" if handoff.status == "closed" else "该会话已被其他坐席接入")
-    handoff.status, handoff.agent_id, handoff.claimed_at = "claimed", actor.id, now
+    handoff.status, handoff.agent_id, handoff.claimed_at, handoff.assigned_at = "claimed", actor.id, now, None
     session.flush()
     _move(
         session,
@@ -179,6 +201,36 @@ def claim_handoff(session: Session, handoff_id: int, actor: Actor, *, now: datet
     return handoff
 
 
+def assign_handoff(session: Session, handoff_id: int, agent: User, *, now: datetime | None = None) -> Handoff:
+    """The desk gives a waiting conversation to an online agent (``hotline.assignment`` chooses whom): a
+    claim made for them, and the answer clock starts. Refused, like a claim, when it no longer waits."""
+    now = now or utcnow()
+    handoff = claim_handoff(session, handoff_id, Actor.model_validate(agent), now=now)
+    handoff.assigned_at = now
+    session.flush()
+    return handoff
+
+
+def return_unanswered(
+    session: Session, handoff_id: int, assigned_before: datetime, *, now: datetime | None = None
+) -> Handoff:
+    """The agent the desk gave it to before ``assigned_before`` has not answered: the conversation waits
+    again, first in line as before (its request time is kept), and remembers who missed it for the
+    supervisors' board. Refused when the agent answered, or the handoff moved on, before the lock."""
+    now = now or utcnow()
+    handoff = _locked(session, handoff_id)
+    clock = handoff.assigned_at
+    if handoff.status != "claimed" or clock is None or clock > assigned_before:
+        raise HandoffConflict("该会话已有坐席应答")
+    missed_by = handoff.agent_id
+    handoff.status, handoff.agent_id, handoff.claimed_at, handoff.assigned_at = "waiting", None, None, None
+    handoff.returned_count, handoff.returned_from, handoff.returned_at = handoff.returned_count + 1, missed_by, now
+    session.flush()
+    _move(session, _conversation(session, handoff.conversation_id), "waiting", None, now, RETURNED)
+    log.warning("handoff %s back in the queue: user %s did not answer", handoff_id, missed_by)
+    return handoff
+
+
 def transfer_handoff(
     session: Session, handoff_id: int, actor: Actor, target_id: int, *, now: datetime | None = None
 ) -> Handoff:
@@ -187,11 +239,11 @@ def transfer_handoff(
     handoff = _locked(session, handoff_id)
     require_holder(handoff, actor, admin_ok=True)
     target = session.get(User, target_id)
-    if target is None or not target.active or target.role not in AGENT_ROLES:
+    if target is None or not target.active or target.role not in DESK_ROLES:
         raise HandoffInvalid("请选择一位在岗的坐席")
     if target.id == handoff.agent_id:
         raise HandoffInvalid("该会话已由这位坐席接待")
-    handoff.agent_id = target.id
+    handoff.agent_id, handoff.assigned_at = target.id, None
     session.flush()
     _move(
         session,
@@ -214,6 +266,7 @@ def reply_to_handoff(session: Session, handoff_id: int, actor: Actor, text: str)
     text = text.strip()
     if not text:
         raise HandoffInvalid("回复内容不能为空")
+    handoff.assigned_at = None  # answered: the desk's clock stops
     return add_message(session, handoff.conversation_id, "agent", "text", text, author=actor.display_name)
 
 

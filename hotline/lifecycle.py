@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
 from common.clock import utcnow
+from common.users import DESK_ROLES, SUPERVISING_ROLES
 from hotline import sla
 from hotline.models import CLOSED_STATUSES, OPEN_STATUSES, Ticket, TicketEvent
 
-STAFF_ROLES = ("agent", "admin")
-SUPERVISOR_ROLES = ("admin",)
+STAFF_ROLES = DESK_ROLES
+SUPERVISOR_ROLES = SUPERVISING_ROLES
 
 
 class Actor(BaseModel):
@@ -87,7 +88,7 @@ def _required(text: str | None, what: str) -> str:
 def _check(ticket: Ticket, actor: Actor, action: str) -> Rule:
     rule = RULES[action]
     if actor.role not in rule.roles:
-        who = "管理员" if rule.roles == SUPERVISOR_ROLES else "坐席或管理员"
+        who = "班长或管理员" if rule.roles == SUPERVISOR_ROLES else "坐席、班长或管理员"
         raise TicketError(f"{actor.display_name} 没有权限{rule.label}工单 {ticket.number}：需要{who}")
     if ticket.status not in rule.sources:
         allowed = "、".join(f"「{s}」" for s in rule.sources)

@@ -67,7 +67,8 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(String(10))
-    """登记, 认领, 释放, 受理, 派单, 签收, 办结, 回访, 退回, 延期, 督办; 评价 (the citizen re-rates a 已回访 ticket)."""
+    """登记, 认领, 分配 (the desk assigned it), 释放, 受理, 派单, 签收, 办结, 回访, 退回, 延期, 督办;
+    评价 (the citizen re-rates a 已回访 ticket)."""
     from_status: Mapped[str | None] = mapped_column(String(8))
     to_status: Mapped[str] = mapped_column(String(8))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -99,3 +100,56 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
+    category: Mapped[str | None] = mapped_column(String(50))
+    """The subject the classifier reads in what the citizen said: the skill the desk assigns by."""
+    assigned_at: Mapped[datetime | None] = mapped_column()
+    """When the desk gave it to its agent, who must answer within ``desk_answer_minutes``; None once they
+    answer, and after a claim or transfer by a person."""
+    returned_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    """How often it went back to the queue because the assigned agent did not answer."""
+    returned_from: Mapped[int | None] = mapped_column()
+    """The user id of the last agent who did not answer (the supervisors' board names them)."""
+    returned_at: Mapped[datetime | None] = mapped_column()
+
+
+class AgentDesk(Base):
+    """An agent's place at the desk: online or away, their skills, and when the desk last gave them work.
+
+    One row per agent who ever set a status; no row means away. Written only by ``hotline.desk``."""
+
+    __tablename__ = "agent_desk"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(8), default="away")
+    """``online`` (the desk assigns to them) or ``away``."""
+    away_reason: Mapped[str | None] = mapped_column(String(20))
+    """Why they are away when the desk set it (未应答), None when they chose it."""
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    """Ticket categories or departments (城乡建设, 生态环境局…); empty: a generalist, given anything."""
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_assigned_at: Mapped[datetime | None] = mapped_column()
+    """Round-robin among equals: of agents with the same skill match and load, the one served longest ago."""
+
+
+class LabelExample(Base):
+    """A message with the type or category an agent gave it: ``banshi hotline train`` learns from these.
+
+    Written by ``hotline.corrections`` in the same transaction as the correction itself, so a
+    correction the console shows as saved is also a training example. Either label may be None (an
+    agent corrected only the other one).
+    """
+
+    __tablename__ = "label_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    """The ticket's content when it was corrected: what the model saw."""
+    type: Mapped[str | None] = mapped_column(String(8))
+    """One of ``common.tickets.TICKET_TYPES``."""
+    category: Mapped[str | None] = mapped_column(String(50))
+    """One of ``hotline.classifier.CATEGORIES`` (a correction to 其他 teaches nothing and is not kept)."""
+    predicted: Mapped[str | None] = mapped_column(String(50))
+    """What the model (or the ticket) said before the agent changed it."""
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

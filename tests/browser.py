@@ -6,9 +6,10 @@ over a fresh data dir holding the imported sample catalogue, and Debian's Chromi
     def test_something(live_stack, page):
         page.goto(live_stack.url("/"))
 
-`live_stack` and `browser` are session-scoped: one stack and one browser serve every browser test that
-shares them through tests/conftest.py (which imports them). Everything skips cleanly when
-/usr/bin/chromium, Playwright or the trained dialogue model is missing.
+`live_stack` and `browser` are session-scoped: one stack and one browser serve every test that uses them
+through tests/conftest.py (which imports them); the chat API, WeChat and dialogue tests use the same
+stack without a browser (``LiveStack.webhook``, ``LiveStack.in_process``). The browser skips cleanly
+without /usr/bin/chromium or Playwright, the stack without the trained dialogue model.
 """
 
 from __future__ import annotations
@@ -64,6 +65,30 @@ class LiveStack:
     def url(self, path: str = "/") -> str:
         return self.base_url + path
 
+    @property
+    def webhook(self) -> str:
+        """Rasa's REST channel, for tests that talk to the dialogue without the gateway."""
+        return self.env["BANSHI_RASA_URL"] + "/webhooks/rest/webhook"
+
+    @contextmanager
+    def in_process(self, **settings: str) -> Iterator[None]:
+        """This process's settings point at the stack (its data dir, database and Rasa) while inside:
+        a ``TestClient(create_app())`` made there is one more gateway replica of the same stack."""
+        from banshi.config import get_settings
+        from banshi.db import get_engine
+
+        wanted = {k: self.env[k] for k in ("BANSHI_DATA_DIR", "DATABASE_URL", "BANSHI_RASA_URL")} | settings
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in wanted.items():
+                patch.setenv(name, value)
+            get_settings.cache_clear()
+            get_engine.cache_clear()
+            try:
+                yield
+            finally:
+                get_settings.cache_clear()
+                get_engine.cache_clear()
+
 
 def _skip_unless_ready() -> Path:
     if not CHROMIUM.is_file():
@@ -78,7 +103,9 @@ def _skip_unless_ready() -> Path:
 
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
-    model = _skip_unless_ready()
+    """One stack for the whole run: the browser tests, the chat API, WeChat and the dialogue tests share it
+    (each Rasa start costs a minute on 2 cores). Tests on it use their own conversations and accounts."""
+    model = trained_model()
     data_dir = tmp_path_factory.mktemp("browser-stack") / "var"
     data_dir.mkdir(parents=True)
     import_catalogue(data_dir)

@@ -9,34 +9,20 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.rasa_stack import import_catalogue, rasa_stack, trained_model
+from tests.browser import LiveStack
 
 pytestmark = pytest.mark.slow
 TICKET_NUMBER = re.compile(r"^12345-\d{8}-\d{4,}$")
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    model = trained_model()
-    from banshi.config import get_settings
-    from banshi.db import get_engine
-
-    data_dir = tmp_path_factory.mktemp("chat-api") / "var"
-    import_catalogue(data_dir)
-    with rasa_stack(model, data_dir) as webhook, pytest.MonkeyPatch.context() as env:
-        env.setenv("BANSHI_DATA_DIR", str(data_dir))
-        env.setenv("DATABASE_URL", f"sqlite:///{(data_dir / 'banshi.db').resolve()}")
-        env.setenv("BANSHI_RASA_URL", webhook.removesuffix("/webhooks/rest/webhook"))
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+def client(live_stack: LiveStack) -> Iterator[TestClient]:
+    """A gateway in this process over the shared stack's Rasa and database (``LiveStack.in_process``)."""
+    with live_stack.in_process():
         from channels.app import create_app
 
-        try:
-            with TestClient(create_app()) as test_client:
-                yield test_client
-        finally:
-            get_settings.cache_clear()
-            get_engine.cache_clear()
+        with TestClient(create_app()) as test_client:
+            yield test_client
 
 
 class Citizen:
@@ -160,3 +146,39 @@ def test_asking_for_a_person_in_the_ticket_form_gives_the_agent_a_draft_with_the
     assert draft["event_time"] == "每天晚上十一点以后"
     assert draft["phone"] == "13877001234" and draft["type"] == "投诉"
     assert "夜间施工噪音" in draft["content"] and draft["name"] == "匿名"
+
+
+def _requested(replies: list[dict]) -> list[str]:
+    """The form slots the bot asked for in this turn, from the turn's outcomes (data, not wording)."""
+    return [o["slot"] for m in replies for o in m["outcomes"] if o["kind"] == "slot_requested"]
+
+
+def test_a_complaint_that_says_where_and_when_is_not_asked_again(client):
+    citizen = Citizen(client)
+    complaint = (
+        "我要投诉，港口区渔洲坪沙潭江路的工地昨天晚上11点还在施工，打桩的声音特别大，"
+        "家里老人孩子都睡不着，已经不是第一次了，希望有关部门管一管。"
+    )
+    replies = citizen.say(complaint)
+    asked = _requested(replies)
+    answers = {"ticket_name": "匿名", "ticket_phone": "13800138000"}
+    for _turn in range(5):
+        if any(b["title"] == "确认提交" for m in replies for b in (m["buttons"] or [])):
+            break
+        [slot] = _requested(replies)
+        assert slot in answers, f"asked again for what the complaint said: {slot}"
+        replies = citizen.say(answers[slot])
+        asked += _requested(replies)
+    assert asked == ["ticket_name", "ticket_phone"]
+    summary = _texts(replies)
+    assert "地点：港口区渔洲坪沙潭江路" in summary and "时间：昨天晚上11点" in summary, summary
+    replies = citizen.click(replies, "确认提交")
+    [ticket] = [m["ticket"] for m in replies if m["kind"] == "ticket"]
+
+    from banshi.db import session_scope
+    from hotline.tickets import find_ticket
+
+    with session_scope() as session:
+        filed = find_ticket(session, ticket["number"], "13800138000")
+        assert filed.content.startswith("我要投诉，港口区渔洲坪沙潭江路的工地")
+        assert (filed.location, filed.event_time) == ("港口区渔洲坪沙潭江路", "昨天晚上11点")

@@ -13,6 +13,9 @@ from fastapi.testclient import TestClient
 from channels.relay import UNAVAILABLE_TEXT, WAITING_TEXT, Relay, map_rasa_reply
 from tests.sse import events as _events
 
+WAITING = WAITING_TEXT.format(minutes=5)
+"""The notice with the default promise (``desk_reply_minutes``): the desk is open around the clock by default."""
+
 CHECKLIST = {
     "type": "checklist",
     "matter": {
@@ -224,7 +227,7 @@ def test_handoff_from_the_bot_puts_the_conversation_in_the_queue(chat):
     client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "我的电话13812345678"})
     replies = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "转人工"}).json()
     assert [m["kind"] for m in replies] == ["text", "text", "handoff", "text"]
-    assert replies[-1]["sender"] == "system" and replies[-1]["text"] == WAITING_TEXT
+    assert replies[-1]["sender"] == "system" and replies[-1]["text"] == WAITING
     assert client.get(f"/api/v1/conversations/{cid}").json()["mode"] == "waiting"
     with session_scope() as s:
         [queued] = waiting_handoffs(s)
@@ -258,7 +261,7 @@ def test_the_handoff_button_gives_the_agent_the_dialogues_slots_and_shows_only_t
     cid = client.post("/api/v1/conversations").json()["id"]
     out = client.post(f"/api/v1/conversations/{cid}/handoff").json()
     assert rasa.sent == [{"sender": cid, "message": "/request_human"}], "the dialogue is told, and reports its slots"
-    assert [m["text"] for m in out["messages"]] == [WAITING_TEXT], "the bot's own words are not shown"
+    assert [m["text"] for m in out["messages"]] == [WAITING], "the bot's own words are not shown"
     with session_scope() as s:
         assert s.query(Handoff).filter_by(conversation_id=cid).one().slots == slots
 
@@ -269,7 +272,7 @@ def test_the_handoff_button_works_without_rasa(chat):
     cid = client.post("/api/v1/conversations").json()["id"]
     out = client.post(f"/api/v1/conversations/{cid}/handoff")
     assert out.status_code == 200 and out.json()["mode"] == "waiting"
-    assert out.json()["messages"][0]["text"] == WAITING_TEXT
+    assert out.json()["messages"][0]["text"] == WAITING
 
 
 def test_a_rasa_outage_gives_a_polite_message_not_a_500(chat):

@@ -195,8 +195,9 @@ def test_migration_from_0002_keeps_old_tickets_and_gives_them_a_history(data_dir
         engine.dispose()
 
 
-ROUNDS = int(os.environ.get("BANSHI_RACE_ROUNDS", "1000"))
-"""Each round is one conversation two agents act on at once; fewer only to try the test itself quickly."""
+ROUNDS = int(os.environ.get("BANSHI_RACE_ROUNDS", "400"))
+"""Each round is one conversation two agents act on at once; 400 plays each of the 75 pairs of moves
+and holders 5 times (set more to hunt a rare race, fewer to try the test itself quickly)."""
 MOVES = ("claim", "transfer", "close", "bot", "reply")
 
 

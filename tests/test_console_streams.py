@@ -109,8 +109,10 @@ def test_the_queue_stream_says_when_a_list_changed(app, agents, session, monkeyp
     from channels.routes import agent_live
     from common import conversations as conv
     from hotline import handoffs
+    from hotline.classifier import classify
     from tests.hotline_helpers import ticket
 
+    classify("预热")  # the first classification imports sklearn (seconds on a busy machine): not under test here
     first, _second = agents
     monkeypatch.setattr(agent_live, "QUEUE_POLL_SECONDS", 0.05)
     reads: list[str] = []

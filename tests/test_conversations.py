@@ -6,24 +6,20 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.rasa_stack import import_catalogue, rasa_stack, say, trained_model
+from tests.browser import LiveStack
+from tests.rasa_stack import rasa_stack, say, trained_model
 
 pytestmark = pytest.mark.slow
 TICKET_NUMBER = re.compile(r"12345-\d{8}-\d{4,}")
 
 
 @pytest.fixture(scope="module")
-def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    model = trained_model()
-    data_dir = tmp_path_factory.mktemp("dialogue") / "var"
-    import_catalogue(data_dir)
-    with rasa_stack(model, data_dir) as url:
-        yield url
+def webhook(live_stack: LiveStack) -> str:
+    """The shared stack's Rasa (each test is a citizen of its own)."""
+    return live_stack.webhook
 
 
 class Chat:
@@ -201,15 +197,12 @@ def test_two_misunderstandings_in_a_row_hand_over(webhook):
     assert payloads(second, "handoff") == [{"type": "handoff", "reason": "fallback", "matter": None}]
 
 
-def test_a_walk_through_survives_a_restart_of_both_servers(tmp_path: Path):
-    """Conversations live in the SQLite tracker store: after a restart the walk goes on where it was."""
-    model = trained_model()
-    data_dir = tmp_path / "var"
-    import_catalogue(data_dir)
+def test_a_walk_through_survives_a_restart_of_both_servers(live_stack: LiveStack):
+    """Conversations live in the SQLite tracker store: fresh servers over the same data dir (as after a
+    restart: nothing in memory) go on with the walk where the running ones left it."""
     sender = f"test-{uuid.uuid4().hex[:10]}"
-    with rasa_stack(model, data_dir) as url:
-        assert "第1项（共3项）" in texts(say(url, sender, "办身份证要带什么"))
-    with rasa_stack(model, data_dir) as url:
+    assert "第1项（共3项）" in texts(say(live_stack.webhook, sender, "办身份证要带什么"))
+    with rasa_stack(trained_model(), live_stack.data_dir, live_stack.data_dir / "logs-restarted") as url:
         assert "第2项（共3项）" in texts(say(url, sender, "/affirm"))
 
 

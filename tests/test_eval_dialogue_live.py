@@ -7,16 +7,13 @@ with the import command to run.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from banshi.cli import app
-from banshi.stack import Ports, running, services
-from tests.rasa_stack import import_catalogue, stack_environment, trained_model
-from tests.services import free_port
+from tests.browser import LiveStack
 
 pytestmark = pytest.mark.slow
 
@@ -33,17 +30,8 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    model = trained_model()
-    data_dir = tmp_path_factory.mktemp("eval-dialogue") / "var"
-    data_dir.mkdir(parents=True)
-    import_catalogue(data_dir)
-    ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
-    wanted = services(model.resolve(), ports)
-    for service in wanted:
-        service.startup_timeout = 600  # Rasa loads slowly on a busy 2-core machine
-    with running(wanted, stack_environment(data_dir, ports), data_dir / "logs"):
-        yield f"http://127.0.0.1:{ports.gateway}"
+def gateway(live_stack: LiveStack) -> str:
+    return live_stack.base_url
 
 
 def write_cases(path: Path, cases: list[dict]) -> Path:

@@ -147,3 +147,19 @@ def test_training_on_a_subset_exports_a_model_that_loads_and_scores(tmp_path):
     assert loaded.classify("公司拖欠工资半年，农民工讨薪无门").top_category == "劳动和社会保障"
     text_sample = "尊敬的"  # common in the messages; must not be anywhere in what ships
     assert text_sample not in model_file.with_suffix(".json").read_text(encoding="utf-8")
+
+
+@pytest.mark.shared
+@needs_hotline_data
+def test_the_shipped_type_model_beats_the_majority_class_on_a_city_it_was_not_trained_on():
+    from hotline.sources import type_sources
+
+    teddy = [source for source in type_sources() if source.name.startswith("泰迪杯")]
+    texts = [text for source in teddy for text in source.data.texts]
+    gold = [label for source in teddy for label in source.data.labels]
+    head = default_classifier().type_head
+    guessed = [head.classes[i] for i in head.probabilities(texts).argmax(axis=1)]
+    accuracy = sum(g == p for g, p in zip(gold, guessed, strict=True)) / len(gold)
+    majority = max(gold.count(label) for label in set(gold)) / len(gold)
+    assert len(gold) >= 100 and accuracy > majority + 0.05, (accuracy, majority)
+    assert guessed.count("建言") / len(guessed) < 0.15, "suggestions are a few percent of a city's messages"

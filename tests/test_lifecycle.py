@@ -74,7 +74,7 @@ def test_extension_moves_the_deadline_by_working_days_and_keeps_the_status(sessi
 def test_supervision_is_for_admins_on_open_tickets_once(session):
     agent, boss = staff(session, "agent1"), staff(session, "boss", role="admin", name="督办科")
     item = bring_to(session, ticket(session), agent, "办理中")
-    with pytest.raises(TicketError, match=r"没有权限督办.*需要管理员"):
+    with pytest.raises(TicketError, match=r"没有权限督办.*需要班长或管理员"):
         do(session, item, agent, "督办")
     event = do(session, item, boss, "督办", note="群众多次来电，请加快办理")
     assert item.supervised and item.status == "办理中"

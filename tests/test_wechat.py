@@ -8,17 +8,13 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from banshi.stack import Ports, running, services
-from tests.rasa_stack import import_catalogue, stack_environment, trained_model
-from tests.services import free_port
+from tests.browser import LiveStack
 from tests.staff_api import PASSWORD, login
 from tests.wechat_standin import AES_KEY, APP_ID, APP_SECRET, TOKEN, WeChatApi, WeChatServer, signature
 
@@ -38,50 +34,28 @@ class Stack:
     api: WeChatApi
 
 
-@contextmanager
-def _dialogue(model: Path, data_dir: Path) -> Iterator[str]:
-    """As ``rasa_stack``, with more time to start: the test machine is shared and Rasa can take minutes."""
-    ports = Ports(gateway=0, rasa=free_port(), actions=free_port())
-    wanted = services(model.resolve(), ports, gateway=False)
-    for service in wanted:
-        service.startup_timeout = 600.0
-    with running(wanted, stack_environment(data_dir, ports), data_dir / "logs"):
-        yield f"http://127.0.0.1:{ports.rasa}/webhooks/rest/webhook"
-
-
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    model = trained_model()
-    from banshi.config import get_settings
-    from banshi.db import get_engine, session_scope
+def stack(live_stack: LiveStack) -> Iterator[Stack]:
+    """A gateway in this process, configured for WeChat, over the shared stack's Rasa and database."""
+    from banshi.db import session_scope
     from channels.accounts import UserIn, create_user
 
-    data_dir = tmp_path_factory.mktemp("wechat") / "var"
-    import_catalogue(data_dir)
-    with WeChatApi() as api, _dialogue(model, data_dir) as webhook, pytest.MonkeyPatch.context() as env:
-        env.setenv("BANSHI_DATA_DIR", str(data_dir))
-        env.setenv("DATABASE_URL", f"sqlite:///{(data_dir / 'banshi.db').resolve()}")
-        env.setenv("BANSHI_RASA_URL", webhook.removesuffix("/webhooks/rest/webhook"))
-        env.setenv("BANSHI_WECHAT_TOKEN", TOKEN)
-        env.setenv("BANSHI_WECHAT_APP_ID", APP_ID)
-        env.setenv("BANSHI_WECHAT_APP_SECRET", APP_SECRET)
-        env.setenv("BANSHI_WECHAT_ENCODING_AES_KEY", AES_KEY)
-        env.setenv("BANSHI_WECHAT_API_BASE_URL", api.base_url)
-        env.setenv("BANSHI_WECHAT_POLL_SECONDS", "0.2")
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+    wechat = {
+        "BANSHI_WECHAT_TOKEN": TOKEN,
+        "BANSHI_WECHAT_APP_ID": APP_ID,
+        "BANSHI_WECHAT_APP_SECRET": APP_SECRET,
+        "BANSHI_WECHAT_ENCODING_AES_KEY": AES_KEY,
+        "BANSHI_WECHAT_POLL_SECONDS": "0.2",
+    }
+    with WeChatApi() as api, live_stack.in_process(**wechat, BANSHI_WECHAT_API_BASE_URL=api.base_url):
         warm_up = {"sender": "warm-up", "message": "换身份证要带什么材料"}  # the action server's first turn is slow
-        httpx.post(webhook, json=warm_up, timeout=600).raise_for_status()
+        httpx.post(live_stack.webhook, json=warm_up, timeout=600).raise_for_status()
         with session_scope() as session:
             create_user(session, UserIn(username="wang", display_name="王坐席", role="agent", password=PASSWORD))
         from channels.app import create_app
 
-        try:
-            with TestClient(create_app()) as client:
-                yield Stack(client, api)
-        finally:
-            get_settings.cache_clear()
-            get_engine.cache_clear()
+        with TestClient(create_app()) as client:
+            yield Stack(client, api)
 
 
 def choice(reply: str | None, title: str) -> str:
@@ -272,3 +246,21 @@ def test_a_turn_slower_than_the_limit_is_answered_through_the_customer_service_a
     bot = [m for m in transcript(stack.client, conversation_of("o_slow_follower")) if m["sender"] == "bot"]
     texts = stack.api.texts_to("o_slow_follower")
     assert bot and len(texts) <= len(bot) and len(set(texts)) == len(texts), "the late answer goes out once"
+
+
+def test_a_message_sent_while_the_last_is_still_answered_is_told_to_wait(stack):
+    from channels.turn_lock import BUSY_TEXT
+
+    follower = WeChatServer(stack.client, "o_busy_follower")
+    assert follower.say("你好")
+    conversation_id = conversation_of("o_busy_follower")
+    locks = stack.client.app.state.relay.turn_locks
+    patience, locks.wait = locks.wait, 0.2
+    try:
+        with locks.hold(conversation_id):  # as if an earlier turn of this follower were still running
+            reply = follower.say("办身份证要带什么")
+    finally:
+        locks.wait = patience
+    assert reply == BUSY_TEXT, "told to wait, not left in silence"
+    said = [m["text"] for m in transcript(stack.client, conversation_id) if m["sender"] == "citizen"]
+    assert "办身份证要带什么" not in said, "the refused message was not taken as a turn"

@@ -26,7 +26,7 @@ from channels.params import AfterId, BodyId, Id
 from common import conversations as conv
 from common.clock import utcnow
 from common.masking import mask_text
-from common.users import User
+from common.users import DESK_ROLES, User
 from hotline import handoffs
 from hotline.handoffs import holds
 from hotline.models import Handoff
@@ -221,7 +221,7 @@ def agents(session: SessionDep, user: AgentUser) -> list[AgentOut]:
     """Who a conversation can be transferred to: the other active agents and admins."""
     rows = session.scalars(
         select(User)
-        .where(User.active.is_(True), User.role.in_(("agent", "admin")), User.id != user.id)
+        .where(User.active.is_(True), User.role.in_(DESK_ROLES), User.id != user.id)
         .order_by(User.display_name)
     )
     return [AgentOut(id=u.id, username=u.username, display_name=u.display_name) for u in rows]

@@ -24,7 +24,7 @@ from channels.params import AfterId, Id
 from channels.routes.agent import console_message, handoff_or_404
 from common.conversations import ChatMessage, Conversation
 from hotline.handoffs import holds
-from hotline.models import OPEN_STATUSES, Handoff, Ticket, TicketEvent
+from hotline.models import OPEN_STATUSES, AgentDesk, Handoff, Ticket, TicketEvent
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"], dependencies=[Depends(require_role("agent"))])
 
@@ -81,9 +81,9 @@ def handoff_stream(
 
 
 def queue_fingerprint() -> str:
-    """Changes whenever the waiting / my-conversations lists or the open tickets would look different:
-    the open handoffs (who holds them), the last thing a citizen said in one, and the open tickets'
-    count, newest id, last update and last lifecycle event. A few indexed aggregates, not the lists."""
+    """Changes whenever the waiting / my-conversations lists, the open tickets or the desk board would look
+    different: the open handoffs (who holds them), the last thing a citizen said in one, the open tickets'
+    count, newest id, last update and last lifecycle event, and who is online. A few small reads, not the lists."""
     with session_scope() as session:
         live = Handoff.status.in_(("waiting", "claimed"))
         handoffs = session.execute(
@@ -101,7 +101,10 @@ def queue_fingerprint() -> str:
             )
         ).one()
         event = session.scalar(select(func.max(TicketEvent.id)))
-    state = repr(([tuple(h) for h in handoffs], said, tuple(tickets), event))
+        places = session.execute(
+            select(AgentDesk.user_id, AgentDesk.status, AgentDesk.changed_at).order_by(AgentDesk.user_id)
+        ).all()
+    state = repr(([tuple(h) for h in handoffs], said, tuple(tickets), event, [tuple(p) for p in places]))
     return hashlib.blake2b(state.encode(), digest_size=8).hexdigest()
 
 

@@ -9,6 +9,7 @@ from banshi.config import get_settings
 from channels import auth, sign_in_throttle
 from channels.accounts import ROLE_LABELS, UserOut, authenticate
 from channels.deps import CurrentUser, SessionDep, TokenDep
+from hotline import desk
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -75,7 +76,10 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
 def logout(response: Response, session: SessionDep, token: TokenDep) -> Response:
     """Ends the user's sessions and drops the cookie; open to anyone, so an expired console can still clear it."""
     if token:
+        user = auth.user_from_token(session, token)
         auth.revoke_sessions(session, token)
+        if user is not None:
+            desk.sign_off(session, user.id)  # an agent who signs out is given no more work
     response.status_code = status.HTTP_204_NO_CONTENT
     response.delete_cookie(auth.COOKIE_NAME, path="/", httponly=True, samesite="strict")
     return response

@@ -17,14 +17,15 @@ from sse_starlette import EventSourceResponse
 
 from banshi.db import session_scope
 from channels import capture, outcomes
-from channels.conversations import MessageOut, TicketCardOut, message_out
+from channels.admission import OVERLOADED, admit_turn
+from channels.conversations import DeskOut, MessageOut, TicketCardOut, message_out
 from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
 from channels.params import AfterId
 from channels.rate_limit import RateLimited
 from channels.relay import ConversationClosed
 from channels.routes.auth import client_address
-from channels.turn_lock import TurnBusy
+from channels.turn_lock import BUSY_TEXT, TurnBusy
 from common import conversations as conv
 from common.conversations import ConversationNotFound, Mode
 from hotline import followup
@@ -33,9 +34,10 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["chat"])
 
 NOT_FOUND = "未找到该会话，请刷新页面开始新的会话"
 CLOSED = "本次会话已结束，请开始新的会话"
-BUSY = "上一条消息还在处理中，请稍候再试"
+BUSY = BUSY_TEXT
 ConversationId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="会话编号（32位十六进制）")]
 ERRORS = {404: {"description": NOT_FOUND}, 409: {"description": CLOSED}}
+OVERLOADED_RESPONSE = {503: {"description": f"{OVERLOADED}（超出容量）或{BUSY}；Retry-After 秒后再试"}}
 LIMITED = {429: {"description": "该地址或会话发送过于频繁，Retry-After 秒后再试"}}
 
 
@@ -110,6 +112,9 @@ class TranscriptOut(ConversationOut):
 class HandoffOut(BaseModel):
     mode: Mode
     messages: list[MessageOut]
+    desk: DeskOut | None = None
+    """Whether a person can answer now: open (queued, ``reply_within_minutes``) or closed (留言 offered);
+    None when the citizen was already waiting or talking to an agent."""
 
 
 def _conversation(session, conversation_id: str) -> conv.Conversation:
@@ -151,8 +156,8 @@ def show(conversation_id: ConversationId, session: SessionDep) -> ConversationOu
 @router.post(
     "/{conversation_id}/messages",
     response_model=list[MessageOut],
-    responses={**ERRORS, **LIMITED},
-    dependencies=[Depends(limit_conversation)],
+    responses={**ERRORS, **LIMITED, **OVERLOADED_RESPONSE},
+    dependencies=[Depends(limit_conversation), Depends(admit_turn, scope="function")],
     summary="发送一条消息",
 )
 def send(conversation_id: ConversationId, body: TextIn, relay: RelayDep) -> list[MessageOut]:
@@ -229,8 +234,8 @@ def rate(conversation_id: ConversationId, body: RatingIn, session: SessionDep) -
 @router.post(
     "/{conversation_id}/handoff",
     response_model=HandoffOut,
-    responses={**ERRORS, **LIMITED},
-    dependencies=[Depends(limit_conversation)],
+    responses={**ERRORS, **LIMITED, **OVERLOADED_RESPONSE},
+    dependencies=[Depends(limit_conversation), Depends(admit_turn, scope="function")],
     summary="转人工",
 )
 def hand_off(conversation_id: ConversationId, relay: RelayDep) -> HandoffOut:
@@ -242,7 +247,8 @@ def hand_off(conversation_id: ConversationId, relay: RelayDep) -> HandoffOut:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=CLOSED) from exc
     with relay.sessions() as session:
         mode = _conversation(session, conversation_id).mode
-    return HandoffOut(mode=mode, messages=[message_out(m) for m in stored])
+    shown = [message_out(m) for m in stored]
+    return HandoffOut(mode=mode, messages=shown, desk=next((m.desk for m in shown if m.desk), None))
 
 
 TICKET_NOT_SHOWN = "本次会话中没有查询过这个工单，请先凭工单编号和手机号码查询，再进行评价"

@@ -1,4 +1,4 @@
-"""The agent console's page and its two asset files, served from the repo: the console works offline."""
+"""The agent console's page and its asset files, served from the repo: the console works offline."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-ASSETS = {"console.js": "text/javascript", "console-ticket.js": "text/javascript", "console.css": "text/css"}
+ASSETS = {
+    "console.js": "text/javascript",
+    "console-ticket.js": "text/javascript",
+    "console-desk.js": "text/javascript",
+    "console.css": "text/css",
+}
 
 router = APIRouter(include_in_schema=False)
 

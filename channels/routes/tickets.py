@@ -22,7 +22,7 @@ from common.clock import utcnow
 from common.conversations import transcript
 from common.masking import mask_phone, mask_text
 from common.users import User
-from hotline import claims, classifier, lifecycle, queue, sla
+from hotline import claims, classifier, corrections, lifecycle, queue, sla
 from hotline.lifecycle import ConcurrentChange, EventOut, IllegalTransition, TicketError
 from hotline.models import OPEN_STATUSES, Ticket, TicketEvent
 from hotline.queue import QueueItem
@@ -252,7 +252,7 @@ def _guard(ticket: Ticket, user: UserOut, action: str) -> None:
     """The permission half of lifecycle's checks as 403/409; what is left is the citizen-facing 400."""
     rule = lifecycle.RULES[action]
     if user.role not in rule.roles:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"没有权限{rule.label}工单：需要管理员角色")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"没有权限{rule.label}工单：需要班长或管理员角色")
     if ticket.assigned_agent not in (None, user.id) and user.role != "admin":
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"工单 {ticket.number} 已由其他坐席认领，不能{rule.label}")
 
@@ -294,7 +294,11 @@ def transition(ticket_id: Id, body: TransitionIn, session: SessionDep, user: Age
 
 @router.put("/{ticket_id}/category", response_model=TicketDetail)
 def change_category(ticket_id: Id, body: CategoryIn, session: SessionDep, user: AgentUser) -> TicketDetail:
-    """A person's choice replaces the classifier's (confidence cleared); the event keeps both."""
+    """A person's choice replaces the classifier's (confidence cleared); the event keeps both.
+
+    The correction is also kept as a labelled example (``hotline.corrections``), in the same
+    transaction, for ``banshi hotline train``.
+    """
     ticket = _ticket_or_404(session, ticket_id)
     known = [*classifier.CATEGORIES, classifier.OTHER_CATEGORY]
     if body.category not in known:
@@ -330,6 +334,9 @@ def change_category(ticket_id: Id, body: CategoryIn, session: SessionDep, user: 
             },
             at=now,
         )
+    )
+    corrections.record_correction(
+        session, ticket.content, category=body.category, predicted=old, ticket_id=ticket.id, actor_id=user.id
     )
     session.flush()
     session.refresh(ticket)

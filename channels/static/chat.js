@@ -264,7 +264,11 @@
       removeTyping();
       if (e.status === 404) { await startNew(); notice("会话已过期，已为您开始新的会话，请重新发送。"); }
       else if (e.status === 409) setMode("closed");
-      else notice(e.message);
+      else {
+        // Refused before anything was stored (too busy, too fast): the words go back into the box to send again.
+        if ((e.status === 429 || e.status === 503) && !payload && !input.value) input.value = text;
+        notice(e.message);
+      }
     } finally {
       removeTyping();
       state.busy = false;

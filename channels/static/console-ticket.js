@@ -57,7 +57,7 @@ function renderTicket(t) {
   }
   const canAct = !t.assigned_agent || mine || state.me.role === "admin";
   for (const action of t.allowed_actions) {
-    if (action === "督办" && state.me.role !== "admin") continue;
+    if (action === "督办" && !["supervisor", "admin"].includes(state.me.role)) continue;
     buttons.push(h("button", { "data-action": action, disabled: !canAct, onclick: () => startAction(action) }, action));
   }
   $("t-actions").replaceChildren(...buttons);

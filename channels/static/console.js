@@ -79,8 +79,8 @@ function hideConsole() {
 async function showConsole(me) {
   state.me = me;
   $("console-view").hidden = false;
+  listenQueues(); // first: a change made while the lists load is not missed, and a slow load delays nothing
   await Promise.all([loadCanned(), loadAgents(), refreshQueues()]);
-  listenQueues();
   state.timers.push(setInterval(refreshQueuesSoon, QUEUE_FALLBACK_MS), setInterval(tick, 1000));
 }
 
@@ -105,7 +105,7 @@ function listenQueues() {
 // ---------- queues ----------
 async function refreshQueues() {
   if (!state.me) return;
-  await Promise.all([refreshHandoffs(), state.searching ? null : refreshTickets()].filter(Boolean))
+  await Promise.all([refreshHandoffs(), state.searching ? null : refreshTickets(), refreshDesk()].filter(Boolean))
     .catch((error) => { if (error.status !== 401) $("clock").textContent = "连接中断，正在重试…"; });
 }
 
@@ -228,6 +228,7 @@ function select(kind, id) {
   $("empty-detail").hidden = true;
   $("conv-pane").hidden = kind !== "handoff";
   $("ticket-pane").hidden = kind !== "ticket";
+  $("board-pane").hidden = kind !== "board";
   for (const li of document.querySelectorAll(".list li[data-id]")) {
     li.classList.toggle("selected", li.dataset.kind === kind && Number(li.dataset.id) === id);
   }
@@ -393,5 +394,5 @@ $("ticket-form").addEventListener("submit", async (event) => {
 
 // ---------- start ----------
 Staff.signIn({
-  roles: ["agent", "admin"], refusal: "该账号不是坐席，无法使用坐席工作台", signedIn: showConsole, signedOut: hideConsole,
+  roles: ["agent", "supervisor", "admin"], refusal: "该账号不是坐席，无法使用坐席工作台", signedIn: showConsole, signedOut: hideConsole,
 });

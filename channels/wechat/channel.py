@@ -30,11 +30,12 @@ from wechatpy.messages import BaseMessage
 from banshi.config import get_settings
 from channels.checklist_links import checklist_url
 from channels.relay import ConversationClosed, Relay
+from channels.turn_lock import BUSY_TEXT, TurnBusy
 from channels.wechat import state
 from channels.wechat.api import CustomerService
 from channels.wechat.render import NON_TEXT, chosen_button, split_for_wechat, wechat_texts
 from common.clock import utcnow
-from common.conversations import get_conversation
+from common.conversations import add_message, get_conversation
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,11 @@ class WechatChannel:
                 return
             except ConversationClosed:
                 continue
+            except TurnBusy:
+                # An earlier message of this follower is still being answered: say so rather than stay silent.
+                with self.sessions() as session:
+                    add_message(session, conversation_id, "system", "text", BUSY_TEXT)
+                return
 
     # ---- sending outside a reply ----
 

@@ -122,7 +122,7 @@ _NUMBER = re.compile(r"^(\d{1,2})[.。、)）]?$")
 
 
 def chosen_button(session: Session, conversation_id: str, text: str) -> tuple[str, str] | None:
-    """(payload, title) of the bot's last buttons that the citizen's answer picks: its number or its title.
+    """(payload, title) of the last buttons offered that the citizen's answer picks: its number or its title.
 
     Only buttons of the bot's last turn count (those after the citizen's last message), so a "1" long
     after a question is just a "1".
@@ -137,7 +137,7 @@ def chosen_button(session: Session, conversation_id: str, text: str) -> tuple[st
         select(ChatMessage)
         .where(
             ChatMessage.conversation_id == conversation_id,
-            ChatMessage.sender == "bot",
+            ChatMessage.sender.in_(("bot", "system")),  # system: the gateway's 留言 offer out of hours
             ChatMessage.kind == "buttons",
             ChatMessage.id > (last_citizen or 0),
         )

@@ -15,10 +15,9 @@ from dialogue.actions.guide import divert_to_guide
 from dialogue.actions.offers import HOTLINE_BUTTONS
 from dialogue.actions.session import filled_slots, leave_form, state_outcome
 
-HANDOFF_TEXT = (
-    "好的，正在为您转接12345热线人工客服，请稍候，不要关闭对话窗口。"
-    "接通后客服可以看到我们刚才的对话，您不用再重复说明。"
-)
+HANDOFF_TEXT = "好的，这就为您联系12345热线人工客服。人工客服能看到我们刚才的对话，您不用再重复说明。"
+"""Says nothing about waiting: whether a person can answer now (business hours) is the gateway's notice
+that follows (``hotline.hours``), not the dialogue's to promise."""
 
 
 def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:

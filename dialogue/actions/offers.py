@@ -11,6 +11,7 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from common.tickets import LEAVE_MESSAGE_BUTTON
 from dialogue.actions.session import state_outcome
 from retriever import Hit
 
@@ -20,7 +21,7 @@ NOT_FOUND_TEXT = (
 )
 HOTLINE_BUTTONS = [
     {"title": "转人工", "payload": "/request_human"},
-    {"title": "留言咨询", "payload": '/seek_help{"ticket_type":"咨询"}'},
+    LEAVE_MESSAGE_BUTTON,
 ]
 
 

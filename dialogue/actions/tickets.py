@@ -20,6 +20,7 @@ from common import tickets as form
 from common.masking import mask_phone
 from common.phones import MOBILE_PATTERN, SECOND_DIGITS
 from common.tickets import TICKET_TYPES
+from dialogue.actions.complaint_facts import place_in, time_in
 from dialogue.actions.guide import divert_to_guide
 from dialogue.actions.session import entity_value, latest_intent, leave_form, state_outcome
 
@@ -97,6 +98,16 @@ def clean_name(text: str) -> str:
     return re.sub(r"^(我叫|我是|叫我|我姓|姓名是|姓名|名字是|称呼我)", "", text.strip()).strip(" ：:，。")
 
 
+def _entities(tracker: Tracker, entity: str) -> list[dict[str, Any]]:
+    return [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == entity]
+
+
+def _written(text: str, entity: dict[str, Any]) -> str:
+    """The entity as the citizen typed it (东兴), not its canonical value (东兴市)."""
+    start, end = entity.get("start"), entity.get("end")
+    return text[start:end] if isinstance(start, int) and isinstance(end, int) else str(entity.get("value") or "")
+
+
 class ActionStartTicket(Action):
     """Starts intake: type from the intent or the 留言咨询 button, content prefilled when already given;
     a short question a confident guide answers goes to the guide instead (``dialogue.routing``)."""
@@ -114,13 +125,17 @@ class ActionStartTicket(Action):
         text = tracker.latest_message.get("text") or ""
         events = [*leave_form(tracker), SlotSet(form.TYPE_SLOT, ticket_type)]
         events += [SlotSet(slot, None) for slot in TICKET_SLOTS]
-        if describes_problem(text):
-            events.append(SlotSet(form.CONTENT_SLOT, text.strip()))
         phone = check_mobile(entity_value(tracker, "phone")).phone if entity_value(tracker, "phone") else None
         if phone:
             events.append(SlotSet(form.PHONE_SLOT, phone))
-        if address := entity_value(tracker, "address"):
-            events.append(SlotSet(form.LOCATION_SLOT, address))
+        if describes_problem(text):
+            # What the first message already says is not asked again; the confirmation shows all of it.
+            events.append(SlotSet(form.CONTENT_SLOT, text.strip()))
+            regions = [_written(text, e) for e in _entities(tracker, "region")]
+            if place := place_in(text, regions, named=entity_value(tracker, "address")):
+                events.append(SlotSet(form.LOCATION_SLOT, place))
+            if when := time_in(text):
+                events.append(SlotSet(form.TIME_SLOT, when))
         dispatcher.utter_message(text=INTRO[ticket_type] + "过程中如需人工帮助，随时说“转人工”。")
         state_outcome(dispatcher, "intake_started", ticket_type=ticket_type)
         return events
