@@ -70,6 +70,7 @@ catalogue: $(VENV)/.installed
 
 # Gazetteers, jieba words and template examples come from the published catalogue. The export only
 # rewrites a file whose content changed, so the model retrains only when its inputs really changed.
+# (`banshi nlu hotline` writes real citizens' messages as examples; not trained yet: see docs/architecture.md.)
 nlu/generated/gazetteer.json nlu/generated/jieba/userdict.txt nlu/generated/catalogue_examples.yml &: FORCE | catalogue
 	$(BANSHI) nlu export --out nlu/generated
 

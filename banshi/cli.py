@@ -200,6 +200,25 @@ def nlu_export(
     )
 
 
+@nlu_app.command("hotline")
+def nlu_hotline(
+    out: Annotated[Path, typer.Option(help="The generated Rasa training file")] = Path(
+        "nlu/generated/hotline_examples.yml"
+    ),
+    data: Annotated[
+        Path | None, typer.Option(help="Folder of the real messages (default ../shared/data/hotline)")
+    ] = None,
+) -> None:
+    """Write real citizens' messages as training examples for the hotline intents (empty without the data)."""
+    from nlu.hotline_examples import SHARED_HOTLINE, export
+
+    report = export(out, data or SHARED_HOTLINE)
+    if not report.available:
+        errors.print(f"没有找到真实留言数据 {data or SHARED_HOTLINE}：写入空的训练文件")
+    counts = "，".join(f"{intent} {n}" for intent, n in report.examples.items()) or "无"
+    console.print(f"{'已写入' if report.written else '未变'} {out}：{counts}")
+
+
 @eval_app.command("nlu")
 def eval_nlu(
     messages: Annotated[Path, typer.Option("--messages", exists=True, dir_okay=False, help="JSONL: text, intent")],

@@ -53,6 +53,26 @@ def default_embedder():
 
 
 @pytest.fixture(scope="session")
+def real_catalogue(tmp_path_factory, default_embedder):
+    """The real 防城港 platform export imported into a database of its own and indexed: (engine, index)."""
+    from banshi.db import make_engine, migrate, session_scope
+    from knowledge.importers import import_path
+    from retriever import open_index
+
+    if not GUIDES_RAW.is_dir():
+        pytest.skip("../shared/data is absent")
+    folder = tmp_path_factory.mktemp("real")
+    url = f"sqlite:///{folder / 'banshi.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        report = import_path(session, GUIDES_RAW)
+        assert len(report.created) == 781
+        index = open_index(session, folder / "index", default_embedder)
+    return engine, index
+
+
+@pytest.fixture(scope="session")
 def use_embedder():
     from retriever import make_embedder
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import GUIDES_RAW, needs_shared
+from tests.conftest import needs_shared
 
 pytestmark = needs_shared
 
@@ -18,22 +18,8 @@ OBVIOUS = [
 
 
 @pytest.fixture(scope="module")
-def real_index(tmp_path_factory, default_embedder):
-    from banshi.db import migrate, session_scope
-    from knowledge.importers import import_path
-    from retriever import open_index
-
-    folder = tmp_path_factory.mktemp("real")
-    url = f"sqlite:///{folder / 'banshi.db'}"
-    migrate(url)
-    from banshi.db import make_engine
-
-    engine = make_engine(url)
-    with session_scope(engine) as session:
-        report = import_path(session, GUIDES_RAW)
-        assert len(report.created) == 781
-        index = open_index(session, folder / "index", default_embedder)
-    return index
+def real_index(real_catalogue):
+    return real_catalogue[1]
 
 
 @pytest.mark.parametrize(("question", "expected"), OBVIOUS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions import catalogue
@@ -198,4 +199,6 @@ class ActionChecklist(Action):
         dispatcher.utter_message(
             text="如果还有其他问题，比如“在哪里办”“要多久”，可以继续问我；需要人工帮助请说“转人工”。"
         )
-        return []
+        # The checklist ends the turn. Reached as a follow-up (a matter with nothing to bring), no rule
+        # says so, and the policies would guess on (a 没太理解, or the guide again for a diverted question).
+        return [FollowupAction("action_listen")]

@@ -13,6 +13,7 @@ from dialogue.actions import catalogue
 from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.offers import choose_button, decline, place_of
 from dialogue.actions.session import entity_value, latest_intent, state_outcome
+from dialogue.routing import facet_matter
 
 FACET_OF_INTENT = {
     "ask_location": "location",
@@ -47,18 +48,16 @@ class ActionAnswerFacet(Action):
         decision = found.decision
         if decision.kind == "out_of_scope":
             return [*decline(dispatcher, "out_of_scope"), SlotSet("pending_facet", None)]
-        if current and not named and decision.kind != "present":
-            # A follow-up names no matter: only a confident, unambiguous hit may change the subject.
-            decision = None
-        chosen = decision.hits[0].external_id if decision and decision.kind == "present" else current
-        if decision is None or decision.kind == "present":
+        # The same gate as a guide (dialogue.routing.facet_matter): a facet of a guessed matter is never told.
+        chosen = facet_matter(found, None if named else current, text)
+        if chosen is not None:
             matter = catalogue.get_matter(chosen)
             if matter is not None:
                 dispatcher.utter_message(text=answer_facet(facet, matter))
                 state_outcome(dispatcher, "facet_answered", matter_id=matter.external_id, facet=facet)
                 return [SlotSet("matter_id", matter.external_id), SlotSet("pending_facet", None)]
         label = FACET_LABEL[facet]
-        if decision and decision.kind in ("clarify", "ask_region"):
+        if decision.kind in ("clarify", "ask_region"):
             titles = [place_of(h) if decision.kind == "ask_region" else None for h in decision.hits]
             buttons = [choose_button(hit, title) for hit, title in zip(decision.hits, titles, strict=True)]
             dispatcher.utter_message(text=f"请问您想了解哪个事项的{label}？", buttons=buttons)

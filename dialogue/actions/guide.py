@@ -26,6 +26,7 @@ from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.materials import start_walk
 from dialogue.actions.offers import HOTLINE_BUTTONS, choose_button, choose_payload, decline, place_of
 from dialogue.actions.session import entity_value, leave_form, previous_bot_action, state_outcome
+from dialogue.routing import GUIDE_INTENTS, route
 
 if TYPE_CHECKING:
     from knowledge.faqs import FaqMatch
@@ -130,13 +131,38 @@ def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str
     ]
 
 
+def divert_to_guide(tracker: Tracker) -> list[dict[str, Any]] | None:
+    """For an action its intent reached without a search (intake, fallback, out of scope, goodbye): the
+    catalogue's answer instead, when ``dialogue.routing.route`` says a confident guide beats the intent."""
+    intent = tracker.latest_message.get("intent") or {}
+    text = tracker.latest_message.get("text") or ""
+    if not text.strip() or text.startswith("/"):
+        return None  # a button's payload says exactly what the citizen chose
+    named = entity_value(tracker, "matter")
+    region = entity_value(tracker, "region") or tracker.get_slot("region")
+    found = catalogue.answer(text, named=named, region=region)
+    if route(intent.get("name"), float(intent.get("confidence") or 0.0), text, found) != "guide":
+        return None
+    log.info("route %s (%.2f) to the guide", intent.get("name"), float(intent.get("confidence") or 0.0))
+    return [FollowupAction("action_find_guide")]
+
+
 class ActionFindGuide(Action):
-    """ask_guide, ask_materials and the choose_matter buttons all land here."""
+    """ask_guide, ask_materials and the choose_matter buttons all land here, and any message that
+    ``divert_to_guide`` sends on (its rule would have run another action)."""
 
     def name(self) -> str:
         return "action_find_guide"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        events = await self._answer(dispatcher, tracker)
+        diverted = (tracker.latest_message.get("intent") or {}).get("name") not in GUIDE_INTENTS
+        if diverted and not any(event.get("event") == "followup" for event in events):
+            # No rule follows a diverted guide: the turn ends here, as after a guide question.
+            events.append(FollowupAction("action_listen"))
+        return events
+
+    async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         walking = (tracker.active_loop or {}).get("name") == "materials_form"
         events = leave_form(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")

@@ -1,5 +1,7 @@
-"""Handing the conversation to a human agent (转人工), the two-strikes NLU fallback, and goodbyes
-that end whatever form was running."""
+"""Handing the conversation to a human agent (转人工), the two-strikes NLU fallback, out of scope, and
+goodbyes that end whatever form was running. The fallback, out of scope and goodbye first let a
+confident guide answer instead (``dialogue.routing``): a short question the NLU misread is still a
+question about a matter."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from dialogue.actions.guide import divert_to_guide
 from dialogue.actions.offers import HOTLINE_BUTTONS
 from dialogue.actions.session import filled_slots, leave_form, state_outcome
 
@@ -55,6 +58,8 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if (guide := divert_to_guide(tracker)) is not None:
+            return guide
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(text="抱歉，我还是没能理解您的意思。")
             return handoff(dispatcher, tracker, "fallback")
@@ -72,5 +77,20 @@ class ActionGoodbye(Action):
         return "action_goodbye"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if (guide := divert_to_guide(tracker)) is not None:
+            return guide
         dispatcher.utter_message(text="感谢您的使用，再见！如有需要随时来问我。")
         return leave_form(tracker)
+
+
+class ActionOutOfScope(Action):
+    """Declined with the hotline offered (``utter_out_of_scope`` and its outcome), unless a guide fits."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if (guide := divert_to_guide(tracker)) is not None:
+            return guide
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []

@@ -21,6 +21,7 @@ from common.masking import mask_phone
 from common.phones import MOBILE_PATTERN, SECOND_DIGITS
 from common.tickets import TICKET_TYPES
 from dialogue.actions.complaint_facts import place_in, time_in
+from dialogue.actions.guide import divert_to_guide
 from dialogue.actions.session import entity_value, latest_intent, leave_form, state_outcome
 
 log = logging.getLogger(__name__)
@@ -108,12 +109,15 @@ def _written(text: str, entity: dict[str, Any]) -> str:
 
 
 class ActionStartTicket(Action):
-    """Starts intake: type from the intent or the 留言咨询 button, content prefilled when already given."""
+    """Starts intake: type from the intent or the 留言咨询 button, content prefilled when already given;
+    a short question a confident guide answers goes to the guide instead (``dialogue.routing``)."""
 
     def name(self) -> str:
         return "action_start_ticket"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if (guide := divert_to_guide(tracker)) is not None:
+            return guide
         chosen = entity_value(tracker, "ticket_type")
         ticket_type = (
             chosen if chosen in TICKET_TYPES else TICKET_TYPE_OF_INTENT.get(latest_intent(tracker) or "", "求助")
@@ -335,6 +339,8 @@ class ActionStartTicketLookup(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         number = entity_value(tracker, "ticket_no") or next(iter(TICKET_NUMBER.findall(text)), None)
+        if not number and (guide := divert_to_guide(tracker)) is not None:
+            return guide
         phone = entity_value(tracker, "phone")
         return [
             *leave_form(tracker),

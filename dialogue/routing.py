@@ -1,0 +1,104 @@
+"""Where a citizen's message goes: the intent gate and the retriever's gate, decided together, here only.
+
+Rasa's NLU names an intent with a confidence, and Rasa's rules send each intent to its action; the
+retriever says whether a guide of the catalogue fits the words. Either signal alone misroutes: DIET,
+having learnt from thousands of real complaints, reads a short 燃气怎么过户 as a request for help, a
+vehicle question as 没太理解 and a permit question as out of scope, while the retriever is also confident
+about a matter for many real complaints (a complaint about a 窗口 names the matter it was about). So the
+actions that an intent reaches without a search (the hotline intake, the fallback, out of scope,
+goodbye) ask ``route`` first, with both signals:
+
+- a guide or facet intent stays where it is: its action searches and applies the gate itself;
+- a message that reads as an account of a problem (several sentences, or long) is never diverted:
+  it is the hotline's (or the fallback's), whatever matter it names;
+- nlu_fallback, out_of_scope, goodbye and check_ticket (a question without ticket words or number)
+  yield to a confident guide;
+- a hotline intent yields too, unless the message is a statement its intent is sure of;
+- anything else keeps its intent.
+
+"Confident" is the one gate a guide is ever shown behind (``guide_gate``): the retriever's own
+confidence on the search of the question (``retriever.confidence``), or a matter the question names
+exactly. The facet action uses the same gate for 那要多久 / 在哪办, so a facet is never told of a guess.
+Pure and Rasa-free, so every threshold tests without a model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from retriever.answering import Answer
+
+Route = Literal["guide", "intent"]
+
+GUIDE_INTENTS = frozenset(
+    {"ask_guide", "ask_materials", "choose_matter"}
+    | {"ask_location", "ask_time_limit", "ask_fee", "ask_online", "ask_visits", "ask_conditions"}
+)
+"""Intents whose action searches the catalogue itself."""
+
+HOTLINE_INTENTS = frozenset({"complain", "report", "suggest", "seek_help"})
+DIVERTIBLE = frozenset({"nlu_fallback", "out_of_scope", "goodbye", "check_ticket"} | HOTLINE_INTENTS)
+"""Intents that a confident guide may override. On the dev file the retriever's confident top matter
+was right for nearly every short guide question that these intents took (a 怎么投诉 question read as
+complain at 0.99, 怎么查社保卡进度 as check_ticket), and for none of the real hotline messages."""
+SURE_STATEMENT = 0.9
+"""A hotline intent this sure of a message that asks nothing (a short complaint) keeps its way."""
+ACCOUNT_CHARS = 60
+"""A message this long is an account of a problem, not a question about a matter."""
+_SENTENCE = re.compile(r"[。！？!?；;]")
+_QUESTION = re.compile(
+    r"怎么|怎样|如何|哪里|哪儿|在哪|去哪|找谁|哪个|什么|多久|多少|能否|可否|能不能|可不可以|吗|[?？]\s*$"
+)
+_TICKET = re.compile(r"工单|单号|12345|投诉|举报|反映|诉求|留言|回复")
+"""Words of a genuine ticket-status question: it stays a ticket look-up."""
+
+
+def is_account(text: str) -> bool:
+    """Several sentences, or one long one: what a citizen writes to the hotline, not to the guide."""
+    text = text.strip()
+    return len(text) >= ACCOUNT_CHARS or len([s for s in _SENTENCE.split(text) if s.strip()]) >= 3
+
+
+_FOLLOW_UP_WORDS = re.compile(
+    r"那么|那|这个|这|它|还有|请问|我想问|想问|问一下|一下|需要|要|得|大概|多久|多长时间|几天|几个工作日|时限|"
+    r"在哪里|在哪儿|在哪|哪里|哪儿|去哪|地点|地址|窗口|时间|多少钱|收费|费用|要钱|免费|网上|线上|手机上|"
+    r"能不能|可不可以|可以|能|跑几次|几次|几趟|什么|哪些|条件|流程|步骤|怎么|如何|办理|办|是|吗|呢|啊|呀|的|了|[\s，。？?！!、]"
+)
+
+
+def is_follow_up(text: str) -> bool:
+    """那要多久 / 在哪办: a facet question that names nothing, so it is about the conversation's matter."""
+    return not _FOLLOW_UP_WORDS.sub("", text)
+
+
+def facet_matter(found: Answer, current: str | None, text: str) -> str | None:
+    """The matter a facet question is about, or None (ask which): the gate's one matter; else the
+    conversation's matter when the question names nothing else or the search of it ranks that matter;
+    never the conversation's matter for a question about something else (房子过户要多久 after 燃气过户)."""
+    if found.kind == "present":
+        return found.decision.hits[0].external_id
+    if not current or (found.kind in ("clarify", "ask_region") and current not in found.external_ids):
+        return None
+    searched = found.searched.hits if found.searched else []
+    return current if is_follow_up(text) or current in {hit.external_id for hit in searched} else None
+
+
+def guide_gate(found: Answer) -> bool:
+    """Whether the answer may show a matter (a guide, a choice of matters or an FAQ): never a guess."""
+    return found.kind in ("present", "clarify", "ask_region")
+
+
+def is_question(text: str) -> bool:
+    return bool(_QUESTION.search(text))
+
+
+def route(intent: str | None, confidence: float, text: str, found: Answer) -> Route:
+    """``guide`` when the catalogue's answer should be given instead of what the intent's rule does."""
+    if not intent or intent not in DIVERTIBLE or not guide_gate(found) or is_account(text):
+        return "intent"
+    if intent in HOTLINE_INTENTS and confidence >= SURE_STATEMENT and not is_question(text):
+        return "intent"
+    if intent == "check_ticket" and _TICKET.search(text):
+        return "intent"
+    return "guide"
