@@ -55,6 +55,11 @@ def get_current_user(session: SessionDep, token: TokenDep) -> UserOut:
 
 CurrentUser = Annotated[UserOut, Depends(get_current_user)]
 
+SIGNED_IN = {401: {"description": "请先登录（没有会话，或会话已失效）"}}
+"""What a route behind ``get_current_user`` answers besides its own codes, for its OpenAPI ``responses``."""
+GUARDED = {**SIGNED_IN, 403: {"description": "没有权限：登录的角色不能做这件事"}}
+"""The same for a route behind ``require_role``: every staff router declares it (tests/test_api_fuzz.py checks)."""
+
 
 def require_role(*roles: str):
     """A dependency that lets through these roles (and admins, who may do everything), 403 for the rest."""
