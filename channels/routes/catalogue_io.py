@@ -55,7 +55,12 @@ class ImportResult(BaseModel):
     """Rows left out because their matter changed after the dry run; re-upload the file to review them."""
 
 
-@router.get("/export", dependencies=[Depends(editor)])
+@router.get(
+    "/export",
+    dependencies=[Depends(editor)],
+    response_class=Response,
+    responses={200: {"content": {media.split(";")[0]: {} for media in _MEDIA.values()}, "description": "目录文件"}},
+)
 def export(
     session: SessionDep,
     format: Literal["jsonl", "xlsx"] = "jsonl",
