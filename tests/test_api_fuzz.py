@@ -278,7 +278,9 @@ def _write_table(seen: Fuzzed) -> None:
         lines.append(f"| `{label}` | {wall_text} | " + " | ".join(codes) + " |")
     if seen.body_mismatches:
         lines += ["", "Response bodies unlike their schema (not asserted, see `Fuzzed.body_mismatches`):", ""]
-        lines += [f"- `{key}`" for key in sorted(seen.body_mismatches)]
+        for key, example in sorted(seen.body_mismatches.items()):
+            why = next((line.strip() for line in example.splitlines() if " is not " in line), "")
+            lines.append(f"- `{key}`: {why}")
     slowest = sorted(seen.seconds.items(), key=lambda item: -item[1])[:5]
     lines += ["", "Slowest operations (seconds, all roles): " + ", ".join(f"`{k}` {v:.1f}" for k, v in slowest)]
     TABLE.parent.mkdir(parents=True, exist_ok=True)
