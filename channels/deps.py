@@ -55,6 +55,14 @@ def get_current_user(session: SessionDep, token: TokenDep) -> UserOut:
 
 CurrentUser = Annotated[UserOut, Depends(get_current_user)]
 
+SIGNED_IN = {401: {"description": "请先登录（没有会话，或会话已失效）"}}
+"""What a route behind ``get_current_user`` answers besides its own codes, for its OpenAPI ``responses``."""
+GUARDED = {**SIGNED_IN, 403: {"description": "没有权限：登录的角色不能做这件事"}}
+"""The same for a route behind ``require_role``: every staff router declares it (tests/test_api_fuzz.py checks)."""
+NOT_FOUND = {404: {"description": "要操作的记录不存在（或已删除）"}}
+CONFLICT = {409: {"description": "与记录的当前状态冲突（已被他人认领、已删除、重名、版本已变）"}}
+BAD_VALUE = {400: {"description": "请求的值不被接受（例如不认识的状态或分类）"}}
+
 
 def require_role(*roles: str):
     """A dependency that lets through these roles (and admins, who may do everything), 403 for the rest."""

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
 from channels.accounts import UserOut
-from channels.deps import AgentUser, SessionDep, actor_of, require_role
+from channels.deps import BAD_VALUE, CONFLICT, GUARDED, NOT_FOUND, AgentUser, SessionDep, actor_of, require_role
 from channels.handoff_tickets import TicketDraft, TicketFromChatIn, draft_ticket, file_ticket
 from channels.params import AfterId, BodyId, Id
 from common import conversations as conv
@@ -32,7 +32,12 @@ from hotline.handoffs import holds
 from hotline.models import Handoff
 from hotline.slot_labels import SlotField, labelled_slots
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"], dependencies=[Depends(require_role("agent"))])
+router = APIRouter(
+    prefix="/api/v1/agent",
+    tags=["agent"],
+    responses={**GUARDED, **NOT_FOUND, **CONFLICT, **BAD_VALUE},
+    dependencies=[Depends(require_role("agent"))],
+)
 
 
 @contextmanager

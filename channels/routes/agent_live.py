@@ -18,7 +18,7 @@ from sse_starlette import EventSourceResponse
 
 from banshi.db import session_scope
 from channels.accounts import UserOut
-from channels.deps import AgentUser, require_role
+from channels.deps import GUARDED, AgentUser, require_role
 from channels.live import Feed, change_events, event_response, stream_response
 from channels.params import AfterId, Id
 from channels.routes.agent import console_message, handoff_or_404
@@ -26,7 +26,9 @@ from common.conversations import ChatMessage, Conversation
 from hotline.handoffs import holds
 from hotline.models import OPEN_STATUSES, AgentDesk, Handoff, Ticket, TicketEvent
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"], dependencies=[Depends(require_role("agent"))])
+router = APIRouter(
+    prefix="/api/v1/agent", tags=["agent"], responses=GUARDED, dependencies=[Depends(require_role("agent"))]
+)
 
 QUEUE_POLL_SECONDS = 1.0
 """How often a queue stream reads the fingerprint: a new 转人工 shows within about a second."""

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from banshi.config import get_settings
 from channels import auth, sign_in_throttle
 from channels.accounts import ROLE_LABELS, UserOut, authenticate
-from channels.deps import CurrentUser, SessionDep, TokenDep
+from channels.deps import SIGNED_IN, CurrentUser, SessionDep, TokenDep
 from hotline import desk
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -42,7 +42,10 @@ def client_address(request: Request) -> str:
 @router.post(
     "/login",
     response_model=LoginOut,
-    responses={429: {"description": "该地址或账号登录失败次数过多，Retry-After 秒后再试"}},
+    responses={
+        401: {"description": "用户名或密码错误"},
+        429: {"description": "该地址或账号登录失败次数过多，Retry-After 秒后再试"},
+    },
 )
 def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
     limits, address = sign_in_throttle.Limits.of(get_settings()), client_address(request)
@@ -85,6 +88,6 @@ def logout(response: Response, session: SessionDep, token: TokenDep) -> Response
     return response
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/me", response_model=MeOut, responses=SIGNED_IN)
 def me(user: CurrentUser) -> MeOut:
     return _me(user)

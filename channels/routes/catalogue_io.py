@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from banshi.config import get_settings
 from banshi.db import job_session
 from channels.accounts import UserOut
-from channels.deps import SessionDep, require_role
+from channels.deps import GUARDED, SessionDep, require_role
 from channels.params import Offset
 from knowledge import audit, transfer
 from knowledge.audit import AuditOut
@@ -29,7 +29,7 @@ from knowledge.importers.mapping_spec import MappingChoice, MappingError
 from knowledge.transfer import CatalogueFilter, ConflictOut, DryRun, UploadError
 
 editor = require_role("editor")
-router = APIRouter(prefix="/api/v1", tags=["catalogue"])
+router = APIRouter(prefix="/api/v1", tags=["catalogue"], responses=GUARDED)
 EditorUser = Annotated[UserOut, Depends(editor)]
 AdminUser = Annotated[UserOut, Depends(require_role("admin"))]
 
@@ -55,7 +55,12 @@ class ImportResult(BaseModel):
     """Rows left out because their matter changed after the dry run; re-upload the file to review them."""
 
 
-@router.get("/export", dependencies=[Depends(editor)])
+@router.get(
+    "/export",
+    dependencies=[Depends(editor)],
+    response_class=Response,
+    responses={200: {"content": {media.split(";")[0]: {} for media in _MEDIA.values()}, "description": "目录文件"}},
+)
 def export(
     session: SessionDep,
     format: Literal["jsonl", "xlsx"] = "jsonl",

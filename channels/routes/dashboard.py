@@ -12,9 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from channels import dashboard
-from channels.deps import IndexDep, SessionDep, require_role
+from channels.deps import GUARDED, IndexDep, SessionDep, require_role
 
-router = APIRouter(prefix="/api/v1/dashboard", tags=["dashboard"], dependencies=[Depends(require_role("editor"))])
+router = APIRouter(
+    prefix="/api/v1/dashboard", tags=["dashboard"], responses=GUARDED, dependencies=[Depends(require_role("editor"))]
+)
 
 
 @router.get("", response_model=dashboard.Dashboard)

@@ -13,12 +13,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from channels.accounts import UserOut
-from channels.deps import SessionDep, require_role
+from channels.deps import GUARDED, SessionDep, require_role
 from channels.params import Id
 from knowledge import faqs
 from knowledge.faqs import FaqIn, FaqOut, UnknownMatter
 
-router = APIRouter(prefix="/api/v1/faqs", tags=["faqs"], dependencies=[Depends(require_role("editor"))])
+router = APIRouter(
+    prefix="/api/v1/faqs", tags=["faqs"], responses=GUARDED, dependencies=[Depends(require_role("editor"))]
+)
 EditorUser = Annotated[UserOut, Depends(require_role("editor"))]
 
 NOT_FOUND = "未找到该常见问题"

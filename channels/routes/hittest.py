@@ -20,13 +20,18 @@ from sqlalchemy.orm import Session
 from banshi.db import hold_write_lock
 from channels import hittest
 from channels.accounts import UserOut
-from channels.deps import IndexDep, RelayDep, SessionDep, require_role
+from channels.deps import CONFLICT, GUARDED, NOT_FOUND, IndexDep, RelayDep, SessionDep, require_role
 from channels.hittest import HitTestRun, HitTestSet, NluParse
 from channels.params import Id, Offset
 from knowledge.faqs import FaqMatch
 from retriever import HybridIndex, catch_up
 
-router = APIRouter(prefix="/api/v1/hittest", tags=["hittest"], dependencies=[Depends(require_role("editor", "admin"))])
+router = APIRouter(
+    prefix="/api/v1/hittest",
+    tags=["hittest"],
+    responses={**GUARDED, **NOT_FOUND, **CONFLICT},
+    dependencies=[Depends(require_role("editor", "admin"))],
+)
 EditorUser = Annotated[UserOut, Depends(require_role("editor", "admin"))]
 
 

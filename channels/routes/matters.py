@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from channels.accounts import UserOut
-from channels.deps import SessionDep, require_role
+from channels.deps import CONFLICT, GUARDED, NOT_FOUND, SessionDep, require_role
 from channels.params import MAX_INT, BodyCount, BodyId, Page
 from knowledge import store, versions
 from knowledge.importers.base import validate_row
@@ -26,7 +26,12 @@ from knowledge.schema import MatterIn
 from knowledge.transfer import CatalogueFilter, filtered
 from knowledge.versions import BundleInvalid, FieldChange, VersionConflict, VersionError, VersionOut
 
-router = APIRouter(prefix="/api/v1/matters", tags=["matters"], dependencies=[Depends(require_role("editor"))])
+router = APIRouter(
+    prefix="/api/v1/matters",
+    tags=["matters"],
+    responses={**GUARDED, **NOT_FOUND, **CONFLICT},
+    dependencies=[Depends(require_role("editor"))],
+)
 EditorUser = Annotated[UserOut, Depends(require_role("editor"))]
 
 

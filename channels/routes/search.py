@@ -53,7 +53,9 @@ def search(
     )
 
 
-@router.get("/guides/{external_id}", response_model=MatterIn)
+@router.get(
+    "/guides/{external_id}", response_model=MatterIn, responses={404: {"description": "未找到该事项，或该事项尚未发布"}}
+)
 def get_guide(external_id: str, session: SessionDep) -> MatterIn:
     """A published 办事指南 as citizens see it (``/api/v1/matters`` is the editors' resource, drafts and all)."""
     matter = store.get_by_external_id(session, external_id)

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from channels.accounts import UserOut
-from channels.deps import AgentUser, SessionDep, actor_of, require_role
+from channels.deps import BAD_VALUE, CONFLICT, GUARDED, NOT_FOUND, AgentUser, SessionDep, actor_of, require_role
 from channels.params import Id
 from common.clock import utcnow
 from common.conversations import transcript
@@ -28,7 +28,12 @@ from hotline.models import OPEN_STATUSES, Ticket, TicketEvent
 from hotline.queue import QueueItem
 from hotline.slot_labels import SlotField, labelled_slots
 
-router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], dependencies=[Depends(require_role("agent"))])
+router = APIRouter(
+    prefix="/api/v1/tickets",
+    tags=["tickets"],
+    responses={**GUARDED, **NOT_FOUND, **CONFLICT, **BAD_VALUE},
+    dependencies=[Depends(require_role("agent"))],
+)
 
 Action = Literal["受理", "派单", "签收", "办结", "回访", "退回", "延期", "督办"]
 CATEGORY_CHANGE = "改分类"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from banshi.config import get_settings
 from channels.accounts import UserOut
-from channels.deps import IndexDep, SessionDep, require_role
+from channels.deps import GUARDED, IndexDep, SessionDep, require_role
 from channels.params import Id
 from channels.routes.faqs import unknown_matter
 from knowledge import curation, faqs
@@ -24,7 +24,9 @@ from knowledge import unanswered as uq
 from knowledge.schema import MatterIn
 from knowledge.versions import VersionError
 
-router = APIRouter(prefix="/api/v1/unanswered", tags=["unanswered"], dependencies=[Depends(require_role("editor"))])
+router = APIRouter(
+    prefix="/api/v1/unanswered", tags=["unanswered"], responses=GUARDED, dependencies=[Depends(require_role("editor"))]
+)
 EditorUser = Annotated[UserOut, Depends(require_role("editor"))]
 
 GROUP_GONE = "未找到该问题组（可能已被处理），请刷新列表"

@@ -24,7 +24,6 @@ from banshi.config import Settings, get_settings
 from channels.deps import get_relay
 from channels.wechat import WechatChannel, inbound_of
 
-router = APIRouter(prefix="/wechat", tags=["wechat"])
 log = logging.getLogger(__name__)
 
 EMPTY = "success"
@@ -32,6 +31,16 @@ EMPTY = "success"
 DISABLED = "未启用微信公众号渠道"
 BAD_SIGNATURE = "签名校验失败"
 Signed = Annotated[str, Query(description="微信服务器的签名参数")]
+
+router = APIRouter(
+    prefix="/wechat",
+    tags=["wechat"],
+    responses={
+        400: {"description": "无法解析的微信消息"},
+        403: {"description": f"{BAD_SIGNATURE}，或未配置消息加解密密钥"},
+        404: {"description": f"{DISABLED}（未配置 token）"},
+    },
+)
 
 
 def _checked(signature: str, timestamp: str, nonce: str) -> Settings:
