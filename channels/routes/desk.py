@@ -17,12 +17,15 @@ from sqlalchemy.orm import Session
 from banshi.config import get_settings
 from banshi.db import session_scope
 from channels.accounts import UserOut
-from channels.deps import GUARDED, AgentUser, SessionDep, require_role
+from channels.deps import BAD_VALUE, GUARDED, AgentUser, SessionDep, require_role
 from channels.params import Id
 from hotline import assignment, board, desk
 
 router = APIRouter(
-    prefix="/api/v1/desk", tags=["desk"], responses=GUARDED, dependencies=[Depends(require_role("agent"))]
+    prefix="/api/v1/desk",
+    tags=["desk"],
+    responses={**GUARDED, **BAD_VALUE},
+    dependencies=[Depends(require_role("agent"))],
 )
 SupervisorUser = Annotated[UserOut, Depends(require_role("supervisor"))]
 """Supervisors and admins: the board and the agents' skills."""
