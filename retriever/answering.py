@@ -83,6 +83,8 @@ class Answer:
     """The full search of the question, when it was searched (not for a named matter found by keyword)."""
     faq: FaqMatch | None = None
     """An editors' FAQ answer that goes before the guide."""
+    elsewhere: bool = False
+    """The citizen's region has no such matter and these are another region's: say so, do not decline."""
 
     @property
     def kind(self) -> DecisionKind:
@@ -94,14 +96,20 @@ class Answer:
 
 
 def find(index: HybridIndex, question: str, *, named: str | None, region: str | None) -> Answer:
-    """Steps 2 and 3: a named matter by keyword, otherwise the question searched and decided."""
+    """Steps 2 and 3: a named matter by keyword, otherwise the question searched and decided; in the
+    citizen's region first, then anywhere in the catalogue (``elsewhere``) rather than nothing."""
     if named:
         for place in (region, None) if region else (None,):
             decision = decide(index.search(named, 10, region=place, mode="bm25"), named=named)
             if decision.kind != "none":
-                return Answer(decision, named, region)
+                return Answer(decision, named, region, elsewhere=bool(region) and place is None)
     searched = index.search(question, 5, region=region or None)
-    return Answer(decide(searched), named, region, searched)
+    decision = decide(searched)
+    if decision.kind == "none" and region:
+        anywhere = index.search(question, 5)
+        if (elsewhere := decide(anywhere)).kind != "none":
+            return Answer(elsewhere, named, region, anywhere, elsewhere=True)
+    return Answer(decision, named, region, searched)
 
 
 def answer(

@@ -185,3 +185,20 @@ def test_sentence_transformers_backend_with_a_local_model():
     small = HybridIndex(embedder)
     small.build([m("a", "Unemployment benefit claim"), m("b", "Marriage registration")])
     assert small.search("unemployment money").hits[0].external_id == "a"
+
+
+def test_a_matter_missing_in_the_citizens_region_is_found_elsewhere_rather_than_declined(use_embedder):
+    from retriever.answering import find
+
+    catalogue = [*CATALOGUE, m("biz-ss", "上思县农家乐经营备案", "上思县文化旅游局", county="上思县")]
+    built = HybridIndex(use_embedder, threshold=0.5)
+    built.build(catalogue, seq=1)
+    at_home = find(built, "结婚登记要带什么", named=None, region="港口区")
+    assert at_home.external_ids[:1] == ["marry-gk"] and not at_home.elsewhere
+    away = find(built, "结婚登记要带什么", named=None, region="上思县")
+    assert away.elsewhere and away.kind != "none"
+    assert set(away.external_ids) <= {"marry-gk", "marry-dx"}, "another region's marriage registration"
+    named = find(built, "结婚登记", named="内地居民结婚登记", region="上思县")
+    assert named.elsewhere and named.external_ids == ["marry-gk"]
+    nowhere = find(built, "火星签证怎么办", named=None, region="上思县")
+    assert nowhere.kind == "none" and not nowhere.elsewhere

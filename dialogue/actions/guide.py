@@ -186,6 +186,11 @@ class ActionFindGuide(Action):
             return [*events, *decline(dispatcher, "out_of_scope")]
         if found.faq is not None:
             return [*events, *answer_faq(dispatcher, found.faq)]
+        if found.elsewhere:
+            # Rather than decline: the citizen's region lists no such matter, another region does.
+            dispatcher.utter_message(
+                text=f"{region}暂未收录这个事项，以下是其他地区的办事指南，办理前请先电话确认是否可以跨区域办理。"
+            )
         if decision.kind == "present":
             return [*events, *present(dispatcher, tracker, decision.hits[0].external_id)]
         if decision.kind == "ask_region":
