@@ -83,6 +83,8 @@ class DecisionOut(BaseModel):
     named: str | None
     """The matter the NLU named (entity ``matter``), which the dialogue looks up by keyword first."""
     region: str | None
+    elsewhere: bool = False
+    """The region has no such matter: the dialogue says so and answers with another region's."""
     faq: FaqMatch | None = None
     """The published FAQ the dialogue would answer with instead of the guide (``knowledge.faqs.matching_faq``)."""
 
@@ -230,7 +232,7 @@ def test_question(body: HitTestIn, session: SessionDep, index: IndexDep, relay: 
         confident=result.confident,
         decision=DecisionOut(kind=decision.kind, label=hittest.DECISION_LABELS[decision.kind],
                              external_ids=found, named=outcome.named, region=outcome.region,
-                             faq=outcome.answer.faq),
+                             elsewhere=outcome.answer.elsewhere, faq=outcome.answer.faq),
     )  # fmt: skip
 
 

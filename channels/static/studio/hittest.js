@@ -53,7 +53,7 @@
         h("span", { class: "muted" }, `阈值 ${num(result.threshold, 2)}`), verdict),
       h("div", { class: "row" },
         h("span", { class: "muted" }, "对话的处理"), decisionPill(decision.kind),
-        h("span", { id: "ht-decision" }, decision.label),
+        h("span", { id: "ht-decision" }, decision.elsewhere ? `${decision.label}（${decision.region}无此事项，给出其他地区的）` : decision.label),
         decision.named ? h("span", { class: "muted" }, `（市民提到的事项：${decision.named}）`) : null,
         decision.region ? h("span", { class: "muted" }, `（地区：${decision.region}）`) : null),
       decision.faq ? h("div", { class: "row", id: "ht-faq" },
