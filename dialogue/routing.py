@@ -97,6 +97,8 @@ def route(intent: str | None, confidence: float, text: str, found: Answer) -> Ro
     """``guide`` when the catalogue's answer should be given instead of what the intent's rule does."""
     if not intent or intent not in DIVERTIBLE or not guide_gate(found) or is_account(text):
         return "intent"
+    if found.elsewhere:
+        return "intent"  # another region's matter is not confident enough to override what the citizen said
     if intent in HOTLINE_INTENTS and confidence >= SURE_STATEMENT and not is_question(text):
         return "intent"
     if intent == "check_ticket" and _TICKET.search(text):

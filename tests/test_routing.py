@@ -166,3 +166,10 @@ def test_a_real_complaint_reaches_the_intake_not_a_guide_or_the_ticket_lookup(re
     way, _ = _decide(real_catalogue, readings[complaint])
     assert readings[complaint]["intent"] in TICKET_TYPE_OF_INTENT
     assert way == "intent"
+
+
+def test_another_regions_guide_never_overrides_the_intent():
+    here = Answer(Decision("present", (_hit(),)), None, "港口区")
+    away = Answer(Decision("present", (_hit(),)), None, "上思县", elsewhere=True)
+    assert route("nlu_fallback", 0.4, "燃气怎么过户", here) == "guide"
+    assert route("nlu_fallback", 0.4, "燃气怎么过户", away) == "intent"
