@@ -182,7 +182,7 @@ def test_request_human_hands_over(webhook):
     chat = Chat(webhook)
     chat("办身份证要带什么")
     replies = chat("转人工")
-    assert "转接" in texts(replies) and "请稍候" in texts(replies)
+    assert "人工客服" in texts(replies)  # the wait it promises depends on the desk's hours: the gateway says it
     assert payloads(replies, "handoff") == [{"type": "handoff", "reason": "request_human", "matter": "bs-sfz-sc"}]
     [handoff] = outcomes(replies)
     assert handoff["kind"] == "handoff" and handoff["reason"] == "request_human"

@@ -262,6 +262,7 @@ def test_rewording_the_replies_changes_neither_the_answered_share_nor_the_captur
     from banshi.db import session_scope
     from channels.dashboard import dashboard
     from dialogue.actions import guide, offers
+    from knowledge.bundles import combine
     from knowledge.schema import MatterIn
     from knowledge.unanswered import UnansweredQuestion
 
@@ -271,7 +272,7 @@ def test_rewording_the_replies_changes_neither_the_answered_share_nor_the_captur
     matter = MatterIn.model_validate(
         {"external_id": "bs-1", "name": "居民身份证换领", "department": "防城港市公安局", "city": "防城港市"}
     )
-    monkeypatch.setattr(guide.catalogue, "get_matter", lambda _id: matter)
+    monkeypatch.setattr(guide.catalogue, "get_bundle", lambda _id: combine(matter, []))  # a plain matter
 
     def said(act) -> list[dict]:
         dispatcher = CollectingDispatcher()

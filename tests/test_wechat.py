@@ -51,7 +51,7 @@ def stack(live_stack: LiveStack) -> Iterator[Stack]:
         warm_up = {"sender": "warm-up", "message": "换身份证要带什么材料"}  # the action server's first turn is slow
         httpx.post(live_stack.webhook, json=warm_up, timeout=600).raise_for_status()
         with session_scope() as session:
-            create_user(session, UserIn(username="wang", display_name="王坐席", role="agent", password=PASSWORD))
+            create_user(session, UserIn(username="wx-wang", display_name="王坐席", role="agent", password=PASSWORD))
         from channels.app import create_app
 
         with TestClient(create_app()) as client:
@@ -170,7 +170,7 @@ def test_a_person_asked_for_from_the_menu_answers_through_the_customer_service_a
     conversation_id = conversation_of("o_handoff_follower")
     assert stack.client.get(f"/api/v1/conversations/{conversation_id}").json()["mode"] == "waiting"
 
-    agent = login(stack.client.app, "wang")
+    agent = login(stack.client.app, "wx-wang")
     [waiting] = [
         h for h in agent.get("/api/v1/agent/handoffs").json()["waiting"] if h["conversation_id"] == conversation_id
     ]
