@@ -38,7 +38,7 @@ from knowledge.importers.base import RowConflict
 from knowledge.importers.mapping_read import recognised
 from knowledge.importers.mapping_spec import ImportMapping, parse_mapping
 from knowledge.importers.runner import SUFFIXES
-from knowledge.importers.tabular import MATERIAL_COLUMNS, MATTER_COLUMNS, field_label
+from knowledge.importers.tabular import LIST_FIELDS, MATERIAL_COLUMNS, MATTER_COLUMNS, field_label
 from knowledge.models import Matter
 from knowledge.schema import MatterIn
 from knowledge.versions import FieldChange, diff_data
@@ -48,7 +48,6 @@ _CHECKED = ".checked.json"
 """Beside the uploaded file: each row's matter version at the dry run, which the confirm re-checks."""
 _MAPPING = ".mapping.yml"
 """Beside the uploaded file: the mapping it is read through, when it is another platform's export."""
-_LIST_FIELDS = ("aliases", "applicant_types", "handle_forms", "bundle")
 IMPORT_BATCH = 20
 """Rows an import's confirm stores per transaction: about a third of a second of the write lock."""
 
@@ -102,7 +101,7 @@ def _steps_cell(item: MatterIn) -> str | None:
 
 def _matter_cell(item: MatterIn, name: str) -> Any:
     value = getattr(item, name)
-    if name in _LIST_FIELDS:
+    if name in LIST_FIELDS:
         return "、".join(value) or None
     if name == "process_steps":
         return _steps_cell(item)

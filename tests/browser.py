@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -57,6 +57,13 @@ class LiveStack:
     base_url: str
     data_dir: Path
     env: dict[str, str]
+    ports: Ports | None = None
+    processes: dict = field(default_factory=dict)
+    """Service name -> its ``subprocess.Popen`` (the process-safety tests look at what each one listens on)."""
+
+    @property
+    def logs(self) -> Path:
+        return self.data_dir / "logs"
 
     @property
     def database_url(self) -> str:
@@ -112,8 +119,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
     env = stack_environment(data_dir, ports)
     # A 2-core box running several stacks at once may need longer: BANSHI_STARTUP_TIMEOUT (banshi.stack).
-    with running(services(model.resolve(), ports), env, data_dir / "logs"):
-        yield LiveStack(f"http://127.0.0.1:{ports.gateway}", data_dir, env)
+    with running(services(model.resolve(), ports), env, data_dir / "logs") as started:
+        yield LiveStack(f"http://127.0.0.1:{ports.gateway}", data_dir, env, ports, started)
 
 
 @pytest.fixture(scope="session")

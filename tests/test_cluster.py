@@ -1,9 +1,12 @@
 """Two replicas of each process behind HAProxy (banshi.cluster), on PostgreSQL and Redis: citizens file
 complaints through HAProxy's gateway port while one gateway, one Rasa server and one action server are
 killed with ``kill -9``. Every conversation goes on, in order, with one ticket each; HAProxy takes the
-dead replicas out and puts them back once they are restarted. Two turns of one conversation sent at
-once to the two gateways are answered one after the other, Rasa's tracker keeps both, and a live
-stream on either gateway shows them. A publish is seen by the next questions on every action server."""
+dead replicas out and puts them back once they are restarted. The confirmations are then answered by
+the restarted Rasa alone: no replica keeps a conversation in memory, and the scale-out setting (trackers
+in PostgreSQL, the lock store in Redis, endpoints.scale.yml) is chosen by configuration alone. Two turns
+of one conversation sent at once to the two gateways are answered one after the other, Rasa's tracker
+keeps both, and a live stream on either gateway shows them.
+A publish is seen by the next questions on every action server."""
 
 from __future__ import annotations
 
@@ -165,7 +168,10 @@ def test_killing_one_replica_of_each_kind_loses_and_duplicates_nothing(tmp_path:
 
             cluster.wait_ready("gateway-1", "rasa-1", "actions-1")
             _wait_status(layout.stats, {f"{b}/{k}1": "UP" for b, k in _KINDS})
+            # Only the restarted Rasa is left: the forms it never saw go on from PostgreSQL's trackers.
+            cluster.kill("rasa-2")
             tickets = _each(citizens, Citizen.confirm)
+            _wait_status(layout.stats, {"rasa/rasa2": "DOWN"})
 
             # A publish is seen by the very next question, whichever action server answers it.
             with ThreadPoolExecutor(1) as pool:

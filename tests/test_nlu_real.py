@@ -11,13 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nlu.evaluation import parse_messages
 from nlu.hotline_examples import INTAKE_INTENTS, SHARED_HOTLINE, clean, eval_case_refs, export, load_messages
 from tests.conftest import ROOT
-from tests.rasa_stack import model_path
-
-MODEL = model_path()
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_stack import parse_on_server
 
 # Written for this test in the style of a 12345 message: a place, a date, an amount, several sentences.
 LONG_COMPLAINT = (
@@ -97,11 +93,10 @@ def test_without_shared_data_an_empty_valid_file_is_written(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def parsed() -> dict[str, dict]:
-    if not MODEL.is_file() or not RASA_PYTHON.exists():
-        pytest.skip("models/banshi.tar.gz is not trained (make train)")
+def parsed(live_stack) -> dict[str, dict]:
+    """The trained model's reading of each message, from the shared stack's Rasa (skips untrained)."""
     texts = [LONG_COMPLAINT, DATED_COMPLAINT, TICKET_QUERY]
-    return {p["text"]: p for p in parse_messages(texts, MODEL)}
+    return {p["text"]: p for p in parse_on_server(live_stack.env["BANSHI_RASA_URL"], texts)}
 
 
 @pytest.mark.slow

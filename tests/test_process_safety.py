@@ -1,4 +1,5 @@
-"""The started processes, as `banshi up` starts them, keep to the machine and keep citizens out of their logs:
+"""The processes of the shared live stack (tests/browser.py), as `banshi up` starts them, keep to the
+machine and keep citizens out of their logs:
 
 - every port any of them listens on is bound to loopback (the action server listened on 0.0.0.0);
 - a button payload with a newline and a phone number in it writes neither a forged line nor the
@@ -10,34 +11,15 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from banshi.stack import Ports, running, services
-from tests.rasa_stack import import_catalogue, stack_environment, trained_model
-from tests.services import free_port
-
 pytestmark = pytest.mark.slow
 PHONE = "13877001234"
 ID_NUMBER = "450602199001011234"
 FORGED = "2026-11-30 09:00:00 INFO     rasa.core.processor  - FORGED agent1 signed in"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, Ports, Path]]:
-    model = trained_model()
-    data_dir = tmp_path_factory.mktemp("safety") / "var"
-    data_dir.mkdir(parents=True)
-    import_catalogue(data_dir)
-    ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
-    wanted = services(model.resolve(), ports)
-    for service in wanted:
-        service.startup_timeout = 600  # a loaded 2-core box (several stacks at once) loads Rasa slowly
-    with running(wanted, stack_environment(data_dir, ports), data_dir / "logs") as started:
-        yield started, ports, data_dir / "logs"
 
 
 def _session_pids(leader: int) -> set[int]:
@@ -86,8 +68,8 @@ def _listening() -> dict[str, tuple[str, int]]:
     return found
 
 
-def test_every_process_listens_on_loopback_only(stack):
-    started, ports, _logs = stack
+def test_every_process_listens_on_loopback_only(live_stack):
+    started, ports = live_stack.processes, live_stack.ports
     listening = _listening()
     bound: dict[str, list[tuple[str, int]]] = {}
     for name, process in started.items():
@@ -99,8 +81,8 @@ def test_every_process_listens_on_loopback_only(stack):
     assert outside == {name: [] for name in bound}, bound
 
 
-def test_a_payload_with_a_newline_forges_no_log_line_and_leaks_no_number(stack):
-    _started, ports, logs = stack
+def test_a_payload_with_a_newline_forges_no_log_line_and_leaks_no_number(live_stack):
+    ports, logs = live_stack.ports, live_stack.logs
     gateway = f"http://127.0.0.1:{ports.gateway}"
     payloads = [
         # An intent the domain does not have: Rasa warns, quoting the whole line.

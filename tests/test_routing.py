@@ -104,15 +104,12 @@ FACET_QUESTIONS = ["房子过户要多久", "车子过户要多久", HOUSE_TRANS
 
 
 @pytest.fixture(scope="module")
-def readings() -> dict[str, dict]:
-    from nlu.evaluation import parse_messages
-    from tests.rasa_stack import model_path
+def readings(live_stack) -> dict[str, dict]:
+    """The trained model's reading of each message, from the shared stack's Rasa (skips untrained)."""
+    from tests.rasa_stack import parse_on_server
 
-    model = model_path()
-    if not model.is_file():
-        pytest.skip("models/banshi.tar.gz is not trained (make train)")
     texts = [q for q, _ in GUIDE_QUESTIONS] + FACET_QUESTIONS + [LONG_COMPLAINT, DATED_COMPLAINT]
-    return {p["text"]: p for p in parse_messages(texts, model)}
+    return {p["text"]: p for p in parse_on_server(live_stack.env["BANSHI_RASA_URL"], texts)}
 
 
 def _decide(real_catalogue, reading: dict, *, with_faq: bool = True) -> tuple[str, Answer]:

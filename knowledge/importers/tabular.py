@@ -66,7 +66,8 @@ def field_label(field: str) -> str:
     return MATTER_COLUMNS.get(parts[0], parts[0]) + ("".join(f"[{p}]" for p in parts[1:]) if parts[1:] else "")
 
 
-_LIST_FIELDS = {"aliases", "applicant_types", "handle_forms", "bundle"}
+LIST_FIELDS = frozenset({"aliases", "applicant_types", "handle_forms", "bundle"})
+"""Fields a cell holds as one list written with 、 (the export writes them so, the import splits them)."""
 _DAY_FIELDS = {"time_limit_legal_days", "time_limit_promised_days"}
 _INT_FIELDS = {"visits"}
 _TRUE = {"是", "必需", "必须", "必要", "true", "1", "yes", "y"}
@@ -136,7 +137,7 @@ def matter_from_cells(cells: dict[str, Any]) -> dict[str, Any]:
     for name, value in cells.items():
         if _blank(value):
             continue
-        if name in _LIST_FIELDS:
+        if name in LIST_FIELDS:
             data[name] = split_list(value)
         elif name in _DAY_FIELDS:
             data[name] = _days_or_raw(value)
