@@ -5,12 +5,13 @@ The tables and the storage of turns are ``common.conversations``; this is only t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from channels.outcomes import OutcomeOut
+from common.clock import UtcDateTime
 from common.conversations import ChatMessage, Kind, Sender
 
 
@@ -82,7 +83,7 @@ class DeskOut(BaseModel):
 
     open: bool
     reply_within_minutes: int | None = None
-    opens_at: datetime | None = None
+    opens_at: UtcDateTime | None = None
 
 
 class RatingOut(BaseModel):
@@ -109,7 +110,7 @@ class MessageOut(BaseModel):
         default_factory=list,
         description="机器人对这条市民消息做了什么（给出指南、请市民选择、未找到、转人工……），仅市民消息有",
     )
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 def message_out(message: ChatMessage, outcomes: list[OutcomeOut] | None = None) -> MessageOut:

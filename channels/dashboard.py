@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
 from channels import outcomes as turn_outcomes
-from common.clock import utcnow
+from common.clock import UtcDateTime, utcnow
 from common.conversations import ChatMessage, Conversation
 from common.masking import mask_text
 from common.tickets import TICKET_TYPES
@@ -128,7 +128,7 @@ class Dashboard(BaseModel):
     since: date
     until: date
     timezone: str
-    generated_at: datetime
+    generated_at: UtcDateTime
     conversations: ConversationStats
     top_matters: list[MatterCount]
     unanswered_questions: int

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banshi.config import Settings, get_settings
-from common.clock import utcnow
+from common.clock import UtcDateTime, utcnow
 from common.users import DESK_ROLES, User
 from hotline import sla
 from hotline.assignment import conversation_load, department_of, ticket_load
@@ -60,13 +60,13 @@ class TicketRow(BaseModel):
     priority: str
     status: str
     agent_name: str | None
-    due_at: datetime | None
+    due_at: UtcDateTime | None
     remaining_text: str
     overdue: bool
 
 
 class Board(BaseModel):
-    now: datetime
+    now: UtcDateTime
     hours: DeskHours
     max_conversations: int
     max_tickets: int

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banshi.db import hold_write_lock
-from common.clock import utcnow
+from common.clock import UtcDateTime, utcnow
 from common.conversations import ChatMessage, Conversation, Mode, add_message
 from common.conversations import transcript as conversation_transcript
 from common.masking import mask_text
@@ -302,8 +302,8 @@ class HandoffOut(BaseModel):
     agent_id: int | None
     reason: str | None
     transcript: list
-    created_at: datetime
-    claimed_at: datetime | None
+    created_at: UtcDateTime
+    claimed_at: UtcDateTime | None
 
 
 def waiting_handoffs(session: Session) -> list[HandoffOut]:

@@ -24,7 +24,7 @@ from channels.deps import BAD_VALUE, CONFLICT, GUARDED, NOT_FOUND, AgentUser, Se
 from channels.handoff_tickets import TicketDraft, TicketFromChatIn, draft_ticket, file_ticket
 from channels.params import AfterId, BodyId, Id
 from common import conversations as conv
-from common.clock import utcnow
+from common.clock import UtcDateTime, utcnow
 from common.masking import mask_text
 from common.users import DESK_ROLES, User
 from hotline import handoffs
@@ -59,7 +59,7 @@ class ConsoleMessage(BaseModel):
     kind: str
     text: str
     author: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class HandoffItem(BaseModel):
@@ -74,15 +74,15 @@ class HandoffItem(BaseModel):
     slots: dict
     slot_fields: list[SlotField]
     """What the dialogue understood, under Chinese labels; internal slots left out."""
-    created_at: datetime
-    claimed_at: datetime | None
+    created_at: UtcDateTime
+    claimed_at: UtcDateTime | None
     wait_seconds: int
     """How long the citizen waited (still waits) for a person."""
     last_citizen_text: str | None
 
 
 class HandoffsOut(BaseModel):
-    now: datetime
+    now: UtcDateTime
     waiting: list[HandoffItem]
     mine: list[HandoffItem]
 

@@ -8,7 +8,6 @@ the retrieval part, which is what an editor can fix.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
@@ -23,6 +22,7 @@ from channels.accounts import UserOut
 from channels.deps import CONFLICT, GUARDED, NOT_FOUND, IndexDep, RelayDep, SessionDep, require_role
 from channels.hittest import HitTestRun, HitTestSet, NluParse
 from channels.params import Id, Offset
+from common.clock import UtcDateTime
 from knowledge.faqs import FaqMatch
 from retriever import HybridIndex, catch_up
 
@@ -93,7 +93,7 @@ class HitTestOut(BaseModel):
     id: int
     question: str
     drafts: bool
-    created_at: datetime
+    created_at: UtcDateTime
     nlu: NluOut
     hits: list[HitOut]
     confidence: float
@@ -106,7 +106,7 @@ class HistoryItem(BaseModel):
     id: int
     question: str
     author: str
-    created_at: datetime
+    created_at: UtcDateTime
     drafts: bool
     top_external_id: str | None
     top_name: str | None
@@ -146,7 +146,7 @@ class SetOut(BaseModel):
     name: str
     questions: list[SetQuestion]
     author: str
-    created_at: datetime
+    created_at: UtcDateTime
     runs: int
     last_run_id: int | None
 
@@ -176,7 +176,7 @@ class RunOut(BaseModel):
     set_id: int
     set_name: str
     author: str
-    created_at: datetime
+    created_at: UtcDateTime
     drafts: bool
     previous_run_id: int | None
     total: int

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from channels.accounts import UserOut
 from channels.deps import BAD_VALUE, CONFLICT, GUARDED, NOT_FOUND, AgentUser, SessionDep, actor_of, require_role
 from channels.params import Id
-from common.clock import utcnow
+from common.clock import UtcDateTime, utcnow
 from common.conversations import transcript
 from common.masking import mask_phone, mask_text
 from common.users import User
@@ -40,7 +40,7 @@ CATEGORY_CHANGE = "改分类"
 
 
 class TicketsOut(BaseModel):
-    now: datetime
+    now: UtcDateTime
     """The server's clock (UTC), so the console's countdowns do not depend on the agent's PC clock."""
     items: list[QueueItem]
     agent_names: dict[int, str]
@@ -81,9 +81,9 @@ class TicketDetail(BaseModel):
     conversation_id: str | None
     transcript: list[dict]
     """The conversation the ticket came from, so the agent never asks again what the citizen said."""
-    created_at: datetime
-    updated_at: datetime
-    due_at: datetime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    due_at: UtcDateTime | None
     overdue: bool
     remaining_seconds: int | None
     remaining_text: str
@@ -93,7 +93,7 @@ class TicketDetail(BaseModel):
     events: list[EventOut]
     prediction: PredictionOut
     categories: list[str]
-    now: datetime
+    now: UtcDateTime
 
 
 class TransitionIn(BaseModel):

@@ -8,7 +8,6 @@ which stays valid until the group is acted on. Every action leaves an audit entr
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -19,6 +18,7 @@ from channels.accounts import UserOut
 from channels.deps import GUARDED, IndexDep, SessionDep, require_role
 from channels.params import Id
 from channels.routes.faqs import unknown_matter
+from common.clock import UtcDateTime
 from knowledge import curation, faqs
 from knowledge import unanswered as uq
 from knowledge.schema import MatterIn
@@ -40,7 +40,7 @@ class QuestionOut(BaseModel):
     question: str
     reason: uq.Reason
     conversation_id: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class GroupOut(BaseModel):
@@ -50,7 +50,7 @@ class GroupOut(BaseModel):
     reasons: dict[str, int]
     """Reason → how many questions of the group; labels in ``reason_labels``."""
     reason_labels: dict[str, str] = Field(default_factory=lambda: dict(uq.REASON_LABELS))
-    last_at: datetime
+    last_at: UtcDateTime
     questions: list[QuestionOut]
     """The newest few; ``count`` says how many there are."""
 
