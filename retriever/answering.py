@@ -97,19 +97,23 @@ class Answer:
 
 def find(index: HybridIndex, question: str, *, named: str | None, region: str | None) -> Answer:
     """Steps 2 and 3: a named matter by keyword, otherwise the question searched and decided; in the
-    citizen's region first, then anywhere in the catalogue (``elsewhere``) rather than nothing."""
+    citizen's region first, then anywhere in the catalogue (``elsewhere``) rather than nothing.
+
+    A region no matter of the catalogue belongs to (南宁市 in a 防城港 catalogue) has nothing of its
+    own: whatever is found there is another region's, and the citizen is told so."""
+    home = region if region and index.knows_region(region) else None
     if named:
-        for place in (region, None) if region else (None,):
+        for place in (home, None) if home else (None,):
             decision = decide(index.search(named, 10, region=place, mode="bm25"), named=named)
             if decision.kind != "none":
                 return Answer(decision, named, region, elsewhere=bool(region) and place is None)
-    searched = index.search(question, 5, region=region or None)
+    searched = index.search(question, 5, region=home)
     decision = decide(searched)
-    if decision.kind == "none" and region:
+    if home and decision.kind == "none":
         anywhere = index.search(question, 5)
         if (elsewhere := decide(anywhere)).kind != "none":
             return Answer(elsewhere, named, region, anywhere, elsewhere=True)
-    return Answer(decision, named, region, searched)
+    return Answer(decision, named, region, searched, elsewhere=bool(region) and not home and decision.kind != "none")
 
 
 def answer(

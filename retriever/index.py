@@ -107,6 +107,11 @@ class HybridIndex:
     def external_ids(self) -> set[str]:
         return set(self._snapshot.slot_of)
 
+    def knows_region(self, region: str) -> bool:
+        """Whether some matter of the catalogue belongs to the place named (a region filter on an
+        unknown place filters nothing, so its answers are all another region's)."""
+        return self._snapshot.regions.knows(region)
+
     def search(
         self,
         query: str,

@@ -18,8 +18,18 @@ def _short(name: str) -> str:
     return name
 
 
-def _mentions(text: str, name: str | None) -> bool:
-    return bool(name) and (name in text or _short(name) in text)
+def _mentions(text: str, name: str | None, longer: tuple[str, ...] = ()) -> bool:
+    """The full name, or its short form where it is not part of a longer known name: 防城 (short for
+    防城区) inside 防城港市 names the city, not the district."""
+    if not name:
+        return False
+    if name in text:
+        return True
+    short = _short(name)
+    for other in longer:
+        if len(other) > len(short) and short in other:
+            text = text.replace(other, "\0" * len(other))
+    return short in text
 
 
 @dataclass(frozen=True)
@@ -44,16 +54,22 @@ class RegionFilter:
             key=lambda p: sum(bool(x) for x in p),
             reverse=True,
         )
+        names = {name for place in self._places for name in place if name}
+        self._names = tuple(sorted(names | {_short(n) for n in names}, key=len, reverse=True))
 
     def resolve(self, text: str) -> Place:
         """The most specific known place the text names; an unknown place filters nothing."""
         for province, city, county in self._places:
-            if county and _mentions(text, county):
+            if county and _mentions(text, county, self._names):
                 return Place(province, city, county)
         for province, city, _ in self._places:
-            if city and _mentions(text, city):
+            if city and _mentions(text, city, self._names):
                 return Place(province, city)
         for province, _, _ in self._places:
-            if province and _mentions(text, province):
+            if province and _mentions(text, province, self._names):
                 return Place(province)
         return Place()
+
+    def knows(self, text: str) -> bool:
+        """Whether the text names a place some matter of the catalogue belongs to."""
+        return self.resolve(text) != Place()

@@ -182,3 +182,34 @@ def test_a_complaint_that_says_where_and_when_is_not_asked_again(client):
         filed = find_ticket(session, ticket["number"], "13800138000")
         assert filed.content.startswith("我要投诉，港口区渔洲坪沙潭江路的工地")
         assert (filed.location, filed.event_time) == ("港口区渔洲坪沙潭江路", "昨天晚上11点")
+
+
+def _stated(replies: list[dict], kind: str) -> list[dict]:
+    """What the turn did, as data: the outcomes the citizen's message carries."""
+    return [o for m in replies if m["sender"] == "citizen" for o in m["outcomes"] if o["kind"] == kind]
+
+
+def test_a_district_without_the_matter_is_told_so_and_gets_another_districts_guide(client):
+    """上思县 lists no marriage registration; 港口区 does: said so, with 港口区's window, not a decline."""
+    citizen = Citizen(client)
+    replies = citizen.say("我在上思县，领结婚证要带什么材料")
+    assert [o["matter_id"] for o in _stated(replies, "guide_presented")] == ["bs-hy-jh"]
+    said = _texts(replies)
+    assert "上思县暂未收录这个事项，以下是其他地区的办事指南" in said
+    assert "办理地点（港口区）：港口区民政局婚姻登记处" in said
+
+
+def test_a_named_district_hears_its_own_window_and_that_it_can_be_done_online_first(client):
+    citizen = Citizen(client)
+    replies = citizen.say("我在东兴市，个体工商户设立登记怎么办理")
+    assert [o["matter_id"] for o in _stated(replies, "guide_presented")] == ["bs-gtgsh-sl"], _texts(replies)
+    guide = next(m["text"] for m in replies if m["sender"] == "bot" and m["text"]).splitlines()
+    assert guide[:2] == ["为您找到办事指南：个体工商户设立登记", "可全程网办，无需跑腿：https://zwfw.gxzf.gov.cn/yct"]
+    assert any(line.startswith("办理地点（东兴市）：东兴市政务服务中心市场监管窗口") for line in guide)
+
+    replies = citizen.click(replies, "直接告诉我全部")
+    [checklist] = [m["checklist"] for m in replies if m["kind"] == "checklist"]
+    assert checklist["location"].startswith("东兴市政务服务中心") and checklist["fully_online"] is True
+    replies = citizen.say("在哪里办")
+    assert [o["matter_id"] for o in _stated(replies, "facet_answered")] == ["bs-gtgsh-sl"]
+    assert f"办理地点（东兴市）：{checklist['location']}" in _texts(replies), "the answer and the checklist agree"

@@ -92,3 +92,19 @@ def get_matter(external_id: str | None) -> MatterIn | None:
     """
     found = get_bundle(external_id)
     return found.guide if found is not None else None
+
+
+def has_namesakes(matter: MatterIn) -> bool:
+    """Whether another published matter of the same name belongs to another region (the same matter
+    done in several places): then the guide says where this one is done."""
+    from sqlalchemy import select
+
+    from knowledge.models import Matter
+
+    with session() as db:
+        regions = db.execute(
+            select(Matter.province, Matter.city, Matter.county).where(
+                Matter.name == matter.name, Matter.status == "published", Matter.external_id != matter.external_id
+            )
+        ).all()
+    return any(tuple(row) != (matter.province, matter.city, matter.county) for row in regions)

@@ -66,6 +66,15 @@ def citation_text(matter: MatterIn) -> str:
     return "；".join(parts)
 
 
+def place_line(matter: MatterIn) -> str | None:
+    """Where to go, named with the matter's own region, so that a citizen who named a district (or chose
+    one of several places) sees that the window is that region's."""
+    if not matter.location:
+        return None
+    where = matter.county or matter.city or matter.province
+    return f"办理地点（{where}）：{matter.location}" if where else f"办理地点：{matter.location}"
+
+
 def matter_ref(matter: MatterIn) -> dict[str, Any]:
     return {
         "external_id": matter.external_id,

@@ -4,7 +4,7 @@ without importing each other."""
 
 from __future__ import annotations
 
-from dialogue.actions.checklist import citation_text, time_limit_text, visits_text
+from dialogue.actions.checklist import citation_text, place_line, time_limit_text, visits_text
 from knowledge.schema import MatterIn
 
 
@@ -16,9 +16,10 @@ def _ask_hotline(matter: MatterIn, what: str) -> str:
 def facet_body(facet: str, matter: MatterIn) -> str:
     """The answer to one facet, in words; a gap in the guide is said plainly, never guessed."""
     if facet == "location":
-        if not matter.location:
+        where = place_line(matter)
+        if where is None:
             return _ask_hotline(matter, "办理地点")
-        return f"办理地点：{matter.location}" + (f"\n办理时间：{matter.hours}" if matter.hours else "")
+        return where + (f"\n办理时间：{matter.hours}" if matter.hours else "")
     if facet == "time_limit":
         limit = time_limit_text(matter.time_limit_legal_days, matter.time_limit_promised_days)
         return f"办理时限：{limit}" if limit else _ask_hotline(matter, "办理时限")

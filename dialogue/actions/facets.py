@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions import catalogue
 from dialogue.actions.facet_answers import answer_facet
-from dialogue.actions.offers import choose_button, decline, place_of
+from dialogue.actions.offers import choose_button, decline, elsewhere_text, place_of
 from dialogue.actions.session import entity_value, latest_intent, state_outcome
 from dialogue.routing import facet_matter
 
@@ -53,11 +53,16 @@ class ActionAnswerFacet(Action):
         if chosen is not None:
             matter = catalogue.get_matter(chosen)
             if matter is not None:
+                if found.elsewhere and chosen in found.external_ids:
+                    # Another region's facts: said as such, never as the citizen's own region's.
+                    dispatcher.utter_message(text=elsewhere_text(region))
                 dispatcher.utter_message(text=answer_facet(facet, matter))
                 state_outcome(dispatcher, "facet_answered", matter_id=matter.external_id, facet=facet)
                 return [SlotSet("matter_id", matter.external_id), SlotSet("pending_facet", None)]
         label = FACET_LABEL[facet]
         if decision.kind in ("clarify", "ask_region"):
+            if found.elsewhere:
+                dispatcher.utter_message(text=elsewhere_text(region))
             titles = [place_of(h) if decision.kind == "ask_region" else None for h in decision.hits]
             buttons = [choose_button(hit, title) for hit, title in zip(decision.hits, titles, strict=True)]
             dispatcher.utter_message(text=f"请问您想了解哪个事项的{label}？", buttons=buttons)

@@ -21,15 +21,23 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions import catalogue
 from dialogue.actions.bundle_words import order_lines
-from dialogue.actions.checklist import FULLY_ONLINE_TEXT, citation_text
+from dialogue.actions.checklist import FULLY_ONLINE_TEXT, citation_text, place_line
 from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.materials import start_walk
-from dialogue.actions.offers import HOTLINE_BUTTONS, choose_button, choose_payload, decline, place_of
+from dialogue.actions.offers import (
+    HOTLINE_BUTTONS,
+    choose_button,
+    choose_payload,
+    decline,
+    elsewhere_text,
+    place_of,
+)
 from dialogue.actions.session import entity_value, leave_form, previous_bot_action, state_outcome
 from dialogue.routing import GUIDE_INTENTS, route
 
 if TYPE_CHECKING:
     from knowledge.faqs import FaqMatch
+    from knowledge.schema import MatterIn
     from retriever.answering import Decision
 
 log = logging.getLogger(__name__)
@@ -81,8 +89,25 @@ def offer(dispatcher: CollectingDispatcher, decision: Decision) -> dict[str, Any
     return SlotSet("offered_matters", ids)
 
 
-def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str) -> list[dict[str, Any]]:
-    """Shows the guide with its citation and starts the materials walk (or answers a pending facet)."""
+def heading(matter: MatterIn, *, tell_where: bool) -> str:
+    """The guide's first message: 全程网办 first of all (no trip is the best news), then the department,
+    and where to go when the citizen named a region or the matter is done in several regions."""
+    lines = [f"{GUIDE_PREFIX}{matter.name}"]
+    if matter.fully_online:
+        lines.append(f"{FULLY_ONLINE_TEXT}：{matter.online_url}")
+    lines.append(f"{DEPARTMENT_PREFIX}{matter.department}")
+    if tell_where and (where := place_line(matter)):
+        lines.append(where)
+    lines.append(f"（{citation_text(matter)}）")
+    return "\n".join(lines)
+
+
+def present(
+    dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str, region: str | None = None
+) -> list[dict[str, Any]]:
+    """Shows the guide with its citation and starts the materials walk (or answers a pending facet).
+
+    ``region``: the place the citizen named this turn (else the ``region`` slot)."""
     found = catalogue.get_bundle(external_id)
     if found is None:
         dispatcher.utter_message(text="抱歉，这个事项的办事指南目前已下线或正在更新，请稍后再试，或拨打12345热线咨询。")
@@ -96,9 +121,8 @@ def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str
         state_outcome(dispatcher, "facet_answered", matter_id=matter.external_id, facet=facet)
         return [*events, SlotSet("pending_facet", None)]
     events.append(SlotSet("pending_facet", None))
-    dispatcher.utter_message(
-        text=f"{GUIDE_PREFIX}{matter.name}\n{DEPARTMENT_PREFIX}{matter.department}\n（{citation_text(matter)}）"
-    )
+    region = region or tracker.get_slot("region")
+    dispatcher.utter_message(text=heading(matter, tell_where=bool(region) or catalogue.has_namesakes(matter)))
     state_outcome(dispatcher, "guide_presented", matter_id=matter.external_id, matter_name=matter.name)
     if matter.is_bundle:
         # 一件事: the matters in the order to do them first, then one walk over all their papers.
@@ -108,8 +132,6 @@ def present(dispatcher: CollectingDispatcher, tracker: Tracker, external_id: str
         state_outcome(dispatcher, "bundle_presented", matter_id=matter.external_id, matter_ids=members)
     if not matter.materials:
         return [*events, FollowupAction("action_checklist")]
-    if matter.fully_online:
-        dispatcher.utter_message(text=f"{FULLY_ONLINE_TEXT}：{matter.online_url}")
     bring = sum(m.must_bring for m in matter.materials)
     spared = len(matter.materials) - bring
     if not bring:
@@ -188,11 +210,9 @@ class ActionFindGuide(Action):
             return [*events, *answer_faq(dispatcher, found.faq)]
         if found.elsewhere:
             # Rather than decline: the citizen's region lists no such matter, another region does.
-            dispatcher.utter_message(
-                text=f"{region}暂未收录这个事项，以下是其他地区的办事指南，办理前请先电话确认是否可以跨区域办理。"
-            )
+            dispatcher.utter_message(text=elsewhere_text(region))
         if decision.kind == "present":
-            return [*events, *present(dispatcher, tracker, decision.hits[0].external_id)]
+            return [*events, *present(dispatcher, tracker, decision.hits[0].external_id, region)]
         if decision.kind == "ask_region":
             dispatcher.utter_message(
                 text=f"“{decision.hits[0].name}”在以下几个地方都可以办理，请问您在哪里办理？",

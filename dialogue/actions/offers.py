@@ -42,6 +42,11 @@ def place_of(hit: Hit) -> str:
     return region or hit.department
 
 
+def elsewhere_text(region: str) -> str:
+    """Said before another region's matter, when the citizen's region lists no such matter."""
+    return f"{region}暂未收录这个事项，以下是其他地区的办事指南，办理前请先电话确认是否可以跨区域办理。"
+
+
 def decline(dispatcher: CollectingDispatcher, kind: str = "not_found") -> list[dict[str, Any]]:
     """Nothing confident (``not_found``), or a question editors ruled out of scope (``out_of_scope``):
     the citizen hears the same honest decline either way, with the hotline offered."""
