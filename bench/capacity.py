@@ -59,8 +59,11 @@ def run(model: Path, topologies: list[str], rates: list[float], seconds: float, 
         print(f"starting {LABELS[topology]} …", file=sys.stderr, flush=True)
         stack = own_stack(model) if topology == "one" else cluster_stack(model)
         with stack as url:
-            print(f"  ready after {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
-            results.append(asyncio.run(measure(url, topology, rates, seconds, ramp, p95_ms)))
+            ready = time.monotonic() - started
+            print(f"  ready after {ready:.0f} s", file=sys.stderr, flush=True)
+            result = asyncio.run(measure(url, topology, rates, seconds, ramp, p95_ms))
+            result.ready_s = round(ready, 1)
+            results.append(result)
     report.update(
         target_p95_ms=p95_ms,
         rates=rates,
@@ -76,9 +79,10 @@ def show(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=150)
     summary = Table(title=f"Open-loop chat load (p95 ≤ {report['target_p95_ms']:g} ms, 0 errors, 0 refusals)")
-    for column in ("topology", "1 citizen p50", "held turns/s", "p95 at held", "2× held: ok / refused / errors"):
+    for column in ("topology", "start → ready", "first turn", "1 citizen p50", "held turns/s", "p95 at held",
+                   "2× held: ok / refused / errors"):  # fmt: skip
         summary.add_column(column)
     steps = Table(title="Every step (turns in the measuring window)")
     for column in ("topology", "offered/s", "answered/s", "p50 ms", "p95 ms", "ok", "refused", "errors", "load avg"):
@@ -89,6 +93,8 @@ def show(report: dict) -> None:
         over = result["overload"]
         summary.add_row(
             label,
+            f"{result['ready_s']:.0f} s",
+            f"{result['first_turn_ms']:.0f} ms",
             f"{result['single_turn_p50_ms']:.0f} ms",
             f"{result['held_rate']:g}" if result["held_rate"] else "none",
             f"{held['p95_ms']:.0f} ms" if held else "—",

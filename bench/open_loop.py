@@ -217,10 +217,16 @@ class Result:
     """Highest rate held (0 if none)."""
     overload: Step | None
     """At twice the held rate (or twice the lowest rate tried, if none was held)."""
+    first_turn_ms: float
+    """The very first turn after the stack said it was ready (what Rasa's warm-up costs a citizen)."""
+    ready_s: float = 0.0
+    """From starting the processes until every health check answered (set by the caller)."""
 
     def as_dict(self) -> dict:
         return {
             "topology": self.topology,
+            "ready_s": self.ready_s,
+            "first_turn_ms": self.first_turn_ms,
             "single_turn_p50_ms": self.single_turn_p50_ms,
             "held_rate": self.held_rate,
             "steps": [s.as_dict() for s in self.steps],
@@ -230,7 +236,8 @@ class Result:
 
 async def measure(url: str, topology: str, rates: list[float], seconds: float, ramp: float, p95_ms: float) -> Result:
     """Warm-up, the single-turn p50, then rates in increasing order until one is not held, then 2× the held."""
-    await single_turn_p50(url, 4)  # the first turns load lazy parts of Rasa and the action server
+    first_turn_ms = await single_turn_p50(url, 1)  # the first turn pays for whatever start-up left lazy
+    await single_turn_p50(url, 4)
     alone = await single_turn_p50(url, 15)
     steps: list[Step] = []
     held = 0.0
@@ -245,4 +252,4 @@ async def measure(url: str, topology: str, rates: list[float], seconds: float, r
         await asyncio.sleep(5)  # let the queues drain before the next rate
     await asyncio.sleep(5)
     overload = await step(url, 2 * (held or min(rates)), seconds, ramp, seed=7)
-    return Result(topology, alone, steps, held, overload)
+    return Result(topology, alone, steps, held, overload, first_turn_ms)
