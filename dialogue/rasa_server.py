@@ -11,12 +11,23 @@ itself is unchanged:
   29 ms per commit on this machine's disk, during which Rasa serves no one. Its connections use WAL
   with ``synchronous=NORMAL`` instead (0.2 ms): a process crash still loses nothing committed; only a
   power cut can lose the last turns of dialogue state (the gateway keeps the transcript).
+
+And its start: Rasa answers ``/status`` as soon as the model is loaded, but TensorFlow builds DIET's and
+TED's graphs on their first call, so the first citizen after a (re)start paid for it, and a load balancer
+had already sent them there. The model is now run once on a throwaway message and tracker (nothing is
+stored, no action is run) before the server accepts anyone (``BANSHI_RASA_WARM_UP=0`` skips it).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import time
 from typing import Any
+
+log = logging.getLogger(__name__)
+WARM_UP_TEXT = "办身份证要带什么"
 
 
 def _validate_once_built(self: Any, result: dict[str, Any]) -> bool:
@@ -61,10 +72,44 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+async def warm_up(agent: Any) -> None:
+    """One parse and one action prediction on a tracker of its own, never stored: the graphs get built."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    started = time.perf_counter()
+    parsed = await agent.parse_message(WARM_UP_TEXT)
+    tracker = DialogueStateTracker.from_events(
+        "banshi-warm-up",
+        [ActionExecuted(ACTION_LISTEN_NAME), UserUttered(WARM_UP_TEXT, parsed["intent"], parsed["entities"], parsed)],
+        slots=agent.domain.slots,
+    )
+    agent.processor.predict_next_with_tracker(tracker)
+    log.info("model warmed up in %.1f s", time.perf_counter() - started)
+
+
+def _loading_then_warming(load: Any) -> Any:
+    async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+        agent = await load(*args, **kwargs)
+        if agent is not None and agent.is_ready():
+            try:
+                await warm_up(agent)
+            except Exception:  # a failed warm-up only leaves the first turn slow
+                log.exception("warm-up failed")
+        return agent
+
+    return load_agent_on_start
+
+
 def install() -> None:
+    import rasa.core.run
     from rasa.core.actions.action import RemoteAction
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
+
+    if os.environ.get("BANSHI_RASA_WARM_UP", "1") != "0":
+        rasa.core.run.load_agent_on_start = _loading_then_warming(rasa.core.run.load_agent_on_start)
 
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
