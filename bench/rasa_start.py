@@ -58,6 +58,8 @@ def main() -> None:
                 figures[f"{label}_ready_s"] = round(ready, 1)
                 figures[f"{label}_first_turn_s"] = round(turn, 2)
                 figures[f"{label}_to_first_answer_s"] = round(ready + turn, 1)
+            log = (data_dir / "logs" / "rasa.log").read_text(errors="replace")
+            figures["warm_up_lines"] = [line[-80:] for line in log.splitlines() if "warm" in line]
     figures["load_after"] = [round(x, 2) for x in os.getloadavg()]
     if args.json:
         print(json.dumps(figures, indent=2))

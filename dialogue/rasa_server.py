@@ -26,7 +26,7 @@ import sys
 import time
 from typing import Any
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rasa.banshi")  # under "rasa": Rasa sets that logger's level (INFO), not the root's
 WARM_UP_TEXT = "办身份证要带什么"
 
 
