@@ -112,7 +112,8 @@ def show(report: dict) -> None:
     for result in report["results"]:
         for s in [*result["steps"], *([result["overload"]] if result["overload"] else [])]:
             if s["error_samples"]:
-                console.print(f"{result['topology']} at {s['rate']:g}/s, errors: {s['error_samples']}")
+                kinds = s.get("error_kinds") or {}
+                console.print(f"{result['topology']} at {s['rate']:g}/s, errors {kinds}: {s['error_samples']}")
 
 
 def main(model: Path, topologies: str, rates: str, seconds: float, ramp: float, p95_ms: float, as_json: bool) -> None:

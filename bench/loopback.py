@@ -58,7 +58,7 @@ def own_stack(model: Path, setup: list[list[str]] | None = None) -> Iterator[str
         env["RASA_TELEMETRY_ENABLED"] = "false"
         env.update(NO_RATE_LIMITS)
         banshi = Path(sys.executable).with_name("banshi")
-        print("importing the sample catalogue and starting the stack …", flush=True)
+        print("importing the sample catalogue and starting the stack …", file=sys.stderr, flush=True)
         for command in [["import", str(SAMPLE_CATALOGUE)], *(setup or [])]:
             subprocess.run([str(banshi), *command], check=True, cwd=ROOT,
                            env={**os.environ, **env}, capture_output=True, timeout=600)  # fmt: skip

@@ -9,7 +9,11 @@ have p95 ≤ the target and no errors. Outcomes of a turn:
 
 - ``ok``: HTTP 200 with the bot's replies (no system message);
 - ``refused``: the polite refusal, HTTP 503 or 429 with ``Retry-After`` (the citizen retries once after it);
-- ``error``: anything else: another status, a system message (「智能助手暂时无法回复」), a timeout.
+- ``error``: anything else, counted by kind (``Step.error_kinds``): ``server_error`` (HTTP 5xx other than
+  the polite refusal), ``unanswered`` (HTTP 200 with the system message 「智能助手暂时无法回复」: Rasa did
+  not answer within the gateway's ``rasa_timeout``), ``timeout`` (no reply within this client's 45 s,
+  longer than the gateway's 30 s wait for Rasa),
+  ``other`` (any other status or transport error).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import random
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -91,6 +96,16 @@ def classify(response: httpx.Response) -> tuple[str, str]:
     return "error", f"{response.status_code} {response.text[:80]}"
 
 
+def error_kind(detail: str) -> str:
+    if detail.startswith("200 system"):
+        return "unanswered"
+    if "Timeout" in detail:
+        return "timeout"
+    if detail.split(":")[-1].strip()[:1] == "5" or detail[:1] == "5":
+        return "server_error"
+    return "other"
+
+
 async def talk(
     client: httpx.AsyncClient, citizen: Citizen, t0: float, stop: float, turns: list[Turn], pause: Callable[[], float]
 ) -> None:
@@ -142,6 +157,8 @@ class Step:
     load: tuple[float, float, float]
     """The machine's load average at the end of the step (1, 5, 15 min)."""
     error_samples: list[str]
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    """server_error / unanswered / timeout / other: how the errors failed."""
 
     def held(self, p95_ms: float) -> bool:
         return self.errors == 0 and self.refused == 0 and self.p95_ms is not None and self.p95_ms <= p95_ms
@@ -161,7 +178,7 @@ async def step(url: str, rate: float, seconds: float, ramp: float, seed: int = 0
     interval = mean_turns() / rate
     turns: list[Turn] = []
     limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=45, limits=limits) as client:  # > rasa_timeout (30 s)
         t0 = time.monotonic()
         stop = t0 + seconds
         tasks: list[asyncio.Task] = []
@@ -186,6 +203,7 @@ async def step(url: str, rate: float, seconds: float, ramp: float, seed: int = 0
         achieved=round(len(ok) / max(seconds - ramp, 1e-9), 2),
         load=tuple(round(x, 2) for x in os.getloadavg()),
         error_samples=[t.detail for t in window if t.outcome == "error"][:5],
+        error_kinds=dict(Counter(error_kind(t.detail) for t in window if t.outcome == "error")),
     )
 
 
