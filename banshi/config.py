@@ -118,10 +118,11 @@ class Settings(BaseSettings):
     admission_retry_after: int = Field(default=5, ge=1)
     """The ``Retry-After`` seconds of that refusal."""
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
-    """How a SQLite commit (WAL) reaches the disk. NORMAL: no fsync per commit (0.2 ms against 14 ms measured
-    on a 2-core VM's disk, with the write lock held all along); a crashed process loses nothing committed,
-    only a power cut can lose the last commits. The action server runs with FULL (``banshi.stack``): a ticket
-    number a citizen was shown survives a power cut, and its fsync carries the earlier commits too."""
+    """How a SQLite commit (WAL) reaches the disk. NORMAL: no fsync per commit (0.01 ms against 6 ms for FULL,
+    ``bench/sqlite_commit.py`` on this VM's disk, the write lock held all along); a crashed process loses
+    nothing committed, only a power cut can lose the last commits. The action server runs with FULL
+    (``banshi.stack``): a ticket number a citizen was shown survives a power cut, and its fsync carries the
+    earlier commits too."""
     turn_wait_seconds: float = 40.0
     """How long a citizen's turn waits for an earlier turn of the same conversation to finish."""
     live_poll_seconds: float = 0.5

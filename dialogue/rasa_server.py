@@ -7,9 +7,9 @@ itself is unchanged:
   which re-checks the schema itself and builds a new validator on every call: measured at over half of
   the Rasa main thread's time per turn. The check stays; only its validator is built once.
 - Rasa's SQLite tracker store (``endpoints.yml``) saves each turn in its own transaction, on Rasa's event
-  loop, in SQLite's default rollback-journal mode with a full sync: two fsyncs per save, measured at
-  29 ms per commit on this machine's disk, during which Rasa serves no one. Its connections use WAL
-  with ``synchronous=NORMAL`` instead (0.2 ms): a process crash still loses nothing committed; only a
+  loop, in SQLite's default rollback-journal mode with a full sync: 31 ms per commit on this machine's
+  disk (``bench/sqlite_commit.py``), during which Rasa serves no one. Its connections use WAL with
+  ``synchronous=NORMAL`` instead (0.01 ms): a process crash still loses nothing committed; only a
   power cut can lose the last turns of dialogue state (the gateway keeps the transcript).
 
 And its start: Rasa answers ``/status`` as soon as the model is loaded, but TensorFlow builds DIET's and
