@@ -23,12 +23,19 @@ class Base(DeclarativeBase):
     pass
 
 
+SQLITE_BUSY_MS = 3000
+"""How long a writer waits for SQLite's write lock before "database is locked". Every write transaction is
+short (no request holds the lock while it waits for Rasa or a thread: ``channels.commit_first``; long jobs
+commit in batches), so a longer wait only means a queue: the gateway refuses politely instead (503)."""
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the action server read while an import writes; foreign keys are off by default.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cursor.execute(f"PRAGMA synchronous={get_settings().sqlite_synchronous}")
     cursor.close()
 
 
@@ -37,7 +44,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)  # a file database: no pool (NullPool), so no wait for one
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

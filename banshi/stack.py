@@ -85,7 +85,8 @@ def services(
             "actions",
             [*SAFE_LOGGING, "rasa_sdk", "--actions", "dialogue.actions", "--port", str(ports.actions)],
             f"http://127.0.0.1:{ports.actions}/health",
-            env={"SANIC_HOST": backend_host},  # rasa-sdk has no --interface: it reads this, else 0.0.0.0
+            # rasa-sdk has no --interface: it reads SANIC_HOST, else 0.0.0.0. Tickets: an fsync per commit.
+            env={"SANIC_HOST": backend_host, "BANSHI_SQLITE_SYNCHRONOUS": "FULL"},
         ),
         Service(
             "rasa",

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/chat_load.py                     # starts action server + Rasa + gateway itself
     .venv/bin/python bench/chat_load.py --url http://127.0.0.1:8000   # a stack that is already running
+    .venv/bin/python bench/chat_load.py --open-loop     # capacity: 1 box and 2×2×2 replicas (bench/capacity.py)
 
 Each simulated citizen opens a conversation and says a fixed script of turns (a guide question, the
 walk-through skipped, follow-ups); a turn is the POST of one message until the bot's replies are back,
@@ -13,15 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,58 +25,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from banshi.stack import DEFAULT_MODEL, Ports, running, services, stack_env  # noqa: E402
+from banshi.stack import DEFAULT_MODEL  # noqa: E402
+from bench.loopback import NO_RATE_LIMITS, SAMPLE_CATALOGUE, describe, own_stack, percentile  # noqa: E402, F401
 
 SCRIPT = ["办身份证要带什么", "直接告诉我全部", "那要多久", "在哪办", "公积金怎么提取", "谢谢"]
-SAMPLE_CATALOGUE = ROOT / "knowledge" / "sample" / "catalogue.jsonl"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest rank: the smallest sample with at least ``share`` of the samples at or below it."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
-
-
-def describe(name: str, values: list[float], unit: float = 1000.0, suffix: str = "ms") -> str:
-    """One line of p50 / p95 / max for the latency benches (``bench/publish.py``, ``bench/console_live.py``)."""
-    if not values:
-        return f"{name:<28} (none)"
-    p50, p95 = statistics.median(values) * unit, percentile(values, 0.95) * unit
-    return (
-        f"{name:<28} p50 {p50:.0f} {suffix}   p95 {p95:.0f} {suffix}   max {max(values) * unit:.0f} {suffix}   "
-        f"(n={len(values)})"
-    )
-
-
-NO_RATE_LIMITS = {"BANSHI_RATE_PER_ADDRESS": "0", "BANSHI_RATE_PER_CONVERSATION": "0"}
-"""A load generator is many citizens from one address: the citizen API's limits would refuse it."""
-
-
-@contextmanager
-def own_stack(model: Path, setup: list[list[str]] | None = None) -> Iterator[str]:
-    """The three processes over a fresh data dir holding the sample catalogue; yields the gateway URL.
-    ``setup``: further ``banshi`` commands run on that data dir first (e.g. ``user add`` for a bench)."""
-    with tempfile.TemporaryDirectory(prefix="banshi-chat-load-") as tmp:
-        data_dir = Path(tmp) / "var"
-        ports = Ports(gateway=_free_port(), rasa=_free_port(), actions=_free_port())
-        env = stack_env(data_dir, ports, database_url=f"sqlite:///{(data_dir / 'banshi.db').resolve()}")
-        env["RASA_TELEMETRY_ENABLED"] = "false"
-        env.update(NO_RATE_LIMITS)
-        banshi = Path(sys.executable).with_name("banshi")
-        print("importing the sample catalogue and starting the stack …", flush=True)
-        for command in [["import", str(SAMPLE_CATALOGUE)], *(setup or [])]:
-            subprocess.run([str(banshi), *command], check=True, cwd=ROOT,
-                           env={**os.environ, **env}, capture_output=True, timeout=600)  # fmt: skip
-        with running(services(model.resolve(), ports), env, data_dir / "logs"):
-            yield f"http://127.0.0.1:{ports.gateway}"
 
 
 async def citizen(
@@ -140,7 +88,24 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=20)
     parser.add_argument("--turns", type=int, default=6, help="turns per citizen")
     parser.add_argument("--deadline", type=float, default=300.0, help="stop starting turns after this many seconds")
+    loop = parser.add_argument_group("--open-loop", "citizens arrive at fixed rates (bench/open_loop.py)")
+    loop.add_argument("--open-loop", action="store_true", help="step through arrival rates on 1 box and 2×2×2")
+    loop.add_argument("--topologies", default="one,cluster", help="one (SQLite), cluster (2×2×2 + HAProxy)")
+    loop.add_argument("--rates", default="4,8,16,32,64", help="offered turns per second, tried in increasing order")
+    loop.add_argument("--step-seconds", type=float, default=40.0, help="citizens arrive for this long per rate")
+    loop.add_argument("--ramp-seconds", type=float, default=15.0, help="turns started before this are not measured")
+    loop.add_argument("--p95-ms", type=float, default=300.0, help="a rate is held with p95 at most this")
+    loop.add_argument("--json", action="store_true", help="print the figures as JSON instead of tables")
     args = parser.parse_args()
+    if args.open_loop:
+        if not args.model.is_file():
+            raise SystemExit(f"no trained model at {args.model}: run `make train`")
+        from bench import capacity
+
+        capacity.main(
+            args.model, args.topologies, args.rates, args.step_seconds, args.ramp_seconds, args.p95_ms, args.json
+        )
+        return
     if args.url:
         asyncio.run(run(args.url.rstrip("/"), args.citizens, args.turns, args.deadline))
         return

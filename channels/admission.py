@@ -14,11 +14,16 @@ the route is handed to the thread pool: refusing costs no thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from fastapi import HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from banshi.config import Settings
+
+log = logging.getLogger(__name__)
 
 OVERLOADED = "当前咨询人数较多，请稍候再试"
 
@@ -69,3 +74,18 @@ async def admit_turn(request: Request) -> AsyncIterator[None]:
         yield
     finally:
         admission.leave()
+
+
+def database_busy(exc: BaseException) -> bool:
+    """SQLite's write lock stayed taken for its whole busy timeout (``banshi.db.SQLITE_BUSY_MS``)."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+async def refuse_when_database_busy(request: Request, exc: OperationalError) -> JSONResponse:
+    """The polite refusal, not a 500, when the database's write lock is not free in time: a request
+    that wrote nothing is refused whole (its transaction rolled back), and sending again works."""
+    if not database_busy(exc):
+        raise exc
+    log.warning("%s %s refused: database busy", request.method, request.url.path)
+    retry_after = request.app.state.admission.retry_after
+    return JSONResponse({"detail": OVERLOADED}, status_code=503, headers={"Retry-After": str(retry_after)})

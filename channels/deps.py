@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from banshi.db import session_scope
+from banshi.db import job_session
 from channels import auth
 from channels.accounts import ROLE_LABELS, UserOut, has_role
 from channels.relay import Relay
@@ -18,7 +18,9 @@ from retriever import HybridIndex
 
 
 def get_session() -> Iterator[Session]:
-    with session_scope() as session:
+    """The request's session. A sync route commits it in its own thread as it returns
+    (``channels.commit_first``); what is left (a read's transaction) is committed here, an error rolls back."""
+    with job_session() as session:
         yield session
 
 
@@ -27,8 +29,9 @@ def get_index(request: Request) -> HybridIndex:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-"""Commits when the route returns, before the response is sent: a client that acts on a response (the
-page opening the live stream of the conversation it was just given) must find the rows committed."""
+"""Committed when the route returns (``channels.commit_first``), before the reply is built, let alone sent:
+a client that acts on a response (the page opening the live stream of the conversation it was just given)
+must find the rows committed, and no request holds the write lock while it waits for a thread."""
 IndexDep = Annotated[HybridIndex, Depends(get_index)]
 
 

@@ -1,15 +1,33 @@
 """How banshi starts Rasa: ``python -m dialogue.rasa_server run …`` in ``.venv-rasa``, the same CLI as ``rasa``.
 
-Rasa 3.6 checks every action-server response against its JSON schema with ``jsonschema.validate``,
-which re-checks the schema itself and builds a new validator on every call: measured at over half of
-the Rasa main thread's time per turn. The check stays; only its validator is built once. The patch is
-applied here, at start-up, so Rasa's installed files are never edited and ``rasa`` itself is unchanged.
+Two costs of a turn are cut here, at start-up, so Rasa's installed files are never edited and ``rasa``
+itself is unchanged:
+
+- Rasa 3.6 checks every action-server response against its JSON schema with ``jsonschema.validate``,
+  which re-checks the schema itself and builds a new validator on every call: measured at over half of
+  the Rasa main thread's time per turn. The check stays; only its validator is built once.
+- Rasa's SQLite tracker store (``endpoints.yml``) saves each turn in its own transaction, on Rasa's event
+  loop, in SQLite's default rollback-journal mode with a full sync: 31 ms per commit on this machine's
+  disk (``bench/sqlite_commit.py``), during which Rasa serves no one. Its connections use WAL with
+  ``synchronous=NORMAL`` instead (0.01 ms): a process crash still loses nothing committed; only a
+  power cut can lose the last turns of dialogue state (the gateway keeps the transcript).
+
+And its start: Rasa answers ``/status`` as soon as the model is loaded, but TensorFlow builds DIET's and
+TED's graphs on their first call, so the first citizen after a (re)start paid for it, and a load balancer
+had already sent them there. The model is now run once on a throwaway message and tracker (nothing is
+stored, no action is run) before the server accepts anyone (``BANSHI_RASA_WARM_UP=0`` skips it).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import time
 from typing import Any
+
+log = logging.getLogger("rasa.banshi")  # under "rasa": Rasa sets that logger's level (INFO), not the root's
+WARM_UP_TEXT = "办身份证要带什么"
 
 
 def _validate_once_built(self: Any, result: dict[str, Any]) -> bool:
@@ -41,8 +59,60 @@ def _validator(schema: dict[str, Any]) -> Any:
     return _built[key]
 
 
+SQLITE_TRACKER_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=3000")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):  # PostgreSQL trackers (endpoints.scale.yml) untouched
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_TRACKER_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+
+async def warm_up(agent: Any) -> None:
+    """One parse and one action prediction on a tracker of its own, never stored: the graphs get built."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    started = time.perf_counter()
+    parsed = await agent.parse_message(WARM_UP_TEXT)
+    tracker = DialogueStateTracker.from_events(
+        "banshi-warm-up",
+        [ActionExecuted(ACTION_LISTEN_NAME), UserUttered(WARM_UP_TEXT, parsed["intent"], parsed["entities"], parsed)],
+        slots=agent.domain.slots,
+    )
+    agent.processor.predict_next_with_tracker(tracker)
+    log.info("model warmed up in %.1f s", time.perf_counter() - started)
+
+
+def _loading_then_warming(load: Any) -> Any:
+    async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+        agent = await load(*args, **kwargs)
+        if agent is not None and agent.is_ready():
+            try:
+                await warm_up(agent)
+            except Exception:  # a failed warm-up only leaves the first turn slow
+                log.exception("warm-up failed")
+        return agent
+
+    return load_agent_on_start
+
+
 def install() -> None:
+    import rasa.core.run
     from rasa.core.actions.action import RemoteAction
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if os.environ.get("BANSHI_RASA_WARM_UP", "1") != "0":
+        rasa.core.run.load_agent_on_start = _loading_then_warming(rasa.core.run.load_agent_on_start)
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
 
     spec = RemoteAction.action_response_format_spec()
     RemoteAction.action_response_format_spec = staticmethod(lambda: spec)  # one object, so one validator

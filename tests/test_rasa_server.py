@@ -35,3 +35,33 @@ def test_the_action_response_check_still_refuses_a_malformed_response():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("checked")
+
+
+TRACKERS = """
+import asyncio, sys
+import dialogue.rasa_server as server
+server.install()
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=sys.argv[1])
+tracker = DialogueStateTracker.from_events("citizen", [UserUttered("办身份证要带什么")])
+asyncio.run(store.save(tracker))
+with store.engine.connect() as connection:
+    mode, sync = (connection.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("journal_mode", "synchronous"))
+    print(mode, sync)
+print([e.text for e in asyncio.run(store.retrieve("citizen")).events if isinstance(e, UserUttered)])
+"""
+
+
+def test_rasa_keeps_sqlite_trackers_in_wal_without_a_full_sync_per_turn(tmp_path):
+    """A saved turn reads back, from a database in WAL mode with ``synchronous=NORMAL`` (1), not FULL (2)."""
+    if not RASA_PYTHON.exists():
+        pytest.skip(".venv-rasa is not installed")
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", TRACKERS, str(tmp_path / "tracker.db")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-2:] == ["wal 1", "['办身份证要带什么']"]

@@ -55,3 +55,24 @@ def test_holding_the_write_lock_makes_the_other_writer_wait_instead(engine):
     other.join(10)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT n FROM counter")).scalar() == 101, "no write was lost"
+
+
+def test_the_gateway_commits_without_an_fsync_and_the_action_server_with_one(data_dir, monkeypatch):
+    """WAL with ``synchronous=NORMAL`` (1) for chat turns; FULL (2) in the action server, which files tickets."""
+    from banshi.config import get_settings
+    from banshi.db import make_engine
+    from banshi.stack import services
+
+    def synchronous() -> int:
+        engine = make_engine(f"sqlite:///{data_dir / 'sync.db'}")
+        with engine.connect() as connection:
+            level = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        engine.dispose()
+        return level
+
+    assert synchronous() == 1
+    [actions] = [s for s in services(gateway=False) if s.name == "actions"]
+    for name, value in actions.env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    assert synchronous() == 2

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from banshi.config import get_settings
 from channels.accounts import UserOut
+from channels.commit_first import CommitFirstRoute
 from channels.deps import BAD_VALUE, CONFLICT, GUARDED, NOT_FOUND, AgentUser, SessionDep, actor_of, require_role
 from channels.handoff_tickets import TicketDraft, TicketFromChatIn, draft_ticket, file_ticket
 from channels.params import AfterId, BodyId, Id
@@ -33,6 +34,7 @@ from hotline.models import Handoff
 from hotline.slot_labels import SlotField, labelled_slots
 
 router = APIRouter(
+    route_class=CommitFirstRoute,
     prefix="/api/v1/agent",
     tags=["agent"],
     responses={**GUARDED, **NOT_FOUND, **CONFLICT, **BAD_VALUE},

@@ -18,6 +18,7 @@ from sse_starlette import EventSourceResponse
 
 from banshi.db import session_scope
 from channels.accounts import UserOut
+from channels.commit_first import CommitFirstRoute
 from channels.deps import GUARDED, AgentUser, require_role
 from channels.live import Feed, change_events, event_response, stream_response
 from channels.params import AfterId, Id
@@ -27,7 +28,11 @@ from hotline.handoffs import holds
 from hotline.models import OPEN_STATUSES, AgentDesk, Handoff, Ticket, TicketEvent
 
 router = APIRouter(
-    prefix="/api/v1/agent", tags=["agent"], responses=GUARDED, dependencies=[Depends(require_role("agent"))]
+    route_class=CommitFirstRoute,
+    prefix="/api/v1/agent",
+    tags=["agent"],
+    responses=GUARDED,
+    dependencies=[Depends(require_role("agent"))],
 )
 
 QUEUE_POLL_SECONDS = 1.0

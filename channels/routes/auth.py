@@ -8,10 +8,11 @@ from pydantic import BaseModel, Field
 from banshi.config import get_settings
 from channels import auth, sign_in_throttle
 from channels.accounts import ROLE_LABELS, UserOut, authenticate
+from channels.commit_first import CommitFirstRoute
 from channels.deps import SIGNED_IN, CurrentUser, SessionDep, TokenDep
 from hotline import desk
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(route_class=CommitFirstRoute, prefix="/api/v1/auth", tags=["auth"])
 
 
 class LoginIn(BaseModel):

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from banshi.config import get_settings
 from banshi.db import job_session
 from channels.accounts import UserOut
+from channels.commit_first import CommitFirstRoute
 from channels.deps import GUARDED, SessionDep, require_role
 from channels.params import Offset
 from knowledge import audit, transfer
@@ -29,7 +30,7 @@ from knowledge.importers.mapping_spec import MappingChoice, MappingError
 from knowledge.transfer import CatalogueFilter, ConflictOut, DryRun, UploadError
 
 editor = require_role("editor")
-router = APIRouter(prefix="/api/v1", tags=["catalogue"], responses=GUARDED)
+router = APIRouter(route_class=CommitFirstRoute, prefix="/api/v1", tags=["catalogue"], responses=GUARDED)
 EditorUser = Annotated[UserOut, Depends(editor)]
 AdminUser = Annotated[UserOut, Depends(require_role("admin"))]
 

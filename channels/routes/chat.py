@@ -18,6 +18,7 @@ from sse_starlette import EventSourceResponse
 from banshi.db import session_scope
 from channels import capture, outcomes
 from channels.admission import OVERLOADED, admit_turn
+from channels.commit_first import CommitFirstRoute
 from channels.conversations import DeskOut, MessageOut, TicketCardOut, message_out
 from channels.deps import RelayDep, SessionDep
 from channels.live import stream_response
@@ -30,7 +31,7 @@ from common import conversations as conv
 from common.conversations import ConversationNotFound, Mode
 from hotline import followup
 
-router = APIRouter(prefix="/api/v1/conversations", tags=["chat"])
+router = APIRouter(route_class=CommitFirstRoute, prefix="/api/v1/conversations", tags=["chat"])
 
 NOT_FOUND = "未找到该会话，请刷新页面开始新的会话"
 CLOSED = "本次会话已结束，请开始新的会话"

@@ -13,10 +13,11 @@ from fastapi.responses import HTMLResponse
 
 from banshi.config import get_settings
 from channels.checklist_links import PATH, message_id_from
+from channels.commit_first import CommitFirstRoute
 from channels.deps import SessionDep
 from common.conversations import ChatMessage
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CommitFirstRoute, include_in_schema=False)
 
 STATUS = {"have": "已备齐", "missing": "还缺", "not_applicable": "不适用"}
 PAGE = """<!doctype html>

@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
+from channels.commit_first import CommitFirstRoute
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ASSETS = {
     "console.js": "text/javascript",
@@ -15,7 +17,7 @@ ASSETS = {
     "console.css": "text/css",
 }
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CommitFirstRoute, include_in_schema=False)
 
 
 @router.get("/console")

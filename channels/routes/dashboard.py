@@ -12,10 +12,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from channels import dashboard
+from channels.commit_first import CommitFirstRoute
 from channels.deps import GUARDED, IndexDep, SessionDep, require_role
 
 router = APIRouter(
-    prefix="/api/v1/dashboard", tags=["dashboard"], responses=GUARDED, dependencies=[Depends(require_role("editor"))]
+    route_class=CommitFirstRoute,
+    prefix="/api/v1/dashboard",
+    tags=["dashboard"],
+    responses=GUARDED,
+    dependencies=[Depends(require_role("editor"))],
 )
 
 

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 from banshi.config import get_settings
 from banshi.db import session_scope
 from channels.accounts import UserOut
+from channels.commit_first import CommitFirstRoute
 from channels.deps import BAD_VALUE, GUARDED, AgentUser, SessionDep, require_role
 from channels.params import Id
 from hotline import assignment, board, desk
 
 router = APIRouter(
+    route_class=CommitFirstRoute,
     prefix="/api/v1/desk",
     tags=["desk"],
     responses={**GUARDED, **BAD_VALUE},

@@ -12,12 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 
+from channels.commit_first import CommitFirstRoute
+
 ASSETS = "/static/docs"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 SWAGGER_PARAMETERS = {"validatorUrl": None}
 """No validator badge: Swagger UI would otherwise send the schema to validator.swagger.io from a non-local host."""
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CommitFirstRoute, include_in_schema=False)
 
 
 def _root(request: Request) -> str:

@@ -13,13 +13,18 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from channels.accounts import UserOut
+from channels.commit_first import CommitFirstRoute
 from channels.deps import GUARDED, SessionDep, require_role
 from channels.params import Id
 from knowledge import faqs
 from knowledge.faqs import FaqIn, FaqOut, UnknownMatter
 
 router = APIRouter(
-    prefix="/api/v1/faqs", tags=["faqs"], responses=GUARDED, dependencies=[Depends(require_role("editor"))]
+    route_class=CommitFirstRoute,
+    prefix="/api/v1/faqs",
+    tags=["faqs"],
+    responses=GUARDED,
+    dependencies=[Depends(require_role("editor"))],
 )
 EditorUser = Annotated[UserOut, Depends(require_role("editor"))]
 

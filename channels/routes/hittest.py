@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from banshi.db import hold_write_lock
 from channels import hittest
 from channels.accounts import UserOut
+from channels.commit_first import CommitFirstRoute
 from channels.deps import CONFLICT, GUARDED, NOT_FOUND, IndexDep, RelayDep, SessionDep, require_role
 from channels.hittest import HitTestRun, HitTestSet, NluParse
 from channels.params import Id, Offset
@@ -27,6 +28,7 @@ from knowledge.faqs import FaqMatch
 from retriever import HybridIndex, catch_up
 
 router = APIRouter(
+    route_class=CommitFirstRoute,
     prefix="/api/v1/hittest",
     tags=["hittest"],
     responses={**GUARDED, **NOT_FOUND, **CONFLICT},

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from channels.accounts import UserOut
+from channels.commit_first import CommitFirstRoute
 from channels.deps import CONFLICT, GUARDED, NOT_FOUND, SessionDep, require_role
 from channels.params import MAX_INT, BodyCount, BodyId, Page
 from knowledge import store, versions
@@ -27,6 +28,7 @@ from knowledge.transfer import CatalogueFilter, filtered
 from knowledge.versions import BundleInvalid, FieldChange, VersionConflict, VersionError, VersionOut
 
 router = APIRouter(
+    route_class=CommitFirstRoute,
     prefix="/api/v1/matters",
     tags=["matters"],
     responses={**GUARDED, **NOT_FOUND, **CONFLICT},

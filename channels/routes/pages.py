@@ -7,10 +7,12 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from channels.commit_first import CommitFirstRoute
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
 NO_CACHE = {"Cache-Control": "no-cache"}
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CommitFirstRoute, include_in_schema=False)
 
 
 @router.get("/")

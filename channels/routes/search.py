@@ -10,12 +10,13 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
+from channels.commit_first import CommitFirstRoute
 from channels.deps import IndexDep, SessionDep
 from knowledge import store
 from knowledge.schema import MatterIn
 from retriever import catch_up
 
-router = APIRouter(prefix="/api/v1", tags=["search"])
+router = APIRouter(route_class=CommitFirstRoute, prefix="/api/v1", tags=["search"])
 
 
 class HitOut(BaseModel):

@@ -11,11 +11,13 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
+from channels.commit_first import CommitFirstRoute
+
 STUDIO = Path(__file__).resolve().parent.parent / "static" / "studio"
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 NO_CACHE = {"Cache-Control": "no-cache"}
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CommitFirstRoute, include_in_schema=False)
 
 
 @router.get("/studio")

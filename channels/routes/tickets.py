@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from channels.accounts import UserOut
+from channels.commit_first import CommitFirstRoute
 from channels.deps import BAD_VALUE, CONFLICT, GUARDED, NOT_FOUND, AgentUser, SessionDep, actor_of, require_role
 from channels.params import Id
 from common.clock import UtcDateTime, utcnow
@@ -29,6 +30,7 @@ from hotline.queue import QueueItem
 from hotline.slot_labels import SlotField, labelled_slots
 
 router = APIRouter(
+    route_class=CommitFirstRoute,
     prefix="/api/v1/tickets",
     tags=["tickets"],
     responses={**GUARDED, **NOT_FOUND, **CONFLICT, **BAD_VALUE},

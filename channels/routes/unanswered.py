@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from banshi.config import get_settings
 from channels.accounts import UserOut
+from channels.commit_first import CommitFirstRoute
 from channels.deps import GUARDED, IndexDep, SessionDep, require_role
 from channels.params import Id
 from channels.routes.faqs import unknown_matter
@@ -25,7 +26,11 @@ from knowledge.schema import MatterIn
 from knowledge.versions import VersionError
 
 router = APIRouter(
-    prefix="/api/v1/unanswered", tags=["unanswered"], responses=GUARDED, dependencies=[Depends(require_role("editor"))]
+    route_class=CommitFirstRoute,
+    prefix="/api/v1/unanswered",
+    tags=["unanswered"],
+    responses=GUARDED,
+    dependencies=[Depends(require_role("editor"))],
 )
 EditorUser = Annotated[UserOut, Depends(require_role("editor"))]
 

@@ -21,6 +21,7 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from banshi.config import Settings, get_settings
+from channels.commit_first import CommitFirstRoute
 from channels.deps import get_relay
 from channels.wechat import WechatChannel, inbound_of
 
@@ -33,6 +34,7 @@ BAD_SIGNATURE = "签名校验失败"
 Signed = Annotated[str, Query(description="微信服务器的签名参数")]
 
 router = APIRouter(
+    route_class=CommitFirstRoute,
     prefix="/wechat",
     tags=["wechat"],
     responses={
