@@ -76,3 +76,21 @@ def redis() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def restart_postgres(url: str) -> None:
+    """A crash and a recovery of the server behind ``url`` (one ``postgres()`` started): ``pg_ctl restart``
+    in immediate mode, with the options it was started with."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            data = connection.execute(text("SHOW data_directory")).scalar_one()
+    finally:
+        engine.dispose()
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    bindir = postgres_bindir()
+    log = os.path.join(os.path.dirname(data), "log")
+    command = [*as_user, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "-w", "-l", log, "restart"]
+    subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
