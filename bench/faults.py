@@ -336,6 +336,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=90.0, help="HTTP timeout of one turn (s)")
     parser.add_argument("--deadline", type=float, default=1200.0, help="longest a fault's round may take (s)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--logs", type=Path, help="keep the processes' logs here (default: removed at the end)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
@@ -350,9 +351,8 @@ def main() -> None:
         work = Path(scratch)
         ports = [Ports(free_port(), free_port(), free_port()) for _ in range(3)]
         layout = Layout((ports[0], ports[1]), ports[2], stats=free_port())
-        cluster = Cluster(
-            layout, args.model.resolve(), work / "var", database_url, f"redis://127.0.0.1:{port}/0", work / "logs"
-        )
+        logs = args.logs or work / "logs"
+        cluster = Cluster(layout, args.model.resolve(), work / "var", database_url, f"redis://127.0.0.1:{port}/0", logs)
         cluster.import_catalogue(SAMPLE_CATALOGUE)
         with cluster:
             base = f"http://127.0.0.1:{layout.front.gateway}"
@@ -365,8 +365,8 @@ def main() -> None:
         f"(load before {load[0]:.1f}, after {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)"
     )
     if args.json:
-        print(json.dumps({"heading": heading, "args": vars(args) | {"model": str(args.model)}, "faults": results},
-                         ensure_ascii=False, indent=2))  # fmt: skip
+        shown_args = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+        print(json.dumps({"heading": heading, "args": shown_args, "faults": results}, ensure_ascii=False, indent=2))
     else:
         show(results, heading)
 
