@@ -60,7 +60,8 @@ def haproxy_config(layout: Layout) -> str:
 
     A request that cannot connect to a replica is retried on another (``retries`` with
     ``option redispatch``); a replica failing three checks a second apart is taken out, and put back
-    after two good ones (a slow check is not a failure: a busy replica stays in). No request is retried
+    after two good ones. A check may take 30 s: a busy replica is slow, not dead (a killed one refuses
+    the connection at once, and that is a failure at once). No request is retried
     once a replica has received it: a turn is not idempotent.
     """
 
@@ -80,7 +81,7 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout http-request 10s
-    timeout check 5s
+    timeout check 30s
     retries 3
     option redispatch 1
     default-server inter 1s fall 3 rise 2
@@ -201,6 +202,16 @@ class Cluster:
         )
         if done.returncode:
             raise StackError(f"preparing the database and the index failed:\n{done.stderr[-3000:]}")
+
+    def import_catalogue(self, source: Path) -> None:
+        """``banshi import source`` into the cluster's database (before it starts, so no replica races it)."""
+        banshi = Path(sys.executable).with_name("banshi")
+        done = subprocess.run(
+            [str(banshi), "import", str(source)],
+            env={**os.environ, **self.env}, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
+        if done.returncode:
+            raise StackError(f"importing {source} failed:\n{done.stderr[-3000:]}")
 
     def start(self) -> None:
         """HAProxy first; the Rasa servers (the slowest, needing neither the schema nor the index) start

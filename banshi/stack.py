@@ -133,7 +133,9 @@ def services(
     return found
 
 
-def _wait_ready(service: Service, process: subprocess.Popen, log: Path) -> None:
+def wait_ready(service: Service, process: subprocess.Popen, log: Path) -> None:
+    """Until ``service`` answers its health check; raises ``StackError`` (with the log's tail) when it exits or
+    never answers within its start-up timeout."""
     deadline = time.monotonic() + service.startup_timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -189,7 +191,7 @@ def running(wanted: list[Service], env: dict[str, str], log_dir: Path) -> Iterat
         for service in wanted:
             process = launch(service, env, log_dir)
             started[service.name] = process
-            _wait_ready(service, process, log_dir / f"{service.name}.log")
+            wait_ready(service, process, log_dir / f"{service.name}.log")
         yield started
     finally:
         _stop(list(started.values()))

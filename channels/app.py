@@ -13,9 +13,9 @@ from sqlalchemy.exc import OperationalError
 from banshi.config import get_settings
 from banshi.runtime import load_index
 from channels import log_masking
-from channels.admission import Admission, refuse_when_database_busy
+from channels.admission import Admission
 from channels.desk_clock import DeskClock
-from channels.errors import validation_error_in_chinese
+from channels.errors import database_unavailable, validation_error_in_chinese
 from channels.rate_limit import RateLimits
 from channels.relay import Relay
 from channels.routes import (
@@ -87,7 +87,7 @@ def create_app() -> FastAPI:
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_exception_handler(RequestValidationError, validation_error_in_chinese)
-    app.add_exception_handler(OperationalError, refuse_when_database_busy)
+    app.add_exception_handler(OperationalError, database_unavailable)
     app.state.admission = Admission.of(get_settings())
     app.state.rate_limits = RateLimits.of(
         get_settings()

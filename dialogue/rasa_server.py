@@ -16,6 +16,9 @@ And its start: Rasa answers ``/status`` as soon as the model is loaded, but Tens
 TED's graphs on their first call, so the first citizen after a (re)start paid for it, and a load balancer
 had already sent them there. The model is now run once on a throwaway message and tracker (nothing is
 stored, no action is run) before the server accepts anyone (``BANSHI_RASA_WARM_UP=0`` skips it).
+
+A turn in which the action server failed is not stored (``dialogue.failed_turns``), so a form survives an
+action-server outage.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import os
 import sys
 import time
 from typing import Any
+
+from dialogue import failed_turns
 
 log = logging.getLogger("rasa.banshi")  # under "rasa": Rasa sets that logger's level (INFO), not the root's
 WARM_UP_TEXT = "办身份证要带什么"
@@ -117,6 +122,7 @@ def install() -> None:
     spec = RemoteAction.action_response_format_spec()
     RemoteAction.action_response_format_spec = staticmethod(lambda: spec)  # one object, so one validator
     RemoteAction._validate_action_result = _validate_once_built
+    failed_turns.install()
 
 
 def main() -> None:

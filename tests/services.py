@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -76,3 +77,40 @@ def redis() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _data_directory(url: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SHOW data_directory")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def _pg_ctl(data: str, *args: str) -> None:
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    log = os.path.join(os.path.dirname(data), "log")
+    command = [*as_user, f"{postgres_bindir()}/pg_ctl", "-D", data, "-w", "-l", log, *args]
+    subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+
+
+def restart_postgres(url: str) -> None:
+    """A crash and a recovery of the server behind ``url`` (one ``postgres()`` started): ``pg_ctl restart``
+    in immediate mode, with the options it was started with."""
+    _pg_ctl(_data_directory(url), "-m", "immediate", "restart")
+
+
+@contextmanager
+def postgres_down(url: str) -> Iterator[None]:
+    """The server behind ``url`` crashed (immediate stop) while inside; started again, as before, on exit."""
+    data = _data_directory(url)
+    with open(os.path.join(data, "postmaster.opts"), encoding="utf-8") as opts:
+        options = shlex.split(opts.read())[1:]  # the server's own command line, without the binary
+    _pg_ctl(data, "-m", "immediate", "stop")
+    try:
+        yield
+    finally:
+        _pg_ctl(data, "-o", shlex.join(a for a in options if a != "-D" and a != data), "start")

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,7 +24,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from banshi.cluster import Cluster, Layout, backend_status
-from banshi.stack import ROOT, Ports
+from banshi.stack import Ports
 from bench.publish import TARGET, add_editor, chat_shows, editor_client, material_name, publish, save_new_version
 from tests.rasa_stack import SAMPLE_CATALOGUE, trained_model
 from tests.services import free_port, postgres, postgres_bindir, redis
@@ -118,10 +115,7 @@ def test_killing_one_replica_of_each_kind_loses_and_duplicates_nothing(tmp_path:
             f"redis://127.0.0.1:{redis_port}/0",
             tmp_path / "logs",
         )
-        subprocess.run(
-            [str(Path(sys.executable).with_name("banshi")), "import", str(SAMPLE_CATALOGUE)],
-            env={**os.environ, **cluster.env}, cwd=ROOT, check=True, capture_output=True, timeout=600,
-        )  # fmt: skip
+        cluster.import_catalogue(SAMPLE_CATALOGUE)
         with cluster:
             base = f"http://127.0.0.1:{layout.front.gateway}"
             _wait_status(layout.stats, {f"{b}/{k}{i}": "UP" for b, k in _KINDS for i in (1, 2)})
