@@ -47,7 +47,7 @@ class EvalReport:
 def load_queries(path: Path) -> list[EvalQuery]:
     queries = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
+        if line.strip() and not line.startswith("#"):  # a header line says how the set was made
             try:
                 queries.append(EvalQuery.model_validate(json.loads(line)))
             except (json.JSONDecodeError, ValueError) as exc:

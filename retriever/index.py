@@ -24,6 +24,7 @@ from retriever.joiners.rrf import reciprocal_rank_fusion
 from retriever.regions import RegionFilter
 from retriever.retrievers.bm25 import BM25Retriever
 from retriever.retrievers.dense import DenseRetriever
+from retriever.rewriters import QueryRewriter, load_rewriter
 from retriever.tokenize import Tokenizer
 
 FORMAT_VERSION = 2
@@ -81,8 +82,12 @@ class HybridIndex:
         rrf_k: int = 5,
         keyword_weight: float = 1.0,
         threshold: float = 0.6,
+        rewriter: QueryRewriter | None = None,
     ) -> None:
+        """``rewriter``: colloquial → official query rewriting; the packaged vocabulary unless given
+        (``QueryRewriter()`` searches the question as typed)."""
         self.embedder = embedder
+        self.rewriter = rewriter if rewriter is not None else load_rewriter()
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.keyword_weight = keyword_weight
@@ -123,9 +128,10 @@ class HybridIndex:
     ) -> SearchResult:
         snap = self._snapshot
         allowed = self._allowed(snap, region, department)
-        tokens = self.tokenizer.query_tokens(query)
+        searched = self.rewriter.rewrite(query)
+        tokens = self.tokenizer.query_tokens(searched)
         keyword = snap.bm25.search(tokens, self.candidates, allowed) if mode != "dense" else []
-        vector = self.embedder.embed_queries([query])[0] if mode != "bm25" else None
+        vector = self.embedder.embed_queries([searched])[0] if mode != "bm25" else None
         dense = snap.dense.search(vector, self.candidates, allowed) if vector is not None else []
         if mode == "hybrid":
             # Keyword ranks count as much as the question's words are found in BM25's best match: an
@@ -254,7 +260,7 @@ class HybridIndex:
                 return cached[2]
         preview = HybridIndex(
             self.embedder, candidates=self.candidates, rrf_k=self.rrf_k,
-            keyword_weight=self.keyword_weight, threshold=self.threshold,
+            keyword_weight=self.keyword_weight, threshold=self.threshold, rewriter=self.rewriter,
         )  # fmt: skip
         preview.tokenizer = Tokenizer(self.tokenizer.user_words)
         preview._snapshot = snapshot

@@ -99,8 +99,7 @@ GUIDE_QUESTIONS = [
     ("盖厂房要办施工许可吗", {"建筑工程施工许可（新办）"}),
     ("新建商品房怎么办转移登记", {"国有建设用地使用权及房屋所有权转移登记（新建商品房转移登记）"}),
 ]
-HOUSE_TRANSFER_WHERE = "房子过户在哪办"
-FACET_QUESTIONS = ["房子过户要多久", "车子过户要多久", HOUSE_TRANSFER_WHERE]
+FACET_QUESTIONS = ["房子过户要多久", "车子过户要多久", "房子过户在哪办"]
 
 
 @pytest.fixture(scope="module")
@@ -136,19 +135,7 @@ def test_a_short_guide_question_reaches_its_guide(real_catalogue, readings, ques
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "question",
-    [
-        *FACET_QUESTIONS[:-1],
-        pytest.param(
-            HOUSE_TRANSFER_WHERE,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the retriever itself is confident that 用水过户 answers it: issue 11 item 7, not routing",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("question", FACET_QUESTIONS)
 def test_a_facet_is_never_told_of_a_utility_guessed_for_a_house_or_a_car(real_catalogue, readings, question):
     _, found = _decide(real_catalogue, readings[question], with_faq=False)
     if found.kind == "present":
