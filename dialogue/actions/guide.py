@@ -25,6 +25,7 @@ from dialogue.actions.checklist import FULLY_ONLINE_TEXT, citation_text
 from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.materials import start_walk
 from dialogue.actions.offers import HOTLINE_BUTTONS, choose_button, choose_payload, decline, place_of
+from dialogue.actions.resume import offer_resume
 from dialogue.actions.session import entity_value, leave_form, previous_bot_action, state_outcome
 from dialogue.routing import GUIDE_INTENTS, route
 
@@ -163,7 +164,6 @@ class ActionFindGuide(Action):
         return events
 
     async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-        walking = (tracker.active_loop or {}).get("name") == "materials_form"
         events = leave_form(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         chosen = entity_value(tracker, "matter_id")
@@ -183,9 +183,9 @@ class ActionFindGuide(Action):
         decision = found.decision
         log.info("guide %s for intent=%s named=%s region=%s", decision.kind, intent, named, region)
         if decision.kind == "out_of_scope":
-            return [*events, *decline(dispatcher, "out_of_scope")]
+            return [*events, *decline(dispatcher, "out_of_scope"), *offer_resume(dispatcher, tracker)]
         if found.faq is not None:
-            return [*events, *answer_faq(dispatcher, found.faq)]
+            return [*events, *answer_faq(dispatcher, found.faq), *offer_resume(dispatcher, tracker)]
         if found.elsewhere:
             # Rather than decline: the citizen's region lists no such matter, another region does.
             dispatcher.utter_message(
@@ -205,16 +205,11 @@ class ActionFindGuide(Action):
                 buttons=[*(choose_button(hit) for hit in decision.hits), {"title": "都不是", "payload": "/deny"}],
             )
             return [*events, offer(dispatcher, decision)]
-        if walking and not named:
-            # Mid-walk, a reply that names no matter was an unclear answer: keep the walk (the form
-            # asks its question again after this action).
-            dispatcher.utter_message(text="抱歉，我没有听明白。请回答“有”或“没有”，也可以说“直接告诉我全部”。")
-            state_outcome(dispatcher, "misunderstood")
-            return []
         current = tracker.get_slot("matter_id")
         if intent == "ask_materials" and current and not named:
             return [*events, *present(dispatcher, tracker, current)]
-        return [*events, *decline(dispatcher)]
+        # Nothing confident: said honestly, also in the middle of a walk (the walk is offered again).
+        return [*events, *decline(dispatcher), *offer_resume(dispatcher, tracker)]
 
 
 class ActionNoneMatched(Action):
