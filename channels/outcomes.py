@@ -38,6 +38,10 @@ OutcomeKind = Literal[
     "intake_started",
     "slot_requested",
     "ticket_filed",
+    "ticket_cancelled",
+    "ticket_not_found",
+    "resume_offered",
+    "resumed",
     "handoff",
 ]
 KINDS: frozenset[str] = frozenset(get_args(OutcomeKind))

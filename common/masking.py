@@ -6,7 +6,8 @@ import re
 
 from common.phones import MOBILE_PREFIX
 
-_ID_NUMBER = re.compile(r"(?<![0-9])([1-9]\d{5})(\d{8})(\d{3}[0-9Xx])(?![0-9Xx])")
+ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9])([1-9]\d{5})(\d{8})(\d{3}[0-9Xx])(?![0-9Xx])")
+"""An 18-character 身份证号 written whole inside free text."""
 _MOBILE = re.compile(rf"(?<![0-9])({MOBILE_PREFIX}\d)(\d{{4}})(\d{{4}})(?![0-9])")
 
 
@@ -22,5 +23,10 @@ def mask_phone(phone: str | None) -> str:
 
 def mask_text(text: str) -> str:
     """Masks every 身份证号 and mainland mobile number inside free text (log lines, transcripts in lists)."""
-    text = _ID_NUMBER.sub(lambda m: f"{m[1][:3]}{'*' * 11}{m[3][-4:]}", text)
+    text = ID_NUMBER_IN_TEXT.sub(lambda m: f"{m[1][:3]}{'*' * 11}{m[3][-4:]}", text)
     return _MOBILE.sub(lambda m: f"{m[1]}****{m[3]}", text)
+
+
+def has_id_number(text: str | None) -> bool:
+    """Whether the text holds a 身份证号 (a message about 社保 that quotes one is no ticket number)."""
+    return bool(ID_NUMBER_IN_TEXT.search(text or ""))

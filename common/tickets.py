@@ -21,7 +21,9 @@ NAME_SLOT = "ticket_name"
 PHONE_SLOT = "ticket_phone"
 
 FORM_SLOTS: tuple[str, ...] = (CONTENT_SLOT, LOCATION_SLOT, TIME_SLOT, NAME_SLOT, PHONE_SLOT)
-"""The ticket form's slots, in the order the form asks for them (``ticket_form`` in the domain)."""
+"""The ticket's fields, in the order the form asks for them (``ticket_form`` in the domain)."""
+CONFIRMED_SLOT = "ticket_confirmed"
+"""The form's last question, the summary: ``yes`` files, ``no`` cancels (not a field of the ticket)."""
 
 NOT_GIVEN = "未提供"
 """What the form stores when the citizen skips the place or the time: not something to put in a draft."""

@@ -14,7 +14,14 @@ goodbye) ask ``route`` first, with both signals:
 - nlu_fallback, out_of_scope, goodbye and check_ticket (a question without ticket words or number)
   yield to a confident guide;
 - a hotline intent yields too, unless the message is a statement its intent is sure of;
+- a check_ticket message that holds a 身份证号 and no ticket number or ticket words is no ticket-status
+  question (the ID's digits read as one): the find-guide action answers it or declines;
 - anything else keeps its intent.
+
+Two more decisions about what a message is, made here for the same reason (one place, no model):
+``is_digression`` (a new question in the middle of the materials walk or at the complaint's
+confirmation, not an answer to it) and ``bare_phone`` (a message that is only a phone number, never a
+goodbye, whatever the classifier says of its digits).
 
 "Confident" is the one gate a guide is ever shown behind (``guide_gate``): the retriever's own
 confidence on the search of the question (``retriever.confidence``), or a matter the question names
@@ -27,6 +34,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from common.masking import has_id_number
+from common.phones import normalise_phone
 from retriever.answering import Answer
 
 Route = Literal["guide", "intent"]
@@ -63,7 +72,7 @@ def is_account(text: str) -> bool:
 _FOLLOW_UP_WORDS = re.compile(
     r"那么|那|这个|这|它|还有|请问|我想问|想问|问一下|一下|需要|要|得|大概|多久|多长时间|几天|几个工作日|时限|"
     r"在哪里|在哪儿|在哪|哪里|哪儿|去哪|地点|地址|窗口|时间|多少钱|收费|费用|要钱|免费|网上|线上|手机上|"
-    r"能不能|可不可以|可以|能|跑几次|几次|几趟|什么|哪些|条件|流程|步骤|怎么|如何|办理|办|是|吗|呢|啊|呀|的|了|[\s，。？?！!、]"
+    r"能不能|可不可以|办好|办下来|办完|下来|可以|能|跑几次|几次|几趟|什么|哪些|条件|流程|步骤|怎么|如何|办理|办|是|吗|呢|啊|呀|的|了|[\s，。？?！!、]"
 )
 
 
@@ -93,8 +102,32 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text))
 
 
+DIGRESSION_INTENTS = GUIDE_INTENTS | HOTLINE_INTENTS | {"check_ticket", "out_of_scope", "request_human", "goodbye"}
+"""Intents whose rule takes the citizen somewhere else; small talk and yes/no are answers (or unclear)."""
+ANSWER_INTENTS = frozenset({"affirm", "deny"})
+
+
+def is_digression(intent: str | None, text: str, understood: bool) -> bool:
+    """Whether a message in the middle of a form's question is a new request rather than a reply to it.
+    ``understood``: the form's own reading of the text found an answer (有 / 没有 / 确认 / a correction).
+    A question is a digression unless the classifier reads it as yes/no (有没有更快的办法？ starts with
+    有, but is a question); an understood reply otherwise stays an answer."""
+    if text.startswith("/"):
+        return intent not in ANSWER_INTENTS  # a button says exactly what was chosen
+    if is_question(text) and intent not in ANSWER_INTENTS:
+        return True
+    return not understood and intent in DIGRESSION_INTENTS
+
+
+def bare_phone(text: str) -> str | None:
+    """The mobile number when the message is nothing else (13900001111, 139-0000-1111)."""
+    return normalise_phone(text.strip().strip("。.，,！!"))
+
+
 def route(intent: str | None, confidence: float, text: str, found: Answer) -> Route:
     """``guide`` when the catalogue's answer should be given instead of what the intent's rule does."""
+    if intent == "check_ticket" and has_id_number(text) and not _TICKET.search(text):
+        return "guide"
     if not intent or intent not in DIVERTIBLE or not guide_gate(found) or is_account(text):
         return "intent"
     if found.elsewhere:

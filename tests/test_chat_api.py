@@ -169,7 +169,7 @@ def test_a_complaint_that_says_where_and_when_is_not_asked_again(client):
         assert slot in answers, f"asked again for what the complaint said: {slot}"
         replies = citizen.say(answers[slot])
         asked += _requested(replies)
-    assert asked == ["ticket_name", "ticket_phone"]
+    assert asked == ["ticket_name", "ticket_phone", "ticket_confirmed"]  # the last: the summary
     summary = _texts(replies)
     assert "地点：港口区渔洲坪沙潭江路" in summary and "时间：昨天晚上11点" in summary, summary
     replies = citizen.click(replies, "确认提交")

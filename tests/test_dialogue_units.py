@@ -348,5 +348,5 @@ def test_the_ticket_form_slots_are_the_ones_the_domain_declares():
     from common import tickets
 
     domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "dialogue" / "domain.yml").read_text("utf-8"))
-    assert tuple(domain["forms"]["ticket_form"]["required_slots"]) == tickets.FORM_SLOTS
+    assert tuple(domain["forms"]["ticket_form"]["required_slots"]) == (*tickets.FORM_SLOTS, tickets.CONFIRMED_SLOT)
     assert tickets.TYPE_SLOT in domain["slots"] and set(tickets.FORM_SLOTS) <= set(domain["slots"])

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from dialogue.actions import catalogue
 from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.offers import choose_button, decline, elsewhere_text, place_of
+from dialogue.actions.resume import offer_resume
 from dialogue.actions.session import entity_value, latest_intent, state_outcome
 from dialogue.routing import facet_matter
 
@@ -47,7 +48,8 @@ class ActionAnswerFacet(Action):
         found = catalogue.answer(text, named=named, region=region, with_faq=False)
         decision = found.decision
         if decision.kind == "out_of_scope":
-            return [*decline(dispatcher, "out_of_scope"), SlotSet("pending_facet", None)]
+            resume = offer_resume(dispatcher, tracker)
+            return [*decline(dispatcher, "out_of_scope"), SlotSet("pending_facet", None), *resume]
         # The same gate as a guide (dialogue.routing.facet_matter): a facet of a guessed matter is never told.
         chosen = facet_matter(found, None if named else current, text)
         if chosen is not None:
@@ -58,7 +60,11 @@ class ActionAnswerFacet(Action):
                     dispatcher.utter_message(text=elsewhere_text(region))
                 dispatcher.utter_message(text=answer_facet(facet, matter))
                 state_outcome(dispatcher, "facet_answered", matter_id=matter.external_id, facet=facet)
-                return [SlotSet("matter_id", matter.external_id), SlotSet("pending_facet", None)]
+                return [
+                    SlotSet("matter_id", matter.external_id),
+                    SlotSet("pending_facet", None),
+                    *offer_resume(dispatcher, tracker),
+                ]
         label = FACET_LABEL[facet]
         if decision.kind in ("clarify", "ask_region"):
             if found.elsewhere:

@@ -32,6 +32,7 @@ from dialogue.actions.offers import (
     elsewhere_text,
     place_of,
 )
+from dialogue.actions.resume import offer_resume
 from dialogue.actions.session import entity_value, leave_form, previous_bot_action, state_outcome
 from dialogue.routing import GUIDE_INTENTS, route
 
@@ -185,7 +186,6 @@ class ActionFindGuide(Action):
         return events
 
     async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-        walking = (tracker.active_loop or {}).get("name") == "materials_form"
         events = leave_form(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         chosen = entity_value(tracker, "matter_id")
@@ -205,9 +205,9 @@ class ActionFindGuide(Action):
         decision = found.decision
         log.info("guide %s for intent=%s named=%s region=%s", decision.kind, intent, named, region)
         if decision.kind == "out_of_scope":
-            return [*events, *decline(dispatcher, "out_of_scope")]
+            return [*events, *decline(dispatcher, "out_of_scope"), *offer_resume(dispatcher, tracker)]
         if found.faq is not None:
-            return [*events, *answer_faq(dispatcher, found.faq)]
+            return [*events, *answer_faq(dispatcher, found.faq), *offer_resume(dispatcher, tracker)]
         if found.elsewhere:
             # Rather than decline: the citizen's region lists no such matter, another region does.
             dispatcher.utter_message(text=elsewhere_text(region))
@@ -225,16 +225,11 @@ class ActionFindGuide(Action):
                 buttons=[*(choose_button(hit) for hit in decision.hits), {"title": "都不是", "payload": "/deny"}],
             )
             return [*events, offer(dispatcher, decision)]
-        if walking and not named:
-            # Mid-walk, a reply that names no matter was an unclear answer: keep the walk (the form
-            # asks its question again after this action).
-            dispatcher.utter_message(text="抱歉，我没有听明白。请回答“有”或“没有”，也可以说“直接告诉我全部”。")
-            state_outcome(dispatcher, "misunderstood")
-            return []
         current = tracker.get_slot("matter_id")
         if intent == "ask_materials" and current and not named:
             return [*events, *present(dispatcher, tracker, current)]
-        return [*events, *decline(dispatcher)]
+        # Nothing confident: said honestly, also in the middle of a walk (the walk is offered again).
+        return [*events, *decline(dispatcher), *offer_resume(dispatcher, tracker)]
 
 
 class ActionNoneMatched(Action):

@@ -8,12 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions.guide import divert_to_guide
 from dialogue.actions.offers import HOTLINE_BUTTONS
+from dialogue.actions.resume import offer_resume
 from dialogue.actions.session import filled_slots, leave_form, state_outcome
+from dialogue.actions.ticket_lookup import retry_lookup
+from dialogue.routing import bare_phone
 
 HANDOFF_TEXT = "好的，这就为您联系12345热线人工客服。人工客服能看到我们刚才的对话，您不用再重复说明。"
 """Says nothing about waiting: whether a person can answer now (business hours) is the gateway's notice
@@ -58,6 +61,8 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if (retry := retry_lookup(tracker)) is not None:
+            return retry
         if (guide := divert_to_guide(tracker)) is not None:
             return guide
         if consecutive_fallbacks(tracker) >= 2:
@@ -69,7 +74,7 @@ class ActionFallback(Action):
             buttons=HOTLINE_BUTTONS,
         )
         state_outcome(dispatcher, "misunderstood")
-        return []
+        return offer_resume(dispatcher, tracker)
 
 
 class ActionGoodbye(Action):
@@ -77,8 +82,14 @@ class ActionGoodbye(Action):
         return "action_goodbye"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if (retry := retry_lookup(tracker)) is not None:
+            return retry
         if (guide := divert_to_guide(tracker)) is not None:
             return guide
+        if bare_phone(tracker.latest_message.get("text") or ""):
+            return [FollowupAction("action_fallback")]  # a number alone is no goodbye, whatever the NLU says
+        if resume := offer_resume(dispatcher, tracker):
+            return resume  # an unfinished complaint is not left behind by a 再见 without a word
         dispatcher.utter_message(text="感谢您的使用，再见！如有需要随时来问我。")
         return leave_form(tracker)
 
@@ -90,7 +101,9 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if (retry := retry_lookup(tracker)) is not None:
+            return retry
         if (guide := divert_to_guide(tracker)) is not None:
             return guide
         dispatcher.utter_message(response="utter_out_of_scope")
-        return []
+        return offer_resume(dispatcher, tracker)

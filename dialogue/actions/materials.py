@@ -17,6 +17,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions.session import state_outcome
+from dialogue.routing import is_digression
 from knowledge.schema import MaterialIn, MatterIn
 
 WalkState = dict[str, Any]
@@ -249,6 +250,20 @@ class ValidateMaterialsForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_materials_form"
+
+    async def extract_material_answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        """A reply to the question the walk asked is an answer (understood or not: an unclear one is
+        asked again); a new question is not (``dialogue.routing.is_digression``): nothing is extracted,
+        the form yields to the question's rule, and the walk is offered again after the answer."""
+        if tracker.get_slot("requested_slot") != "material_answer":
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if is_digression(intent, text, understood=parse_reply(text, intent) is not Reply.unknown):
+            return {}
+        return {"material_answer": text}
 
     def validate_material_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict

@@ -21,8 +21,11 @@ from common.masking import mask_phone
 from common.phones import MOBILE_PATTERN, SECOND_DIGITS
 from common.tickets import TICKET_TYPES
 from dialogue.actions.complaint_facts import place_in, time_in
+from dialogue.actions.corrections import correction_in
 from dialogue.actions.guide import divert_to_guide
+from dialogue.actions.resume import cancel_ticket, reset_ticket
 from dialogue.actions.session import entity_value, latest_intent, leave_form, state_outcome
+from dialogue.routing import is_digression
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +127,7 @@ class ActionStartTicket(Action):
         )
         text = tracker.latest_message.get("text") or ""
         events = [*leave_form(tracker), SlotSet(form.TYPE_SLOT, ticket_type)]
-        events += [SlotSet(slot, None) for slot in TICKET_SLOTS]
+        events += [SlotSet(slot, None) for slot in (*TICKET_SLOTS, form.CONFIRMED_SLOT)]
         phone = check_mobile(entity_value(tracker, "phone")).phone if entity_value(tracker, "phone") else None
         if phone:
             events.append(SlotSet(form.PHONE_SLOT, phone))
@@ -141,7 +144,7 @@ class ActionStartTicket(Action):
         return events
 
 
-class _Ask(Action, ABC):
+class FormQuestion(Action, ABC):
     """A form question with optional quick replies; abstract so rasa_sdk registers only the concrete ones."""
 
     buttons: tuple[dict[str, str], ...] = ()
@@ -163,42 +166,32 @@ class _Ask(Action, ABC):
         return []
 
 
-class AskTicketContent(_Ask):
+class AskTicketContent(FormQuestion):
     slot = form.CONTENT_SLOT
     question = "请您具体说说遇到的情况，比如发生了什么、涉及哪个单位或部门。"
 
 
-class AskTicketLocation(_Ask):
+class AskTicketLocation(FormQuestion):
     slot = form.LOCATION_SLOT
     question = "事情发生在什么地点？请尽量具体到区县、街道、小区或门牌号。"
     buttons = ({"title": "不涉及具体地点", "payload": "不涉及具体地点"},)
 
 
-class AskTicketTime(_Ask):
+class AskTicketTime(FormQuestion):
     slot = form.TIME_SLOT
     question = "事情大概是什么时候发生的？例如“昨天晚上”“上周三上午”。"
     buttons = ({"title": "记不清了", "payload": "记不清了"},)
 
 
-class AskTicketName(_Ask):
+class AskTicketName(FormQuestion):
     slot = form.NAME_SLOT
     question = "请问怎么称呼您？您也可以选择匿名。"
     buttons = ({"title": "匿名", "payload": "匿名"},)
 
 
-class AskTicketPhone(_Ask):
+class AskTicketPhone(FormQuestion):
     slot = form.PHONE_SLOT
     question = "请留下您的手机号码，方便工作人员联系您并反馈办理结果。"
-
-
-class AskLookupTicketNo(_Ask):
-    slot = "lookup_ticket_no"
-    question = "请告诉我您的工单编号（格式如 12345-20260101-0001）。"
-
-
-class AskLookupPhone(_Ask):
-    slot = "lookup_phone"
-    question = "请告诉我提交工单时留下的手机号码，用于核实身份。"
 
 
 class ValidateTicketForm(FormValidationAction):
@@ -251,12 +244,37 @@ class ValidateTicketForm(FormValidationAction):
     ) -> dict:
         return validated_phone(form.PHONE_SLOT, value, dispatcher)
 
+    async def extract_ticket_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        """The reply to the summary: 确认提交 / 取消, or a correction of a field (edited, or cleared so the
+        form asks it again; the summary follows either way). Anything else is a new question: nothing
+        is extracted, the form yields to the question's rule and is offered again after it."""
+        if tracker.get_slot("requested_slot") != form.CONFIRMED_SLOT:
+            return {}
+        return confirmation_reply(tracker.latest_message.get("text") or "", latest_intent(tracker))
 
-class ActionConfirmTicket(Action):
-    """Shows what will be filed and waits for 确认提交 / 取消."""
+
+def confirmation_reply(text: str, intent: str | None) -> dict[str, Any]:
+    """The slots a reply to the summary sets (see ``ValidateTicketForm.extract_ticket_confirmed``)."""
+    correction = correction_in(text)
+    if correction is not None and not text.startswith("/"):
+        return {correction.slot: correction.value, form.CONFIRMED_SLOT: None}
+    if is_digression(intent, text, understood=intent in ("affirm", "deny")):
+        return {}
+    if intent == "affirm":
+        return {form.CONFIRMED_SLOT: "yes"}
+    if intent == "deny":
+        return {form.CONFIRMED_SLOT: "no"}
+    return {form.CONFIRMED_SLOT: None}  # unclear: the summary is shown again
+
+
+class AskTicketConfirmed(Action):
+    """The form's last question: what will be filed, 确认提交 / 取消. Asked again after a correction or a
+    digression taken up again, so the citizen always confirms what is filed."""
 
     def name(self) -> str:
-        return "action_confirm_ticket"
+        return f"action_ask_{form.CONFIRMED_SLOT}"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         slot = tracker.get_slot
@@ -265,14 +283,11 @@ class ActionConfirmTicket(Action):
             f"类型：{slot(form.TYPE_SLOT) or '求助'}\n内容：{slot(form.CONTENT_SLOT)}\n"
             f"地点：{slot(form.LOCATION_SLOT)}\n时间：{slot(form.TIME_SLOT)}\n"
             f"称呼：{slot(form.NAME_SLOT) or form.ANONYMOUS}\n手机号码：{slot(form.PHONE_SLOT)}\n"
-            "确认无误请点“确认提交”。",
+            "确认无误请点“确认提交”；哪一项不对，直接告诉我，例如“地点写错了，应该是……”。",
             buttons=[{"title": "确认提交", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}],
         )
+        state_outcome(dispatcher, "slot_requested", slot=form.CONFIRMED_SLOT)
         return []
-
-
-def _reset_ticket() -> list[dict[str, Any]]:
-    return [SlotSet(slot, None) for slot in (*TICKET_SLOTS, form.TYPE_SLOT)]
 
 
 class ActionSubmitTicket(Action):
@@ -284,6 +299,8 @@ class ActionSubmitTicket(Action):
         from hotline.tickets import TicketIn, create_ticket, filing_key
 
         slot = tracker.get_slot
+        if slot(form.CONFIRMED_SLOT) == "no":
+            return cancel_ticket(dispatcher, slot(form.TYPE_SLOT))
         if not slot(form.CONTENT_SLOT) or not slot(form.PHONE_SLOT):
             dispatcher.utter_message(text="当前没有待提交的信息。如需投诉、举报、建议或求助，请直接告诉我。")
             return []
@@ -318,85 +335,4 @@ class ActionSubmitTicket(Action):
             json_message={"type": "ticket", "number": number, "ticket_type": kind, "status": status}
         )
         state_outcome(dispatcher, "ticket_filed", number=number, ticket_type=kind)
-        return _reset_ticket()
-
-
-class ActionCancelTicket(Action):
-    def name(self) -> str:
-        return "action_cancel_ticket"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="好的，已取消，这次填写的信息不会提交。还有什么可以帮您？")
-        return _reset_ticket()
-
-
-class ActionStartTicketLookup(Action):
-    """check_ticket: takes the number and phone from the message when given, otherwise the form asks."""
-
-    def name(self) -> str:
-        return "action_start_ticket_lookup"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        text = tracker.latest_message.get("text") or ""
-        number = entity_value(tracker, "ticket_no") or next(iter(TICKET_NUMBER.findall(text)), None)
-        if not number and (guide := divert_to_guide(tracker)) is not None:
-            return guide
-        phone = entity_value(tracker, "phone")
-        return [
-            *leave_form(tracker),
-            SlotSet("lookup_ticket_no", number.upper() if number else None),
-            SlotSet("lookup_phone", check_mobile(phone).phone if phone else None),
-        ]
-
-
-class ValidateTicketLookupForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_ticket_lookup_form"
-
-    def validate_lookup_ticket_no(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict:
-        if value is None:  # a reset by the start action, not an answer
-            return {}
-        found = TICKET_NUMBER.search(str(value or ""))
-        if not found:
-            dispatcher.utter_message(text="工单编号的格式类似 12345-20260101-0001，请核对后重新输入。")
-            return {"lookup_ticket_no": None}
-        return {"lookup_ticket_no": found.group(0).upper()}
-
-    def validate_lookup_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict:
-        return validated_phone("lookup_phone", value, dispatcher)
-
-
-class ActionCheckTicket(Action):
-    """Answers only for the right number-and-phone pair, and says the same for every wrong pair."""
-
-    def name(self) -> str:
-        return "action_check_ticket"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from dialogue.actions import catalogue
-        from hotline import followup
-        from hotline.tickets import find_ticket
-
-        number, phone = tracker.get_slot("lookup_ticket_no"), tracker.get_slot("lookup_phone")
-        reset = [SlotSet("lookup_ticket_no", None), SlotSet("lookup_phone", None)]
-        if not number or not phone:
-            dispatcher.utter_message(text="请提供工单编号和提交时留下的手机号码，我来帮您查询。")
-            return reset
-        with catalogue.session() as db:
-            ticket = find_ticket(db, number, phone)
-            found = None if ticket is None else (followup.status_reply(ticket), followup.card(ticket))
-        log.info("ticket lookup %s (phone %s): %s", number, mask(phone), "found" if found else "no match")
-        if found is None:
-            dispatcher.utter_message(
-                text="没有查到与这个手机号码对应的工单。请核对工单编号和提交时留下的手机号码后再试；"
-                "如有疑问，也可以拨打12345热线查询。"
-            )
-            return reset
-        reply, card = found
-        dispatcher.utter_message(text=reply)
-        dispatcher.utter_message(json_message=card)
-        return reset
+        return reset_ticket()

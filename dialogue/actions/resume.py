@@ -1,0 +1,94 @@
+"""Back to what was left: a materials walk or a complaint that a new question interrupted is kept, and
+offered again once that question is answered (「刚才的材料清单还没走完，要继续吗？」 继续 / 不用了).
+
+The walk's state (``walk_state``) and the complaint's fields (the ticket form's slots) stay in the
+tracker while the citizen asks something else; the form is left, so no question of it hangs over the
+answer. ``offer_resume`` is called by the actions that answer a digression (guide, facet, out of scope,
+fallback, ticket status, goodbye); ``ActionResume`` takes the citizen's 继续 or 不用了. A complaint is
+never dropped without the citizen being told: 不用了 says it will not be filed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from common import tickets as form
+from dialogue.actions.session import latest_intent, state_outcome
+
+Task = Literal["walk", "ticket"]
+FORM_OF: dict[Task, str] = {"walk": "materials_form", "ticket": "ticket_form"}
+RESUME_BUTTONS = [{"title": "继续", "payload": "/affirm"}, {"title": "不用了", "payload": "/deny"}]
+
+
+def unfinished(tracker: Tracker) -> Task | None:
+    """What the citizen left: a complaint not yet filed comes first, then a walk not yet done."""
+    if tracker.get_slot(form.TYPE_SLOT):
+        return "ticket"
+    walk = tracker.get_slot("walk_state")
+    if isinstance(walk, dict) and not walk.get("done"):
+        return "walk"
+    return None
+
+
+def offer_text(task: Task, ticket_type: str | None) -> str:
+    if task == "walk":
+        return "刚才的材料清单还没走完，要继续吗？"
+    return f"您刚才的{ticket_type or '留言'}还没有提交，信息已为您保留，要继续吗？"
+
+
+def offer_resume(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """After a digression is answered: when it interrupted the walk or the complaint (their form was
+    running), the form is left and the citizen asked whether to go on. Otherwise nothing."""
+    running = (tracker.active_loop or {}).get("name")
+    task = unfinished(tracker)
+    if task is None or running != FORM_OF[task]:
+        return []
+    dispatcher.utter_message(text=offer_text(task, tracker.get_slot(form.TYPE_SLOT)), buttons=RESUME_BUTTONS)
+    state_outcome(dispatcher, "resume_offered", task=task, matter_id=_walk_matter(tracker, task))
+    return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("resume_offered", True)]
+
+
+def _walk_matter(tracker: Tracker, task: Task) -> str | None:
+    walk = tracker.get_slot("walk_state")
+    return walk.get("matter_id") if task == "walk" and isinstance(walk, dict) else None
+
+
+def reset_ticket() -> list[dict[str, Any]]:
+    """The complaint's fields and type cleared: filed, cancelled, or not taken up again."""
+    return [SlotSet(slot, None) for slot in (*form.FORM_SLOTS, form.TYPE_SLOT, form.CONFIRMED_SLOT)]
+
+
+def cancel_ticket(dispatcher: CollectingDispatcher, ticket_type: str | None) -> list[dict[str, Any]]:
+    """取消 at the summary, or 不用了 to a complaint offered again: said, stated, and the fields cleared."""
+    dispatcher.utter_message(text=f"好的，已取消，这次填写的{ticket_type or '信息'}不会提交。还有什么可以帮您？")
+    state_outcome(dispatcher, "ticket_cancelled", ticket_type=ticket_type)
+    return reset_ticket()
+
+
+class ActionResume(Action):
+    """继续: the form again, where it was (the walk's next material; the complaint's next question or its
+    summary). 不用了: the walk is put away, the complaint cancelled, and the citizen told so."""
+
+    def name(self) -> str:
+        return "action_resume"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = [SlotSet("resume_offered", False)]
+        task = unfinished(tracker)
+        if task is None:
+            dispatcher.utter_message(text="好的。还有什么可以帮您？")
+            return events
+        taken = latest_intent(tracker) == "affirm"
+        state_outcome(dispatcher, "resumed", task=task, taken=taken, matter_id=_walk_matter(tracker, task))
+        if taken:
+            # The form's question is asked again by the form itself (RulePolicy runs the active loop).
+            reset = "material_answer" if task == "walk" else form.CONFIRMED_SLOT
+            return [*events, SlotSet(reset, None), SlotSet("requested_slot", None), ActiveLoop(FORM_OF[task])]
+        if task == "walk":
+            dispatcher.utter_message(text="好的，材料先不核对了。需要时可以再问我这个事项要带什么材料。")
+            return [*events, SlotSet("walk_state", None)]
+        return [*events, *cancel_ticket(dispatcher, tracker.get_slot(form.TYPE_SLOT))]
