@@ -16,7 +16,8 @@ RASA_PATHS := --config config.yml --domain dialogue/domain.yml
 RASA_DATA := nlu dialogue/data
 MODEL := models/banshi.tar.gz
 MODEL_INPUTS := config.yml dialogue/domain.yml $(wildcard nlu/data/*.yml dialogue/data/*.yml) nlu/spacy_gazetteer.py \
-	nlu/generated/gazetteer.json nlu/generated/jieba/userdict.txt nlu/generated/catalogue_examples.yml
+	nlu/generated/gazetteer.json nlu/generated/jieba/userdict.txt nlu/generated/catalogue_examples.yml \
+	nlu/generated/hotline_examples.yml
 # The machine's pip config lists mirror folders that may be absent; their warnings are noise.
 PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -70,9 +71,13 @@ catalogue: $(VENV)/.installed
 
 # Gazetteers, jieba words and template examples come from the published catalogue. The export only
 # rewrites a file whose content changed, so the model retrains only when its inputs really changed.
-# (`banshi nlu hotline` writes real citizens' messages as examples; not trained yet: see docs/architecture.md.)
 nlu/generated/gazetteer.json nlu/generated/jieba/userdict.txt nlu/generated/catalogue_examples.yml &: FORCE | catalogue
 	$(BANSHI) nlu export --out nlu/generated
+
+# Real citizens' messages from ../shared/data/hotline as examples of the intake intents (a bounded sample;
+# the messages `banshi eval dialogue` plays are held out). Without the data it writes an empty, valid file.
+nlu/generated/hotline_examples.yml: nlu/hotline_examples.py $(wildcard bench/data/dialogue_*.jsonl) | $(VENV)/.installed
+	$(BANSHI) nlu hotline --out $@
 
 $(MODEL): $(MODEL_INPUTS) | $(RASA_VENV)/.installed
 	$(RASA) train $(RASA_PATHS) --data $(RASA_DATA) --out models --fixed-model-name banshi
