@@ -51,3 +51,10 @@ def test_the_nlus_address_keeps_the_district_written_before_it():
     text = "我要投诉，港口区渔洲坪沙潭江路的工地昨天晚上11点还在施工"
     assert place_in(text, REGIONS, named="渔洲坪沙潭江路") == "港口区渔洲坪沙潭江路"
     assert place_in(text, [], named="渔洲坪沙潭江路") == "渔洲坪沙潭江路"
+
+
+def test_a_learned_entity_holding_part_of_a_written_name_gives_the_whole_name():
+    # The model may take 「港口区渔洲」 of 「港口区渔洲坪沙潭江路」: the ticket names the whole road.
+    text = "我要投诉，港口区渔洲坪沙潭江路的工地昨天晚上11点还在施工"
+    assert place_in(text, REGIONS, named="港口区渔洲") == "港口区渔洲坪沙潭江路"
+    assert place_in(text, REGIONS, named="渔洲") == "港口区渔洲坪沙潭江路"

@@ -49,14 +49,27 @@ def place_in(text: str, regions: list[str] | None = None, *, named: str | None =
     ``regions`` are the districts the citizen wrote (the gazetteer's matches): 「港口区渔洲坪路口」 keeps
     its 港口区 even when the learned entity took only 「渔洲坪路口」.
     """
+    written = _written_places(text)
     if named and named in text:
-        return _with_district(text, text.index(named), named, regions)
+        at = text.index(named)
+        # The learned entity may take part of a name (渔洲 of 渔洲坪沙潭江路): the written name holding it wins.
+        fuller = next(((s, p) for s, p in written if s <= at < at + len(named) < s + len(p)), None)
+        start, place = fuller or (at, named)
+        return _with_district(text, start, place, regions)
+    if written:
+        return _with_district(text, *written[0], regions)
+    return named
+
+
+def _written_places(text: str) -> list[tuple[int, str]]:
+    """(start, place) of every road, estate, village … the patterns find, in order."""
+    found = []
     for match in _PLACE.finditer(text):
         place = _LEAD.sub("", match.group(0))
         if len(place) < 3 or any(place.startswith(w) or place == w for w in _NOT_A_PLACE):
             continue
-        return _with_district(text, match.end() - len(place), place, regions)
-    return named
+        found.append((match.end() - len(place), place))
+    return found
 
 
 def _with_district(text: str, start: int, place: str, regions: list[str] | None) -> str:
