@@ -81,11 +81,9 @@ def database_busy(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
-async def refuse_when_database_busy(request: Request, exc: OperationalError) -> JSONResponse:
+def refuse_busy_database(request: Request) -> JSONResponse:
     """The polite refusal, not a 500, when the database's write lock is not free in time: a request
     that wrote nothing is refused whole (its transaction rolled back), and sending again works."""
-    if not database_busy(exc):
-        raise exc
     log.warning("%s %s refused: database busy", request.method, request.url.path)
     retry_after = request.app.state.admission.retry_after
     return JSONResponse({"detail": OVERLOADED}, status_code=503, headers={"Retry-After": str(retry_after)})

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from channels.admission import database_busy, refuse_when_database_busy
+from channels.admission import database_busy, refuse_busy_database
 from channels.params import MAX_INT
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ async def database_unavailable(request: Request, exc: OperationalError) -> JSONR
     """Any database error a route did not handle: a 503 the citizen can act on, never a 500. A busy SQLite
     write lock is load (the overload refusal); anything else is the database being away (restarting)."""
     if database_busy(exc):
-        return await refuse_when_database_busy(request, exc)
+        return refuse_busy_database(request)
     log.error("database unavailable during %s %s: %s", request.method, request.url.path, exc.orig)
     return JSONResponse(
         {"detail": DATABASE_UNAVAILABLE, "message": DATABASE_UNAVAILABLE},

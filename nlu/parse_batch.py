@@ -20,21 +20,18 @@ async def parse_all(model_path: str, texts: list[str]) -> list[dict[str, Any]]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(model_path)
-    results = []
-    for text in texts:
-        parsed = await agent.parse_message(text)
-        intent = parsed.get("intent") or {}
-        results.append(
-            {
-                "text": text,
-                "intent": intent.get("name"),
-                "confidence": float(intent.get("confidence") or 0.0),
-                "entities": [
-                    {key: entity[key] for key in ENTITY_KEYS if key in entity} for entity in parsed.get("entities", [])
-                ],
-            }
-        )
-    return results
+    return [reading(text, await agent.parse_message(text)) for text in texts]
+
+
+def reading(text: str, parsed: dict[str, Any]) -> dict[str, Any]:
+    """One output line from Rasa's parse result (``Agent.parse_message`` or a server's ``/model/parse``)."""
+    intent = parsed.get("intent") or {}
+    return {
+        "text": text,
+        "intent": intent.get("name"),
+        "confidence": float(intent.get("confidence") or 0.0),
+        "entities": [{key: e[key] for key in ENTITY_KEYS if key in e} for e in parsed.get("entities", [])],
+    }
 
 
 def main(argv: list[str]) -> int:

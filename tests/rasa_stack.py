@@ -71,20 +71,7 @@ def say(webhook: str, sender: str, message: str, timeout: float = 120.0) -> list
 def parse_on_server(rasa_url: str, texts: list[str]) -> list[dict]:
     """What ``nlu.evaluation.parse_messages`` gives, from a running Rasa's ``/model/parse`` instead of a fresh
     process: the shared live stack has the model loaded already, a subprocess would load it again (a minute)."""
-    from nlu.parse_batch import ENTITY_KEYS
+    from nlu.parse_batch import reading
 
-    readings = []
     with httpx.Client(base_url=rasa_url, timeout=120) as client:
-        for text in texts:
-            parsed = client.post("/model/parse", json={"text": text}).raise_for_status().json()
-            intent = parsed.get("intent") or {}
-            entities = [{k: e[k] for k in ENTITY_KEYS if k in e} for e in parsed.get("entities", [])]
-            readings.append(
-                {
-                    "text": text,
-                    "intent": intent.get("name"),
-                    "confidence": float(intent.get("confidence") or 0.0),
-                    "entities": entities,
-                }
-            )
-    return readings
+        return [reading(t, client.post("/model/parse", json={"text": t}).raise_for_status().json()) for t in texts]
