@@ -8,7 +8,9 @@ editor sees in 命中测试 is what a citizen gets. The steps, in order:
 2. a matter the NLU named is looked up by keyword (fast, exact), in the citizen's region first;
 3. otherwise the question is searched, and ``decide`` turns the hits into one matter (``present``),
    a choice (``clarify``, ``ask_region``) or nothing (``none``): never a guide the retriever was not
-   confident about, because a wrong guide sends a citizen to the wrong window with the wrong papers;
+   confident about, because a wrong guide sends a citizen to the wrong window with the wrong papers,
+   and never a choice of matters below ``CLARIFY_FLOOR``; a runner-up that the question's own words
+   tell apart from the top (``told_apart``) is no rival to ask about;
 4. a published FAQ of the matters found that asks what the citizen asked is answered instead.
 
 It is Rasa-free: it needs an index already caught up with the catalogue and a database session.
@@ -24,11 +26,18 @@ from sqlalchemy.orm import Session
 from knowledge.faqs import FaqMatch, matching_faq
 from knowledge.unanswered import is_out_of_scope
 from retriever.index import Hit, HybridIndex, SearchResult
+from retriever.tokenize import char_pairs
 
 CLOSE_RATIO = 0.9
 """A runner-up within 10% of the top fused score is as likely the citizen's matter: ask."""
 SIBLING_RATIO = 0.75
 """Sub-cases (情形) of one parent are told apart by details the question rarely has: ask sooner."""
+CLARIFY_FLOOR = 0.75
+"""A choice of matters is offered only at this confidence or above; below it, nothing is offered.
+A search just over the retriever's threshold whose top has rivals is the mark of a question the
+catalogue does not hold (教师资格证怎么认定 → 文物的认定, 爆破作业人员资格认定…): three unrelated
+buttons are a worse answer than an honest decline with the hotline. On the dev file's guide
+questions, a clarification holding the right matter was at 0.79 or above."""
 
 DecisionKind = Literal["present", "clarify", "ask_region", "none", "out_of_scope"]
 Reason = Literal["close", "region", "siblings", "name"]
@@ -54,24 +63,40 @@ def decide(result: SearchResult, *, named: str | None = None) -> Decision:
     if not result.confident or not hits:
         return Decision("none")
     top = hits[0]
+    question = result.searched or result.query
     close, siblings = [], False
     for hit in hits[1:]:
         if hit.external_id in top.members:
             continue  # a matter of the 一件事 found first is answered inside it
-        if hit.score >= CLOSE_RATIO * top.score:
-            close.append(hit)
-        elif (
-            top.parent_external_id
+        near = hit.score >= CLOSE_RATIO * top.score
+        sibling = (
+            bool(top.parent_external_id)
             and hit.parent_external_id == top.parent_external_id
             and hit.score >= SIBLING_RATIO * top.score
-        ):
+        )
+        if (near or sibling) and not told_apart(question, top, hit):
             close.append(hit)
-            siblings = True
+            siblings = siblings or not near
     if not close:
         return Decision("present", (top,))
+    if result.confidence < CLARIFY_FLOOR:
+        return Decision("none")
     if all(hit.name == top.name for hit in close):
         return Decision("ask_region", (top, *close), "region")
     return Decision("clarify", tuple(hits[:3]), "siblings" if siblings else "close")
+
+
+def told_apart(question: str, top: Hit, rival: Hit) -> bool:
+    """Whether the question's own words choose the top over a runner-up: it holds more of the words
+    that only the top's name has than of those that only the runner-up's has.
+
+    Sub-cases differ in a word or two (烟草专卖零售许可证补办 / …新办 / …停业): 烟草证丢了怎么补办
+    says which, and asking it again is a needless turn; 货车的道路运输证年审 says neither 旅客 nor
+    货物, so both stay on offer. Character pairs, not the segmenter's words, so a name's word is
+    found inside the citizen's longer one; the question is read as searched (with the colloquial
+    rewrite's official terms). A namesake in another place has no words of its own: never told apart."""
+    mine, theirs, asked = char_pairs(top.name), char_pairs(rival.name), char_pairs(question)
+    return len(asked & (mine - theirs)) > len(asked & (theirs - mine))
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ class SearchResult:
     confidence: float
     confident: bool
     """False means: do not present a guide as the answer."""
+    searched: str = ""
+    """The question as searched: the citizen's words plus the colloquial rewrite's official terms."""
 
 
 @dataclass(frozen=True)
@@ -143,11 +145,11 @@ class HybridIndex:
         bm25_of, dense_of = dict(keyword), dict(dense)
         hits = [self._hit(snap.docs[slot], score, bm25_of.get(slot), dense_of.get(slot)) for slot, score in fused[:k]]
         if not fused:
-            return SearchResult(query, hits, 0.0, False)
+            return SearchResult(query, hits, 0.0, False, searched)
         top = fused[0][0]
         cosine = float(snap.dense.vector(top) @ vector) if vector is not None else None
         confidence = score_confidence(cosine=cosine, baseline=snap.baseline, coverage=self._coverage(snap, tokens, top))
-        return SearchResult(query, hits, confidence, confidence >= self.threshold)
+        return SearchResult(query, hits, confidence, confidence >= self.threshold, searched)
 
     @staticmethod
     def _coverage(snap: _Snapshot, tokens: list[str], slot: int) -> float:

@@ -27,6 +27,11 @@ def _bigrams(text: str) -> list[str]:
     return grams
 
 
+def char_pairs(text: str) -> set[str]:
+    """The Chinese character pairs of a text: words without a segmenter's opinion of where they end."""
+    return set(_bigrams(text))
+
+
 class Tokenizer:
     def __init__(self, user_words: Iterable[str] = ()) -> None:
         self._jieba = jieba.Tokenizer()

@@ -1,0 +1,76 @@
+"""What the guide gate shows (``retriever.answering.decide`` and the facet action): one matter when the
+question's own words choose it among sub-cases, a choice only when the search is sure enough to offer
+one, and an honest decline, never a request to name the matter, for a facet question about something
+the catalogue does not hold."""
+
+from __future__ import annotations
+
+from retriever import Hit, SearchResult
+from retriever.answering import CLARIFY_FLOOR, decide, told_apart
+from tests.test_regions import run, two_platforms  # noqa: F401  (the fixture, used by name)
+
+TOBACCO = "烟草专卖零售许可证"
+
+
+def _hit(eid: str, name: str, score: float, parent: str | None = "p") -> Hit:
+    return Hit(eid, name, "烟草局", "广西壮族自治区防城港市", parent, "父事项" if parent else None, score)
+
+
+def _result(question: str, *hits: Hit, confidence: float = 0.95) -> SearchResult:
+    return SearchResult(question, list(hits), confidence, confidence >= 0.6, question)
+
+
+def test_a_sub_case_the_question_names_is_presented_without_asking():
+    reissue, new = _hit("bu", f"{TOBACCO}补办", 0.30), _hit("xin", f"{TOBACCO}新办", 0.26)
+    decision = decide(_result("烟草证丢了怎么补办", reissue, new))
+    assert decision.kind == "present" and decision.hits == (reissue,)
+
+
+def test_sub_cases_the_question_does_not_tell_apart_are_offered():
+    passengers = _hit("ke", "道路旅客运输车辆《道路运输证》年度审验", 0.33)
+    goods = _hit("huo", "道路货物运输车辆《道路运输证》年度审验", 0.28)
+    decision = decide(_result("货车的道路运输证年审怎么弄", passengers, goods))
+    assert decision.kind == "clarify" and decision.reason == "siblings"
+    assert [hit.external_id for hit in decision.hits] == ["ke", "huo"]
+
+
+def test_words_of_the_runner_up_keep_the_choice_open():
+    reissue, new = _hit("bu", f"{TOBACCO}补办", 0.30), _hit("xin", f"{TOBACCO}新办", 0.29)
+    assert not told_apart("新办还是补办烟草证", reissue, new)
+    assert decide(_result("新办还是补办烟草证", reissue, new)).kind == "clarify"
+
+
+def test_the_question_as_searched_counts_the_rewrites_official_words():
+    stock = _hit("cl", "房屋所有权转移登记（存量房转移登记）", 0.30, parent=None)
+    new = _hit("xj", "房屋所有权转移登记（新建商品房转移登记）", 0.29, parent=None)
+    typed = SearchResult("买的二手房怎么过户", [stock, new], 0.95, True, "买的二手房怎么过户 存量房")
+    assert decide(typed).kind == "present"
+    assert decide(SearchResult("买的二手房怎么过户", [stock, new], 0.95, True)).kind == "clarify"
+
+
+def test_a_choice_needs_its_own_floor_a_single_clear_top_does_not():
+    cultural = _hit("ww", "文物的认定", 0.30, parent=None)
+    blasting = _hit("bp", "爆破作业人员资格认定", 0.29, parent=None)
+    unsure = CLARIFY_FLOOR - 0.05
+    assert decide(_result("教师资格证怎么认定", cultural, blasting, confidence=unsure)).kind == "none"
+    assert decide(_result("教师资格证怎么认定", cultural, blasting, confidence=0.9)).kind == "clarify"
+    alone = _hit("ww", "文物的认定", 0.30, parent=None)
+    assert decide(_result("文物怎么认定", alone, confidence=unsure)).kind == "present"
+
+
+def test_namesakes_in_several_places_are_never_told_apart_by_words():
+    here = Hit("a", "内地居民结婚登记", "民政局", "广西壮族自治区防城港市港口区", None, None, 0.30)
+    there = Hit("b", "内地居民结婚登记", "民政局", "广西壮族自治区防城港市东兴市", None, None, 0.29)
+    assert not told_apart("结婚登记在港口区办", here, there)
+    assert decide(_result("结婚登记怎么办", here, there)).kind == "ask_region"
+
+
+def test_a_facet_question_about_something_not_in_the_catalogue_is_declined(two_platforms):  # noqa: F811
+    from dialogue.actions.facets import ActionAnswerFacet
+
+    shown, outcomes = run(ActionAnswerFacet(), "彩票中奖了去哪兑奖", intent="ask_location")
+    assert outcomes[0]["kind"] == "not_found", outcomes
+    assert {b["payload"] for m in shown for b in m.get("buttons") or []} >= {"/request_human"}
+
+    shown, outcomes = run(ActionAnswerFacet(), "在哪办", intent="ask_location")
+    assert outcomes == [{"type": "outcome", "kind": "clarification_offered", "matter_ids": [], "reason": "name"}]
