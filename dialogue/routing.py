@@ -14,6 +14,9 @@ goodbye) ask ``route`` first, with both signals:
 - nlu_fallback, out_of_scope, goodbye and check_ticket (a question without ticket words or number)
   yield to a confident guide;
 - a hotline intent yields too, unless the message is a statement its intent is sure of;
+- a short question a hotline or check_ticket intent is unsure of (``unsure_question``) goes to the
+  find-guide action even when nothing is confident: it is declined there, the hotline offered, rather
+  than taken for a complaint or a ticket number;
 - a check_ticket message that holds a 身份证号 and no ticket number or ticket words is no ticket-status
   question (the ID's digits read as one): the find-guide action answers it or declines;
 - anything else keeps its intent.
@@ -124,10 +127,30 @@ def bare_phone(text: str) -> str | None:
     return normalise_phone(text.strip().strip("。.，,！!"))
 
 
+def unsure_question(intent: str | None, confidence: float, text: str) -> bool:
+    """A short question that a hotline or ticket-status intent reads without being sure of it
+    (开饭店要办食品经营许可证吗 as complain 0.45, 快递丢了找谁赔 as seek_help 0.60, 手机话费怎么查 as
+    check_ticket 0.45): a question about a matter, not a report of a problem nor a ticket's number.
+    It goes to the find-guide action, which answers it when the catalogue holds it and otherwise
+    declines honestly, with the hotline's 转人工 and 留言咨询 offered; a question in the hotline's own
+    words (怎么投诉, 工单) keeps its intent. On the dev file every real complaint short enough to ask
+    this is a statement, and every short question these intents took was a guide question or out of
+    the catalogue."""
+    return (
+        intent in HOTLINE_INTENTS | {"check_ticket"}
+        and confidence < SURE_STATEMENT
+        and is_question(text)
+        and not is_account(text)
+        and not _TICKET.search(text)
+    )
+
+
 def route(intent: str | None, confidence: float, text: str, found: Answer) -> Route:
     """``guide`` when the catalogue's answer should be given instead of what the intent's rule does."""
     if intent == "check_ticket" and has_id_number(text) and not _TICKET.search(text):
         return "guide"
+    if not guide_gate(found) and unsure_question(intent, confidence, text):
+        return "guide"  # nothing to show: the find-guide action declines, with the hotline offered
     if not intent or intent not in DIVERTIBLE or not guide_gate(found) or is_account(text):
         return "intent"
     if found.elsewhere:

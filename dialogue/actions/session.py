@@ -21,6 +21,26 @@ def entity_value(tracker: Tracker, entity: str) -> str | None:
     return None
 
 
+def named_matter(tracker: Tracker) -> str | None:
+    """The matter the message names in its own words: a ``matter`` entity whose text is its value.
+
+    The gazetteer also resolves an alias or a shortening to one matter's name (烟草零售许可证 →
+    烟草专卖零售许可证新办, 企业注销 → 公司注销登记); such a phrase names a family of sub-cases more
+    often than the one it maps to, so it is no naming: the whole question is searched instead, and
+    the guide gate decides (on the dev file: two wrong guides fewer, two right ones now a choice)."""
+    text = tracker.latest_message.get("text") or ""
+    found = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "matter"]
+    found.sort(key=lambda e: e.get("extractor") != "SpacyGazetteer")
+    for item in found:
+        value, start, end = item.get("value"), item.get("start"), item.get("end")
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if isinstance(start, int) and isinstance(end, int) and text[start:end].strip() != value.strip():
+            continue
+        return value.strip()
+    return None
+
+
 def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
