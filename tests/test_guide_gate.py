@@ -74,3 +74,39 @@ def test_a_facet_question_about_something_not_in_the_catalogue_is_declined(two_p
 
     shown, outcomes = run(ActionAnswerFacet(), "在哪办", intent="ask_location")
     assert outcomes == [{"type": "outcome", "kind": "clarification_offered", "matter_ids": [], "reason": "name"}]
+
+
+def test_a_short_question_a_hotline_intent_is_unsure_of_is_the_guides_even_with_nothing_to_show():
+    from dialogue.routing import route, unsure_question
+    from retriever.answering import Answer, Decision
+
+    nothing = Answer(Decision("none"), None, None)
+    assert route("complain", 0.45, "开饭店要办食品经营许可证吗", nothing) == "guide"
+    assert route("seek_help", 0.6, "快递丢了找谁赔", nothing) == "guide"
+    assert route("check_ticket", 0.45, "手机话费怎么查", nothing) == "guide"
+    # a statement, a sure reading, the hotline's own words, a ticket number, an account: the intent stays
+    assert route("complain", 0.6, "小区门口的路灯坏了一个月了", nothing) == "intent"
+    assert route("complain", 0.95, "楼下烧烤店油烟太大怎么办", nothing) == "intent"
+    assert route("complain", 0.6, "物业乱收费可以投诉吗", nothing) == "intent"
+    assert route("check_ticket", 0.6, "12345-20260101-0001 处理得怎么样了", nothing) == "intent"
+    account = "我家楼下的烧烤店每天晚上营业到凌晨两点。油烟和噪音很大，孩子没法睡觉。找过老板很多次都没有用，怎么办？"
+    assert not unsure_question("complain", 0.5, account)
+    assert route("nlu_fallback", 0.3, "快递丢了找谁赔", nothing) == "intent", "the fallback declines by itself"
+
+
+def test_a_gazetteer_alias_is_no_naming_of_one_matter():
+    from rasa_sdk import Tracker
+
+    from dialogue.actions.session import named_matter
+
+    def tracker(text: str, *entities: dict) -> Tracker:
+        message = {"text": text, "intent": {"name": "ask_guide"}, "entities": list(entities)}
+        return Tracker("t-named", {}, message, [], False, None, {}, "action_listen")
+
+    text = "烟草零售许可证上的地址要改，怎么变更"
+    alias = {"entity": "matter", "value": "烟草专卖零售许可证新办", "start": 0, "end": 7, "extractor": "SpacyGazetteer"}
+    assert named_matter(tracker(text, alias)) is None
+    text = "烟草专卖零售许可证新办要什么材料"
+    exact = {**alias, "end": 11}
+    assert named_matter(tracker(text, exact)) == "烟草专卖零售许可证新办"
+    assert named_matter(tracker("个体工商户设立登记怎么办", {"entity": "matter", "value": "个体工商户设立登记"}))
