@@ -17,6 +17,9 @@ TED's graphs on their first call, so the first citizen after a (re)start paid fo
 had already sent them there. The model is now run once on a throwaway message and tracker (nothing is
 stored, no action is run) before the server accepts anyone (``BANSHI_RASA_WARM_UP=0`` skips it).
 
+Loading the model itself skips Rasa's one-example training step (``dialogue.fast_model_load``): most of
+the start's time.
+
 A turn in which the action server failed is not stored (``dialogue.failed_turns``), so a form survives an
 action-server outage.
 """
@@ -29,7 +32,7 @@ import sys
 import time
 from typing import Any
 
-from dialogue import failed_turns
+from dialogue import failed_turns, fast_model_load
 
 log = logging.getLogger("rasa.banshi")  # under "rasa": Rasa sets that logger's level (INFO), not the root's
 WARM_UP_TEXT = "办身份证要带什么"
@@ -123,6 +126,7 @@ def install() -> None:
     RemoteAction.action_response_format_spec = staticmethod(lambda: spec)  # one object, so one validator
     RemoteAction._validate_action_result = _validate_once_built
     failed_turns.install()
+    fast_model_load.install()
 
 
 def main() -> None:
