@@ -109,6 +109,7 @@ def services(
                 str(ports.rasa),
             ],
             f"http://127.0.0.1:{ports.rasa}/status",
+            env={"SANIC_WORKERS": str(get_settings().rasa_workers)},
         ),
     ]
     if gateway:

@@ -2,6 +2,7 @@
 
 - **one box**: one gateway, one Rasa server, one action server, on SQLite (what ``banshi up`` starts);
 - **cluster**: two of each behind HAProxy (``banshi.cluster``), on a throwaway PostgreSQL and Redis;
+- **one-2rasa**: the one box with two Rasa workers (``BANSHI_RASA_WORKERS=2``);
 - **one-before**: the one box as it was before the action server ran its calls on threads and Rasa
   loaded its models for prediction only (``BANSHI_ACTION_THREADS=0``, ``BANSHI_RASA_FAST_LOAD=0``): the
   baseline, in the same run.
@@ -28,20 +29,27 @@ from bench.loopback import NO_RATE_LIMITS, SAMPLE_CATALOGUE, own_stack
 from bench.open_loop import Result, measure
 
 ROOT = Path(__file__).resolve().parent.parent
-TOPOLOGIES = ("one-before", "one", "cluster")
+TOPOLOGIES = ("one-before", "one", "one-2rasa", "cluster")
 LABELS = {
     "one-before": "1 box, before (actions on the loop)",
     "one": "1 box (SQLite)",
+    "one-2rasa": "1 box, 2 Rasa workers",
     "cluster": "2×2×2 + HAProxy (PostgreSQL + Redis)",
 }
-BEFORE = {"BANSHI_ACTION_THREADS": "0", "BANSHI_RASA_FAST_LOAD": "0"}
+SETTINGS = {
+    "one-before": {"BANSHI_ACTION_THREADS": "0", "BANSHI_RASA_FAST_LOAD": "0"},
+    "one-2rasa": {"BANSHI_RASA_WORKERS": "2"},
+}
 
 
 @contextmanager
 def environment(settings: dict[str, str]) -> Iterator[None]:
-    """Settings every started process inherits, for one topology only."""
+    """Settings every started process inherits, and this one reads, for one topology only."""
+    from banshi.config import get_settings
+
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
+    get_settings.cache_clear()
     try:
         yield
     finally:
@@ -50,6 +58,7 @@ def environment(settings: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        get_settings.cache_clear()
 
 
 @contextmanager
@@ -81,7 +90,7 @@ def run(model: Path, topologies: list[str], rates: list[float], seconds: float, 
         started = time.monotonic()
         print(f"starting {LABELS[topology]} …", file=sys.stderr, flush=True)
         stack = cluster_stack(model) if topology == "cluster" else own_stack(model)
-        with environment(BEFORE if topology == "one-before" else {}), stack as url:
+        with environment(SETTINGS.get(topology, {})), stack as url:
             ready = time.monotonic() - started
             print(f"  ready after {ready:.0f} s", file=sys.stderr, flush=True)
             result = asyncio.run(measure(url, topology, rates, seconds, ramp, p95_ms))

@@ -92,8 +92,8 @@ def main() -> None:
     loop.add_argument("--open-loop", action="store_true", help="step through arrival rates on 1 box and 2×2×2")
     loop.add_argument(
         "--topologies",
-        default="one-before,one,cluster",
-        help="one-before (the baseline), one (SQLite), cluster (2×2×2 + HAProxy)",
+        default="one-before,one,one-2rasa,cluster",
+        help="one-before (the baseline), one (SQLite), one-2rasa (2 Rasa workers), cluster (2×2×2 + HAProxy)",
     )
     loop.add_argument("--rates", default="4,8,16,32,64", help="offered turns per second, tried in increasing order")
     loop.add_argument("--step-seconds", type=float, default=40.0, help="citizens arrive for this long per rate")
