@@ -236,3 +236,21 @@ def test_a_confirmation_repeated_after_rasa_was_killed_files_one_ticket(stack):
     assert filed(citizen.confirm()) == [number], "the repeated 确认提交 shows the ticket already filed"
     assert [t for t in running.tickets() if t[0] == citizen.id] == [(citizen.id, number)]
     assert [t for t in running.tickets() if t[1] == number] == [(citizen.id, number)]
+
+
+def test_a_confirmation_repeated_after_the_gateway_was_killed_shows_the_ticket_filed(stack):
+    """The gateway dies with 确认提交 in flight: the ticket is filed and the citizen saw nothing. The page
+    sends the same 确认提交 once the gateway is back: the citizen sees the number of the ticket filed
+    (whether Rasa stored the first turn or not), and the database holds it once."""
+    running, proxy = stack
+    citizen = Citizen(running.base)
+    fill_form(citizen, citizen.say(COMPLAINT))
+
+    proxy.after_submit = lambda: running.kill("gateway")
+    with pytest.raises(httpx.TransportError):
+        citizen.confirm()
+    [(_, number)] = [t for t in running.tickets() if t[0] == citizen.id]
+    running.start("gateway")
+
+    assert filed(citizen.confirm()) == [number], "the repeated 确认提交 shows the ticket already filed"
+    assert [t for t in running.tickets() if t[0] == citizen.id] == [(citizen.id, number)]
