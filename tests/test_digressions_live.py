@@ -123,7 +123,7 @@ def test_a_question_at_the_complaints_place_question_is_answered_not_taken_as_th
     citizen = Citizen(client)
     citizen.say("我要投诉")
     assert _requested(citizen.say(ANSWERS["ticket_content"])) == ["ticket_location"]
-    replies = citizen.say("办身份证在哪里办")
+    replies = citizen.say("居民身份证换领在哪里办")
     assert _outcomes(replies, "facet_answered"), "the question is answered"
     [offered] = _outcomes(replies, "resume_offered")
     assert offered["task"] == "ticket" and not _requested(replies)
