@@ -134,9 +134,9 @@ def test_a_question_at_the_complaints_place_question_is_answered_not_taken_as_th
     assert _tickets_of(citizen.id) == [(ANSWERS["ticket_location"], "13800138000")]
 
 
-def test_a_guide_asked_mid_complaint_runs_its_walk_then_offers_the_complaint_again(client):  # noqa: F811
+def test_a_guide_asked_at_the_summary_runs_its_walk_then_offers_the_complaint_again(client):  # noqa: F811
     citizen = Citizen(client)
-    citizen.say("我要投诉")
+    _to_the_summary(citizen)
     replies = citizen.say("换身份证要带什么材料")
     [walk] = _outcomes(replies, "walk_started")
     assert not _outcomes(replies, "resume_offered"), "the walk goes first"
@@ -145,7 +145,8 @@ def test_a_guide_asked_mid_complaint_runs_its_walk_then_offers_the_complaint_aga
     [offered] = _outcomes(replies, "resume_offered")
     assert offered["task"] == "ticket", "the complaint left for the guide is offered, not dropped"
     replies = citizen.click(replies, "继续")
-    assert _requested(replies) == ["ticket_content"]
+    assert _requested(replies) == ["ticket_confirmed"], "the same summary, nothing lost"
+    assert len(_outcomes(citizen.click(replies, "确认提交"), "ticket_filed")) == 1 and len(_tickets_of(citizen.id)) == 1
 
 
 def test_a_choice_of_matters_at_the_summary_keeps_the_complaint(client):  # noqa: F811
