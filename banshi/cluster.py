@@ -13,7 +13,6 @@ up; the gateway's turn lock, not the routing, is what guarantees one turn at a t
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from banshi.stack import ROOT, Ports, Service, StackError, launch, services, stack_env
+from banshi.stack import ROOT, Ports, Service, StackError, launch, services, stack_env, warm_up_actions
 from channels.relay import CONVERSATION_HEADER
 
 HAPROXY = "haproxy"
@@ -310,7 +309,7 @@ class Cluster:
             try:
                 if httpx.get(service.health_url, timeout=2).status_code == 200:
                     if service.name.startswith("actions"):
-                        _warm_up(service.health_url.removesuffix("/health"), deadline - time.monotonic())
+                        warm_up_actions(service.health_url.removesuffix("/health"), deadline - time.monotonic())
                     return
             except httpx.HTTPError:
                 pass
@@ -319,28 +318,6 @@ class Cluster:
         state = f"exited with {process.returncode}" if process.poll() is not None else "was not ready in time"
         with self._lock:
             failures.append(f"{service.name} {state}; see {log}:\n{tail}")
-
-
-WARM_UP = {
-    "next_action": "action_find_guide",
-    "sender_id": "banshi-warm-up",
-    "tracker": {
-        "sender_id": "banshi-warm-up",
-        "latest_message": {"text": "身份证", "intent": {"name": "ask_guide"}, "entities": []},
-        "slots": {},
-        "events": [],
-    },
-    "domain": {},
-}
-"""A guide question, straight to one action server: it loads the search index (and its embedder), which
-it does lazily, in its event loop, so a citizen's first question and the health checks do not wait."""
-
-
-def _warm_up(url: str, seconds: float) -> None:
-    import httpx
-
-    with contextlib.suppress(httpx.HTTPError):  # the health check, not the warm-up, says whether it is up
-        httpx.post(f"{url}/webhook", json=WARM_UP, timeout=max(seconds, 10))
 
 
 def backend_status(stats_port: int) -> dict[str, str]:

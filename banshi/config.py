@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     nothing committed, only a power cut can lose the last commits. The action server runs with FULL
     (``banshi.stack``): a ticket number a citizen was shown survives a power cut, and its fsync carries the
     earlier commits too."""
+    rasa_workers: int = Field(default=1, ge=1)
+    """Rasa server processes on one box (Sanic workers on one port). Rasa answers on one core per process;
+    the gateway's per-conversation turn lock keeps one conversation's turns apart across them
+    (``dialogue.gateway_lock_store``). Each loads the model: memory and start-up CPU grow with it."""
     turn_wait_seconds: float = 40.0
     """How long a citizen's turn waits for an earlier turn of the same conversation to finish."""
     live_poll_seconds: float = 0.5

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,7 +83,7 @@ def services(
     found = [
         Service(
             "actions",
-            [*SAFE_LOGGING, "rasa_sdk", "--actions", "dialogue.actions", "--port", str(ports.actions)],
+            [*SAFE_LOGGING, "dialogue.action_server", "--actions", "dialogue.actions", "--port", str(ports.actions)],
             f"http://127.0.0.1:{ports.actions}/health",
             # rasa-sdk has no --interface: it reads SANIC_HOST, else 0.0.0.0. Tickets: an fsync per commit.
             env={"SANIC_HOST": backend_host, "BANSHI_SQLITE_SYNCHRONOUS": "FULL"},
@@ -109,6 +109,7 @@ def services(
                 str(ports.rasa),
             ],
             f"http://127.0.0.1:{ports.rasa}/status",
+            env={"SANIC_WORKERS": str(get_settings().rasa_workers)},
         ),
     ]
     if gateway:
@@ -147,6 +148,22 @@ def wait_ready(service: Service, process: subprocess.Popen, log: Path) -> None:
             pass
         time.sleep(0.5)
     raise StackError(f"{service.name} was not ready after {service.startup_timeout:.0f} s; see {log}:\n{_tail(log)}")
+
+
+WARM_UP = {
+    "next_action": "action_warm_up",
+    "sender_id": "banshi-warm-up",
+    "tracker": {"sender_id": "banshi-warm-up", "latest_message": {}, "slots": {}, "events": []},
+    "domain": {},
+}
+"""``dialogue.actions.warm_up``: the search index, its embedder and the hotline classifier, loaded."""
+
+
+def warm_up_actions(url: str, seconds: float) -> None:
+    """One warm-up call to an action server that already answers its health check, so that neither the
+    first citizen's question nor the first complaint after a start pays for loading what it needs."""
+    with suppress(httpx.HTTPError):  # the health check, not the warm-up, says whether it is up
+        httpx.post(f"{url}/webhook", json=WARM_UP, timeout=max(seconds, 10))
 
 
 def _tail(log: Path, lines: int = 30) -> str:
@@ -192,6 +209,8 @@ def running(wanted: list[Service], env: dict[str, str], log_dir: Path) -> Iterat
             process = launch(service, env, log_dir)
             started[service.name] = process
             wait_ready(service, process, log_dir / f"{service.name}.log")
+            if service.name == "actions":
+                warm_up_actions(service.health_url.removesuffix("/health"), service.startup_timeout)
         yield started
     finally:
         _stop(list(started.values()))

@@ -1,7 +1,11 @@
 """``bench/chat_load.py --open-loop``: one box and 2×2×2 replicas, side by side, in one bounded run.
 
 - **one box**: one gateway, one Rasa server, one action server, on SQLite (what ``banshi up`` starts);
-- **cluster**: two of each behind HAProxy (``banshi.cluster``), on a throwaway PostgreSQL and Redis.
+- **cluster**: two of each behind HAProxy (``banshi.cluster``), on a throwaway PostgreSQL and Redis;
+- **one-2rasa**: the one box with two Rasa workers (``BANSHI_RASA_WORKERS=2``);
+- **one-before**: the one box as it was before the action server ran its calls on threads and Rasa
+  loaded its models for prediction only (``BANSHI_ACTION_THREADS=0``, ``BANSHI_RASA_FAST_LOAD=0``): the
+  baseline, in the same run.
 
 They run one after the other on the same machine (never together: they would share the CPU), each on a
 fresh database holding the sample catalogue. The machine's load average is printed with every step,
@@ -25,8 +29,36 @@ from bench.loopback import NO_RATE_LIMITS, SAMPLE_CATALOGUE, own_stack
 from bench.open_loop import Result, measure
 
 ROOT = Path(__file__).resolve().parent.parent
-TOPOLOGIES = ("one", "cluster")
-LABELS = {"one": "1 box (SQLite)", "cluster": "2×2×2 + HAProxy (PostgreSQL + Redis)"}
+TOPOLOGIES = ("one-before", "one", "one-2rasa", "cluster")
+LABELS = {
+    "one-before": "1 box, before (actions on the loop)",
+    "one": "1 box (SQLite)",
+    "one-2rasa": "1 box, 2 Rasa workers",
+    "cluster": "2×2×2 + HAProxy (PostgreSQL + Redis)",
+}
+SETTINGS = {
+    "one-before": {"BANSHI_ACTION_THREADS": "0", "BANSHI_RASA_FAST_LOAD": "0"},
+    "one-2rasa": {"BANSHI_RASA_WORKERS": "2"},
+}
+
+
+@contextmanager
+def environment(settings: dict[str, str]) -> Iterator[None]:
+    """Settings every started process inherits, and this one reads, for one topology only."""
+    from banshi.config import get_settings
+
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
 
 
 @contextmanager
@@ -57,8 +89,8 @@ def run(model: Path, topologies: list[str], rates: list[float], seconds: float, 
     for topology in topologies:
         started = time.monotonic()
         print(f"starting {LABELS[topology]} …", file=sys.stderr, flush=True)
-        stack = own_stack(model) if topology == "one" else cluster_stack(model)
-        with stack as url:
+        stack = cluster_stack(model) if topology == "cluster" else own_stack(model)
+        with environment(SETTINGS.get(topology, {})), stack as url:
             ready = time.monotonic() - started
             print(f"  ready after {ready:.0f} s", file=sys.stderr, flush=True)
             result = asyncio.run(measure(url, topology, rates, seconds, ramp, p95_ms))

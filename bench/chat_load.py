@@ -90,7 +90,11 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=300.0, help="stop starting turns after this many seconds")
     loop = parser.add_argument_group("--open-loop", "citizens arrive at fixed rates (bench/open_loop.py)")
     loop.add_argument("--open-loop", action="store_true", help="step through arrival rates on 1 box and 2×2×2")
-    loop.add_argument("--topologies", default="one,cluster", help="one (SQLite), cluster (2×2×2 + HAProxy)")
+    loop.add_argument(
+        "--topologies",
+        default="one-before,one,one-2rasa,cluster",
+        help="one-before (the baseline), one (SQLite), one-2rasa (2 Rasa workers), cluster (2×2×2 + HAProxy)",
+    )
     loop.add_argument("--rates", default="4,8,16,32,64", help="offered turns per second, tried in increasing order")
     loop.add_argument("--step-seconds", type=float, default=40.0, help="citizens arrive for this long per rate")
     loop.add_argument("--ramp-seconds", type=float, default=15.0, help="turns started before this are not measured")

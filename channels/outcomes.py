@@ -33,6 +33,7 @@ OutcomeKind = Literal[
     "out_of_scope",
     "clarification_rejected",
     "misunderstood",
+    "small_talk",
     "walk_started",
     "checklist_shown",
     "intake_started",

@@ -21,10 +21,11 @@ goodbye) ask ``route`` first, with both signals:
   question (the ID's digits read as one): the find-guide action answers it or declines;
 - anything else keeps its intent.
 
-Two more decisions about what a message is, made here for the same reason (one place, no model):
-``is_digression`` (a new question in the middle of the materials walk or at the complaint's
-confirmation, not an answer to it) and ``bare_phone`` (a message that is only a phone number, never a
-goodbye, whatever the classifier says of its digits).
+More decisions about what a message is, made here for the same reason (one place, no model):
+``is_digression`` (a new question in the middle of the materials walk or of the complaint form, not an
+answer to it), ``is_small_talk`` (谢谢 / 好的 there: manners, answered politely, the question asked
+again) and ``bare_phone`` (a message that is only a phone number, never a goodbye, whatever the
+classifier says of its digits).
 
 "Confident" is the one gate a guide is ever shown behind (``guide_gate``): the retriever's own
 confidence on the search of the question (``retriever.confidence``), or a matter the question names
@@ -107,19 +108,49 @@ def is_question(text: str) -> bool:
 
 DIGRESSION_INTENTS = GUIDE_INTENTS | HOTLINE_INTENTS | {"check_ticket", "out_of_scope", "request_human", "goodbye"}
 """Intents whose rule takes the citizen somewhere else; small talk and yes/no are answers (or unclear)."""
+ELSEWHERE_INTENTS = GUIDE_INTENTS | {"check_ticket", "out_of_scope"}
+"""Intents whose rule answers a question elsewhere (a guide, a facet, a ticket's status, a decline): the
+questions that are no answer to an open question of the complaint form."""
 ANSWER_INTENTS = frozenset({"affirm", "deny"})
+SMALL_TALK_INTENTS = frozenset({"greet", "thank", "chitchat"})
+_ACKNOWLEDGE = re.compile(r"(好的|好吧|好滴|知道了|明白了|收到|了解了?|ok|OK)[，。！!~～\s]*(谢谢|多谢)?[。！!~～\s]*")
 
 
-def is_digression(intent: str | None, text: str, understood: bool) -> bool:
+def is_digression(
+    intent: str | None, text: str, understood: bool, *, free_text: bool = False, guide_fits: bool = False
+) -> bool:
     """Whether a message in the middle of a form's question is a new request rather than a reply to it.
+
     ``understood``: the form's own reading of the text found an answer (有 / 没有 / 确认 / a correction).
     A question is a digression unless the classifier reads it as yes/no (有没有更快的办法？ starts with
-    有, but is a question); an understood reply otherwise stays an answer."""
+    有, but is a question); an understood reply otherwise stays an answer.
+
+    ``free_text``: the form asked an open question (what happened, where, when, a name, a phone), so any
+    statement answers it, and so does a question that tells of the problem (a hotline intent or an
+    account: 路灯坏了一个月，为什么没人修？). A question is new there when its intent's rule answers it
+    elsewhere (a guide, a facet, a ticket's status, out of scope), or when the NLU could not place it
+    but a guide of the catalogue fits it (``guide_fits``: the fallback then gives that guide)."""
     if text.startswith("/"):
         return intent not in ANSWER_INTENTS  # a button says exactly what was chosen
+    if free_text:
+        if not is_question(text) or is_account(text):
+            return False
+        return intent in ELSEWHERE_INTENTS or (intent == "nlu_fallback" and guide_fits)
     if is_question(text) and intent not in ANSWER_INTENTS:
         return True
     return not understood and intent in DIGRESSION_INTENTS
+
+
+def is_small_talk(intent: str | None, text: str, understood: bool = False) -> bool:
+    """谢谢 / 你好 / 好的 in the middle of a form: manners, not an answer and not a new request. The form
+    answers politely and asks its question again. ``understood``: the form's own reading found an answer
+    (有的，谢谢 answers, whatever the classifier says); a bare acknowledgement (好的, 知道了) answers
+    nothing, though 好 reads as yes."""
+    if text.startswith("/") or is_question(text):
+        return False
+    if _ACKNOWLEDGE.fullmatch(text.strip()):
+        return True
+    return intent in SMALL_TALK_INTENTS and not understood
 
 
 def bare_phone(text: str) -> str | None:

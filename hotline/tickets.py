@@ -143,3 +143,9 @@ def find_ticket(session: Session, number: str, phone: str) -> Ticket | None:
     if phone_digits is None:
         return None
     return session.scalar(select(Ticket).where(Ticket.number == number.strip().upper(), Ticket.phone == phone_digits))
+
+
+def filed_in(session: Session, conversation_id: str, number: str) -> Ticket | None:
+    """The ticket this conversation filed under that number: what a 确认提交 repeated after the filing was
+    answered (the reply lost with a dying gateway) is shown again, never filed again."""
+    return session.scalar(select(Ticket).where(Ticket.number == number, Ticket.conversation_id == conversation_id))

@@ -1,13 +1,16 @@
 """A citizen in the middle of a complaint while a process of the dialogue dies (issue 14).
 
-One small stack (SQLite): gateway, Rasa, action server, with a pass-through in this process between Rasa
-and the action server, so a test can kill Rasa at the one moment that matters: the action has filed the
-ticket and answered, and Rasa has not stored the turn yet.
+One small stack (SQLite): gateway, Rasa, action server, with pass-throughs in this process between Rasa
+and the action server and between the gateway and Rasa, so a test can kill a process at the one moment
+that matters: the action has filed the ticket and answered, and Rasa has not stored the turn yet; or
+Rasa has stored the turn and answered, and the gateway has not shown it yet.
 
 - The action server killed mid-form: the citizen gets the gateway's unavailable message (never silence,
   never a fresh start), and once it is back the form goes on where it was and files one ticket.
 - Rasa killed while 确认提交 is in flight: the citizen gets the unavailable message; once Rasa is back the
   repeated 确认提交 shows the ticket already filed, and the database holds it once.
+- The gateway killed once Rasa stored the filing turn: the citizen saw nothing; the page's repeated
+  确认提交 meets a finished form and is shown the ticket filed, and the database holds it once.
 """
 
 from __future__ import annotations
@@ -45,44 +48,80 @@ ORDER = ["ticket_content", *ANSWERS]
 CONFIRM = "/affirm"
 
 
-class ActionsPassThrough(ThreadingHTTPServer):
-    """Rasa's action endpoint: forwards each call to the action server; ``after_submit`` runs once the
-    action server has answered an ``action_submit_ticket`` call and before Rasa gets that answer. An
-    action server that cannot be reached is seen by Rasa as a dropped connection, as it would be."""
+class PassThrough(ThreadingHTTPServer):
+    """Forwards each request to ``upstream`` (same path); ``hook`` runs once, after the upstream answered
+    a request that ``picks`` and before the caller gets that answer. An upstream that cannot be reached
+    is seen by the caller as a dropped connection, as it would be."""
 
     daemon_threads = True
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, picks: Callable[[str, bytes], bool]) -> None:
         self.upstream = upstream
-        self.after_submit: Callable[[], None] | None = None
+        self.picks = picks
+        self.hook: Callable[[], None] | None = None
         super().__init__(("127.0.0.1", 0), _Forward)
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+
+def _submits(_path: str, body: bytes) -> bool:
+    """The action server's call that files the ticket."""
+    return json.loads(body or b"{}").get("next_action") == "action_submit_ticket"
+
+
+def _confirms(path: str, body: bytes) -> bool:
+    """The gateway's turn that carries 确认提交 to Rasa."""
+    return path.startswith("/webhooks/rest/webhook") and json.loads(body or b"{}").get("message") == CONFIRM
 
 
 class _Forward(BaseHTTPRequestHandler):
-    server: ActionsPassThrough
+    server: PassThrough
+
+    def do_GET(self) -> None:
+        self._forward("GET")
 
     def do_POST(self) -> None:
+        self._forward("POST")
+
+    def _forward(self, method: str) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
-            answer = httpx.post(
-                self.server.upstream, content=body, headers={"Content-Type": "application/json"}, timeout=60
+            answer = httpx.request(
+                method,
+                self.server.upstream + self.path,
+                content=body or None,
+                headers={"Content-Type": self.headers.get("Content-Type") or "application/json"},
+                timeout=120,
             )
         except httpx.TransportError:
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
             return
-        hook = self.server.after_submit
-        if hook is not None and json.loads(body).get("next_action") == "action_submit_ticket":
-            self.server.after_submit = None
+        hook = self.server.hook
+        if hook is not None and self.server.picks(self.path, body):
+            self.server.hook = None
             hook()
-        self.send_response(answer.status_code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer.content)))
-        self.end_headers()
-        self.wfile.write(answer.content)
+        try:
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", answer.headers.get("Content-Type") or "application/json")
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+        except OSError:
+            self.close_connection = True  # the caller was killed by the hook
 
     def log_message(self, *_args: object) -> None:
         pass
+
+
+@dataclass
+class Proxies:
+    actions: PassThrough
+    """Rasa → action server."""
+    rasa: PassThrough
+    """Gateway → Rasa."""
 
 
 @dataclass
@@ -126,26 +165,32 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, ActionsPassThrough]]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Proxies]]:
     model = trained_model()
     data_dir = tmp_path_factory.mktemp("faults") / "var"
     data_dir.mkdir(parents=True)
     import_catalogue(data_dir)
     ports = Ports(gateway=free_port(), rasa=free_port(), actions=free_port())
-    proxy = ActionsPassThrough(f"http://127.0.0.1:{ports.actions}/webhook")
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    proxies = Proxies(
+        PassThrough(f"http://127.0.0.1:{ports.actions}", _submits),
+        PassThrough(f"http://127.0.0.1:{ports.rasa}", _confirms),
+    )
+    for proxy in (proxies.actions, proxies.rasa):
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
     # Rasa reaches the action server through the pass-through; every other setting is the stack's own.
-    env = stack_environment(data_dir, Ports(ports.gateway, ports.rasa, proxy.server_address[1]))
+    env = stack_environment(data_dir, Ports(ports.gateway, ports.rasa, proxies.actions.port))
+    env["BANSHI_RASA_URL"] = f"http://127.0.0.1:{proxies.rasa.port}"  # only the gateway's relay reads it
     wanted = {s.name: s for s in services(model.resolve(), ports)}
     running = Stack(f"http://127.0.0.1:{ports.gateway}", env, data_dir / "logs", wanted)
     running.log_dir.mkdir(parents=True, exist_ok=True)
     try:
         for name in ("actions", "rasa", "gateway"):
             running.start(name)
-        yield running, proxy
+        yield running, proxies
     finally:
         running.stop()
-        proxy.shutdown()
+        proxies.actions.shutdown()
+        proxies.rasa.shutdown()
 
 
 class Citizen:
@@ -203,7 +248,7 @@ def fill_form(citizen: Citizen, replies: list[dict]) -> list[dict]:
 
 
 def test_the_action_server_down_mid_form_gives_the_polite_message_and_keeps_the_form(stack):
-    running, _proxy = stack
+    running, _proxies = stack
     citizen = Citizen(running.base)
     first = asked(citizen.say(COMPLAINT))
     assert first in ANSWERS
@@ -224,11 +269,11 @@ def test_the_action_server_down_mid_form_gives_the_polite_message_and_keeps_the_
 
 
 def test_a_confirmation_repeated_after_rasa_was_killed_files_one_ticket(stack):
-    running, proxy = stack
+    running, proxies = stack
     citizen = Citizen(running.base)
     fill_form(citizen, citizen.say(COMPLAINT))
 
-    proxy.after_submit = lambda: running.kill("rasa")  # the ticket is filed; Rasa dies before storing the turn
+    proxies.actions.hook = lambda: running.kill("rasa")  # the ticket is filed; Rasa dies before storing the turn
     assert unavailable(citizen.confirm())
     [(_, number)] = [t for t in running.tickets() if t[0] == citizen.id]
     running.start("rasa")
@@ -236,3 +281,24 @@ def test_a_confirmation_repeated_after_rasa_was_killed_files_one_ticket(stack):
     assert filed(citizen.confirm()) == [number], "the repeated 确认提交 shows the ticket already filed"
     assert [t for t in running.tickets() if t[0] == citizen.id] == [(citizen.id, number)]
     assert [t for t in running.tickets() if t[1] == number] == [(citizen.id, number)]
+
+
+def test_a_confirmation_repeated_after_the_gateway_was_killed_shows_the_ticket_filed(stack):
+    """Rasa stored the filing turn (the form finished) and the gateway died before showing it: the
+    citizen saw nothing. The page sends the same 确认提交 once the gateway is back: the citizen sees the
+    ticket filed, its number and status, and nothing is filed again."""
+    running, proxies = stack
+    citizen = Citizen(running.base)
+    fill_form(citizen, citizen.say(COMPLAINT))
+
+    proxies.rasa.hook = lambda: running.kill("gateway")  # Rasa answered: the turn is stored
+    with pytest.raises(httpx.TransportError):
+        citizen.confirm()
+    [(_, number)] = [t for t in running.tickets() if t[0] == citizen.id]
+    running.start("gateway")
+
+    replies = citizen.confirm()
+    assert filed(replies) == [number], "the repeated 确认提交 shows the ticket already filed"
+    [shown] = [o for o in replies[0]["outcomes"] if o["kind"] == "ticket_filed"]
+    assert shown["repeated"] is True, "a finished form answered it, not a second filing"
+    assert [t for t in running.tickets() if t[0] == citizen.id] == [(citizen.id, number)]

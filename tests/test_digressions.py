@@ -6,12 +6,15 @@ tests/test_digressions_live.py; Rasa's own story check is dialogue/tests/test_st
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from common import tickets as form
 from dialogue.actions.corrections import Correction, correction_in
-from dialogue.actions.tickets import confirmation_reply
-from dialogue.routing import bare_phone, is_digression, route
+from dialogue.actions.ticket_replies import confirmation_reply
+from dialogue.routing import bare_phone, is_digression, is_small_talk, route
 from retriever.answering import Answer, Decision
 
 NOTHING = Answer(Decision("none", ()), None, None, None)  # type: ignore[arg-type]
@@ -70,3 +73,164 @@ def test_a_bare_phone_number_is_recognised():
     assert bare_phone("139-0000-1111。") == "13900001111"
     assert bare_phone("再见") is None
     assert bare_phone("我的电话13900001111") is None
+
+
+# -- the complaint form's open questions, parked complaints, small talk, a repeated 确认提交 -------------
+
+
+def _tracker(slots: dict | None = None, *, text: str = "", intent: str | None = None, loop: str | None = None):
+    from rasa_sdk import Tracker
+
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    active = {"name": loop} if loop else {}
+    return Tracker("t-detour", dict(slots or {}), message, [], False, None, active, "action_listen")
+
+
+def _run(action_run):
+    """An action's coroutine on a thread of its own (Playwright may leave a loop running in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, action_run).result()
+
+
+def _set(events: list[dict]) -> dict:
+    """The slots a list of events leaves set (the last SlotSet of each wins)."""
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "guide_fits"),
+    [
+        ("ask_location", "办身份证在哪里办", False),
+        ("ask_materials", "办身份证要带什么材料？", False),
+        ("out_of_scope", "今天天气怎么样", False),
+        ("check_ticket", "/check_ticket", False),
+        ("nlu_fallback", "社保卡丢了怎么补办？", True),
+    ],
+)
+def test_a_new_question_at_an_open_question_of_the_complaint_is_a_digression(intent, text, guide_fits):
+    assert is_digression(intent, text, understood=True, free_text=True, guide_fits=guide_fits)
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        ("nlu_fallback", "港口区渔洲坪路口"),
+        ("complain", "路灯坏了一个月，为什么没人修？"),
+        ("nlu_fallback", "社保卡丢了怎么补办？"),  # no confident guide: taken as the answer
+        ("ask_location", "小区门口的路灯从上个月开始就不亮了。晚上出门很危险。物业说不归他们管，到底该找谁？"),
+        ("affirm", "记不清了"),
+    ],
+)
+def test_answers_to_an_open_question_of_the_complaint_stay_answers(intent, text):
+    assert not is_digression(intent, text, understood=True, free_text=True)
+
+
+def test_the_complaint_form_takes_an_answer_and_yields_to_a_question():
+    from dialogue.actions.ticket_replies import open_answer
+
+    at = {"requested_slot": form.LOCATION_SLOT}
+    answer = _tracker(at, text="港口区渔洲坪路口", intent="nlu_fallback", loop="ticket_form")
+    assert open_answer(answer, form.LOCATION_SLOT) == {form.LOCATION_SLOT: "港口区渔洲坪路口"}
+    question = _tracker(at, text="办身份证在哪里办", intent="ask_location", loop="ticket_form")
+    assert open_answer(question, form.LOCATION_SLOT) == {}
+    assert open_answer(_tracker(at, text="转人工", intent="request_human"), form.LOCATION_SLOT) == {}
+    assert open_answer(answer, form.TIME_SLOT) == {}, "only the question asked is answered"
+    phone = _tracker({"requested_slot": form.PHONE_SLOT}, text="13800138000", intent="goodbye")
+    assert open_answer(phone, form.PHONE_SLOT) == {form.PHONE_SLOT: "13800138000"}, "digits read as goodbye"
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"), [("thank", "谢谢"), ("greet", "你好"), ("affirm", "好的"), ("affirm", "好的，谢谢")]
+)
+def test_small_talk_mid_walk_is_recognised(intent, text):
+    assert is_small_talk(intent, text)
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"), [("affirm", "有"), ("affirm", "好了"), ("chitchat", "你是机器人吗"), ("affirm", "/affirm")]
+)
+def test_answers_and_questions_are_no_small_talk(intent, text):
+    assert not is_small_talk(intent, text, understood=intent == "affirm")
+    assert not is_small_talk("thank", "有的，谢谢", understood=True)
+
+
+WALK = {
+    "matter_id": "bs-sfz-sc",
+    "materials": [
+        {"name": "户口簿", "condition": None, "bring": True},
+        {"name": "照片", "condition": None, "bring": True},
+    ],
+    "position": 0,
+    "stage": "have",
+    "answers": [None, None],
+    "conditions": {},
+    "done": False,
+    "skipped": False,
+}
+
+
+def test_thanks_mid_walk_get_a_polite_reply_and_the_question_again():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from dialogue.actions.materials import ValidateMaterialsForm
+
+    dispatcher = CollectingDispatcher()
+    tracker = _tracker({"walk_state": WALK, "requested_slot": "material_answer"}, text="谢谢", intent="thank")
+    assert ValidateMaterialsForm().validate_material_answer("谢谢", dispatcher, tracker, {}) == {
+        "material_answer": None
+    }
+    kinds = [m["custom"]["kind"] for m in dispatcher.messages if m.get("custom")]
+    assert kinds == ["small_talk"], "not misunderstood, and the walk did not move"
+    thanked = _tracker({"walk_state": WALK, "requested_slot": "material_answer"}, text="有的，谢谢", intent="thank")
+    answered = ValidateMaterialsForm().validate_material_answer("有的，谢谢", CollectingDispatcher(), thanked, {})
+    assert answered["walk_state"]["answers"][0] == "have", "an answer with thanks is an answer"
+
+
+def test_a_complaint_left_for_a_walk_is_parked_and_offered_when_the_walk_is_done():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from dialogue.actions.resume import offer_resume
+    from dialogue.actions.session import PARKED_SLOT, leave_form
+
+    complaint = {form.TYPE_SLOT: "投诉", form.CONTENT_SLOT: "路灯坏了"}
+    assert _set(leave_form(_tracker(complaint, loop="ticket_form")))[PARKED_SLOT] is True
+    assert PARKED_SLOT not in _set(leave_form(_tracker({"walk_state": WALK}, loop="materials_form")))
+
+    dispatcher = CollectingDispatcher()
+    done = {**complaint, PARKED_SLOT: True, "walk_state": {**WALK, "done": True}}
+    offered = _set(offer_resume(dispatcher, _tracker(done)))
+    assert offered == {"requested_slot": None, "resume_offered": True, "resume_task": "ticket", PARKED_SLOT: False}
+    [outcome] = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    assert (outcome["kind"], outcome["task"]) == ("resume_offered", "ticket")
+    assert offer_resume(CollectingDispatcher(), _tracker(complaint)) == [], "nothing interrupted: no offer"
+
+
+def test_a_walk_put_away_offers_the_complaint_parked_behind_it():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from dialogue.actions.resume import ActionResume
+    from dialogue.actions.session import PARKED_SLOT
+
+    slots = {form.TYPE_SLOT: "投诉", PARKED_SLOT: True, "walk_state": WALK, "resume_task": "walk"}
+    dispatcher = CollectingDispatcher()
+    events = _run(ActionResume().run(dispatcher, _tracker(slots, text="/deny", intent="deny"), {}))
+    assert _set(events)["walk_state"] is None
+    assert [(o["kind"], o["task"]) for o in (m["custom"] for m in dispatcher.messages if m.get("custom"))] == [
+        ("resumed", "walk"),
+        ("resume_offered", "ticket"),
+    ]
+    taken = _run(ActionResume().run(CollectingDispatcher(), _tracker(slots, text="/affirm", intent="affirm"), {}))
+    assert {"event": "active_loop", "name": "materials_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in taken if e.get("event") == "active_loop"
+    ]
+
+
+def test_a_yes_typed_after_the_filing_is_only_acknowledged():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from dialogue.actions.tickets import ActionSubmitTicket
+
+    dispatcher = CollectingDispatcher()
+    tracker = _tracker({"filed_ticket": "12345-20260101-0001"}, text="好的", intent="affirm")
+    assert _run(ActionSubmitTicket().run(dispatcher, tracker, {})) == []
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_ok"], "no ticket shown, none filed"

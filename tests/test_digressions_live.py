@@ -29,7 +29,11 @@ def _requested(replies: list[dict]) -> list[str]:
 
 
 def _to_the_summary(citizen: Citizen) -> list[dict]:
-    replies = citizen.say("我要投诉，港口区渔洲坪路口的路灯坏了一个月没人修")
+    return _answer_until_the_summary(citizen, citizen.say("我要投诉，港口区渔洲坪路口的路灯坏了一个月没人修"))
+
+
+def _answer_until_the_summary(citizen: Citizen, replies: list[dict]) -> list[dict]:
+    """Answers whatever the complaint form asks until it shows the summary."""
     for _turn in range(6):
         if "ticket_confirmed" in _requested(replies):
             return replies
@@ -106,3 +110,77 @@ def test_a_bare_phone_after_a_failed_look_up_is_the_look_up_again(client):  # no
     assert _outcomes(citizen.say("13800138000"), "ticket_not_found")
     replies = citizen.say("13900001111")
     assert _outcomes(replies, "ticket_not_found"), "tried again with the same ticket number, not a goodbye"
+
+
+# -- the rest of issue 11 (item 5) and issue 14 (item 3) -------------------------------------------------
+
+
+def _buttons(replies: list[dict]) -> set[str]:
+    return {b["title"] for m in replies for b in (m["buttons"] or [])}
+
+
+def test_a_question_at_the_complaints_place_question_is_answered_not_taken_as_the_place(client):  # noqa: F811
+    citizen = Citizen(client)
+    citizen.say("我要投诉")
+    assert _requested(citizen.say(ANSWERS["ticket_content"])) == ["ticket_location"]
+    replies = citizen.say("居民身份证换领在哪里办")
+    assert _outcomes(replies, "facet_answered"), "the question is answered"
+    [offered] = _outcomes(replies, "resume_offered")
+    assert offered["task"] == "ticket" and not _requested(replies)
+    replies = citizen.click(replies, "继续")
+    assert _requested(replies) == ["ticket_location"], "the form asks the place again, where it was"
+    replies = citizen.click(_answer_until_the_summary(citizen, citizen.say(ANSWERS["ticket_location"])), "确认提交")
+    assert len(_outcomes(replies, "ticket_filed")) == 1
+    assert _tickets_of(citizen.id) == [(ANSWERS["ticket_location"], "13800138000")]
+
+
+def test_a_guide_asked_at_the_summary_runs_its_walk_then_offers_the_complaint_again(client):  # noqa: F811
+    citizen = Citizen(client)
+    _to_the_summary(citizen)
+    replies = citizen.say("换身份证要带什么材料")
+    [walk] = _outcomes(replies, "walk_started")
+    assert not _outcomes(replies, "resume_offered"), "the walk goes first"
+    replies = citizen.click(replies, "直接告诉我全部")
+    assert [o["matter_id"] for o in _outcomes(replies, "checklist_shown")] == [walk["matter_id"]]
+    [offered] = _outcomes(replies, "resume_offered")
+    assert offered["task"] == "ticket", "the complaint left for the guide is offered, not dropped"
+    replies = citizen.click(replies, "继续")
+    assert _requested(replies) == ["ticket_confirmed"], "the same summary, nothing lost"
+    assert len(_outcomes(citizen.click(replies, "确认提交"), "ticket_filed")) == 1 and len(_tickets_of(citizen.id)) == 1
+
+
+def test_a_choice_of_matters_at_the_summary_keeps_the_complaint(client):  # noqa: F811
+    citizen = Citizen(client)
+    _to_the_summary(citizen)
+    replies = citizen.say("公积金怎么提取")
+    assert _outcomes(replies, "clarification_offered")
+    replies = citizen.click(replies, "都不是")
+    assert _outcomes(replies, "clarification_rejected")
+    [offered] = _outcomes(replies, "resume_offered")
+    assert offered["task"] == "ticket"
+    replies = citizen.click(replies, "继续")
+    assert _requested(replies) == ["ticket_confirmed"], "the same summary, nothing lost"
+    assert len(_outcomes(citizen.click(replies, "确认提交"), "ticket_filed")) == 1
+
+
+def test_thanks_mid_walk_get_a_polite_reply_and_the_walks_question_again(client):  # noqa: F811
+    citizen = Citizen(client)
+    assert _outcomes(citizen.say("换身份证要带什么材料"), "walk_started")
+    for words in ("谢谢", "好的"):
+        replies = citizen.say(words)
+        assert _outcomes(replies, "small_talk") and not _outcomes(replies, "misunderstood")
+        assert {"有", "没有"} <= _buttons(replies), "the walk's question is asked again"
+
+
+def test_confirmation_pressed_again_after_the_filing_shows_the_same_ticket(client):  # noqa: F811
+    """What a citizen sees when the gateway died with the first answer in flight (issue 14): the turn was
+    stored, the form is finished, and the page sends the same 确认提交 again."""
+    citizen = Citizen(client)
+    summary = _to_the_summary(citizen)
+    [first] = _outcomes(citizen.click(summary, "确认提交"), "ticket_filed")
+    replies = citizen.click(summary, "确认提交")  # the same button, the same payload
+    [again] = _outcomes(replies, "ticket_filed")
+    assert again["number"] == first["number"] and again["repeated"] is True
+    [card] = [m["ticket"] for m in replies if m["kind"] == "ticket"]
+    assert card["number"] == first["number"] and card["status"]
+    assert len(_tickets_of(citizen.id)) == 1, "filed once"

@@ -58,7 +58,7 @@
   // ---------- message kinds ----------
   function renderText(stack, m) {
     const bubble = el("div", "bubble", m.text || "");
-    if (m.sender === "system" && m.text && /人工|排队|坐席/.test(m.text)) bubble.classList.add("notice");
+    if (m.sender === "system") bubble.classList.add("notice"); // the gateway's own words: the desk, an outage
     stack.appendChild(bubble);
     return bubble;
   }

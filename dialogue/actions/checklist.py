@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from dialogue.actions import catalogue
 from dialogue.actions.bundle_words import bundle_payload, order_lines, shared_by, shared_text
 from dialogue.actions.materials import describe_material, statuses_for
+from dialogue.actions.resume import offer_resume
 from dialogue.actions.session import state_outcome
 from knowledge.bundles import Combined
 from knowledge.schema import MaterialIn, MatterIn
@@ -208,6 +209,8 @@ class ActionChecklist(Action):
         dispatcher.utter_message(
             text="如果还有其他问题，比如“在哪里办”“要多久”，可以继续问我；需要人工帮助请说“转人工”。"
         )
+        # A complaint parked for this guide is offered again now that the guide is done.
+        resume = offer_resume(dispatcher, tracker)
         # The checklist ends the turn. Reached as a follow-up (a matter with nothing to bring), no rule
         # says so, and the policies would guess on (a 没太理解, or the guide again for a diverted question).
-        return [FollowupAction("action_listen")]
+        return [*resume, FollowupAction("action_listen")]

@@ -13,7 +13,7 @@ from dialogue.actions import catalogue
 from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.offers import choose_button, decline, elsewhere_text, place_of
 from dialogue.actions.resume import offer_resume
-from dialogue.actions.session import entity_value, latest_intent, named_matter, state_outcome
+from dialogue.actions.session import entity_value, latest_intent, leave_form, named_matter, state_outcome
 from dialogue.routing import facet_matter, is_follow_up
 
 FACET_OF_INTENT = {
@@ -74,11 +74,12 @@ class ActionAnswerFacet(Action):
             dispatcher.utter_message(text=f"请问您想了解哪个事项的{label}？", buttons=buttons)
             ids = [h.external_id for h in decision.hits]
             state_outcome(dispatcher, "clarification_offered", matter_ids=ids, reason=decision.reason or "close")
-            return [SlotSet("pending_facet", facet), SlotSet("offered_matters", ids)]
+            # A choice left open: the form it interrupted is left (a complaint parked, offered after).
+            return [*leave_form(tracker), SlotSet("pending_facet", facet), SlotSet("offered_matters", ids)]
         if not is_follow_up(text):
             # The question names its matter (彩票中奖了去哪兑奖) and the catalogue has nothing confident
             # for it: declined as a guide question is, not asked to name what it already named.
             return [*decline(dispatcher), SlotSet("pending_facet", None), *offer_resume(dispatcher, tracker)]
         dispatcher.utter_message(text=f"请问您想了解哪个事项的{label}？请告诉我事项名称，例如“办身份证”“公积金提取”。")
         state_outcome(dispatcher, "clarification_offered", matter_ids=[], reason="name")
-        return [SlotSet("pending_facet", facet)]
+        return [*leave_form(tracker), SlotSet("pending_facet", facet)]

@@ -120,7 +120,7 @@ def present(
     if facet and previous_bot_action(tracker) in ("action_answer_facet", "action_find_guide"):
         dispatcher.utter_message(text=answer_facet(facet, matter))
         state_outcome(dispatcher, "facet_answered", matter_id=matter.external_id, facet=facet)
-        return [*events, SlotSet("pending_facet", None)]
+        return [*events, SlotSet("pending_facet", None), *offer_resume(dispatcher, tracker)]
     events.append(SlotSet("pending_facet", None))
     region = region or tracker.get_slot("region")
     dispatcher.utter_message(text=heading(matter, tell_where=bool(region) or catalogue.has_namesakes(matter)))
@@ -244,4 +244,4 @@ class ActionNoneMatched(Action):
             buttons=HOTLINE_BUTTONS,
         )
         state_outcome(dispatcher, "clarification_rejected")
-        return [SlotSet("unanswered", True)]
+        return [SlotSet("unanswered", True), *offer_resume(dispatcher, tracker)]

@@ -17,7 +17,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions.session import state_outcome
-from dialogue.routing import is_digression
+from dialogue.routing import is_digression, is_small_talk
 from knowledge.schema import MaterialIn, MatterIn
 
 WalkState = dict[str, Any]
@@ -180,6 +180,8 @@ def statuses_for(state: WalkState | None, matter_id: str) -> list[str] | None:
     return statuses
 
 
+POLITE = {"thank": "不客气", "greet": "您好"}
+"""The short reply to small talk in the middle of the walk, by intent (otherwise 好的)."""
 YES_NO_BUTTONS = [
     {"title": "有", "payload": "/affirm"},
     {"title": "没有", "payload": "/deny"},
@@ -275,6 +277,11 @@ class ValidateMaterialsForm(FormValidationAction):
             return {"material_answer": "done"}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         reply = parse_reply(str(value), intent)
+        if is_small_talk(intent, str(value), understood=reply is not Reply.unknown):
+            # 谢谢 / 好的 mid-walk: manners, answered as such; the form asks its question again.
+            dispatcher.utter_message(text=f"{POLITE.get(intent or '', '好的')}，我们接着核对材料。")
+            state_outcome(dispatcher, "small_talk")
+            return {"material_answer": None}
         if reply is Reply.unknown:
             stage = state["stage"]
             options = "“是”或“否”" if stage == "condition" else "“有”或“没有”"

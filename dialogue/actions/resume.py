@@ -4,8 +4,10 @@ offered again once that question is answered (「刚才的材料清单还没走�
 The walk's state (``walk_state``) and the complaint's fields (the ticket form's slots) stay in the
 tracker while the citizen asks something else; the form is left, so no question of it hangs over the
 answer. ``offer_resume`` is called by the actions that answer a digression (guide, facet, out of scope,
-fallback, ticket status, goodbye); ``ActionResume`` takes the citizen's 继续 or 不用了. A complaint is
-never dropped without the citizen being told: 不用了 says it will not be filed.
+fallback, ticket status, goodbye, the checklist that ends a walk, 都不是 to a choice of matters);
+``ActionResume`` takes the citizen's 继续 or 不用了. A complaint is never dropped without the citizen
+being told: one left for a walk, a choice of matters or a look-up is parked (``session.leave_form``)
+and offered when that ends, and 不用了 says it will not be filed.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from common import tickets as form
-from dialogue.actions.session import latest_intent, state_outcome
+from dialogue.actions.session import PARKED_SLOT, latest_intent, state_outcome
 
 Task = Literal["walk", "ticket"]
 FORM_OF: dict[Task, str] = {"walk": "materials_form", "ticket": "ticket_form"}
 RESUME_BUTTONS = [{"title": "继续", "payload": "/affirm"}, {"title": "不用了", "payload": "/deny"}]
+TASK_SLOT = "resume_task"
+"""Which task the last offer was about: the walk may have been offered while a complaint was parked."""
 
 
 def unfinished(tracker: Tracker) -> Task | None:
@@ -34,6 +38,18 @@ def unfinished(tracker: Tracker) -> Task | None:
     return None
 
 
+def interrupted(tracker: Tracker) -> Task | None:
+    """What a digression answered now left: the running form's task (the walk before a complaint parked
+    behind it), else a parked complaint. Nothing when nothing was interrupted."""
+    running = (tracker.active_loop or {}).get("name")
+    walk = tracker.get_slot("walk_state")
+    if running == FORM_OF["walk"] and isinstance(walk, dict) and not walk.get("done"):
+        return "walk"
+    if tracker.get_slot(form.TYPE_SLOT) and (running == FORM_OF["ticket"] or tracker.get_slot(PARKED_SLOT)):
+        return "ticket"
+    return None
+
+
 def offer_text(task: Task, ticket_type: str | None) -> str:
     if task == "walk":
         return "刚才的材料清单还没走完，要继续吗？"
@@ -42,14 +58,21 @@ def offer_text(task: Task, ticket_type: str | None) -> str:
 
 def offer_resume(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """After a digression is answered: when it interrupted the walk or the complaint (their form was
-    running), the form is left and the citizen asked whether to go on. Otherwise nothing."""
-    running = (tracker.active_loop or {}).get("name")
-    task = unfinished(tracker)
-    if task is None or running != FORM_OF[task]:
+    running, or the complaint was parked), the form is left and the citizen asked whether to go on.
+    Otherwise nothing."""
+    task = interrupted(tracker)
+    if task is None:
         return []
     dispatcher.utter_message(text=offer_text(task, tracker.get_slot(form.TYPE_SLOT)), buttons=RESUME_BUTTONS)
     state_outcome(dispatcher, "resume_offered", task=task, matter_id=_walk_matter(tracker, task))
-    return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("resume_offered", True)]
+    told = [SlotSet(PARKED_SLOT, False)] if task == "ticket" else []  # offered once; 不用了 or 继续 decides
+    return [
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        SlotSet("resume_offered", True),
+        SlotSet(TASK_SLOT, task),
+        *told,
+    ]
 
 
 def _walk_matter(tracker: Tracker, task: Task) -> str | None:
@@ -59,7 +82,8 @@ def _walk_matter(tracker: Tracker, task: Task) -> str | None:
 
 def reset_ticket() -> list[dict[str, Any]]:
     """The complaint's fields and type cleared: filed, cancelled, or not taken up again."""
-    return [SlotSet(slot, None) for slot in (*form.FORM_SLOTS, form.TYPE_SLOT, form.CONFIRMED_SLOT)]
+    fields = (*form.FORM_SLOTS, form.TYPE_SLOT, form.CONFIRMED_SLOT)
+    return [*(SlotSet(slot, None) for slot in fields), SlotSet(PARKED_SLOT, False)]
 
 
 def cancel_ticket(dispatcher: CollectingDispatcher, ticket_type: str | None) -> list[dict[str, Any]]:
@@ -71,14 +95,15 @@ def cancel_ticket(dispatcher: CollectingDispatcher, ticket_type: str | None) -> 
 
 class ActionResume(Action):
     """继续: the form again, where it was (the walk's next material; the complaint's next question or its
-    summary). 不用了: the walk is put away, the complaint cancelled, and the citizen told so."""
+    summary). 不用了: the walk is put away, the complaint cancelled, and the citizen told so; a complaint
+    parked behind the walk is offered next."""
 
     def name(self) -> str:
         return "action_resume"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = [SlotSet("resume_offered", False)]
-        task = unfinished(tracker)
+        events: list[dict[str, Any]] = [SlotSet("resume_offered", False), SlotSet(TASK_SLOT, None)]
+        task = _offered(tracker)
         if task is None:
             dispatcher.utter_message(text="好的。还有什么可以帮您？")
             return events
@@ -87,8 +112,20 @@ class ActionResume(Action):
         if taken:
             # The form's question is asked again by the form itself (RulePolicy runs the active loop).
             reset = "material_answer" if task == "walk" else form.CONFIRMED_SLOT
-            return [*events, SlotSet(reset, None), SlotSet("requested_slot", None), ActiveLoop(FORM_OF[task])]
+            parked = [SlotSet(PARKED_SLOT, False)] if task == "ticket" else []
+            return [*events, *parked, SlotSet(reset, None), SlotSet("requested_slot", None), ActiveLoop(FORM_OF[task])]
         if task == "walk":
             dispatcher.utter_message(text="好的，材料先不核对了。需要时可以再问我这个事项要带什么材料。")
-            return [*events, SlotSet("walk_state", None)]
+            return [*events, SlotSet("walk_state", None), *offer_resume(dispatcher, tracker)]
         return [*events, *cancel_ticket(dispatcher, tracker.get_slot(form.TYPE_SLOT))]
+
+
+def _offered(tracker: Tracker) -> Task | None:
+    """The task the offer was about, if it is still unfinished (a walk done since is not taken up)."""
+    task = tracker.get_slot(TASK_SLOT)
+    if task == "ticket" and tracker.get_slot(form.TYPE_SLOT):
+        return "ticket"
+    walk = tracker.get_slot("walk_state")
+    if task == "walk" and isinstance(walk, dict) and not walk.get("done"):
+        return "walk"
+    return unfinished(tracker) if task is None else None

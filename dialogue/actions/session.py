@@ -9,6 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from common import tickets as form
+
 
 def entity_value(tracker: Tracker, entity: str) -> str | None:
     """The latest message's value for an entity, preferring the gazetteer (it gives canonical names)."""
@@ -45,12 +47,21 @@ def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+PARKED_SLOT = "ticket_parked"
+"""A complaint left unfiled by what interrupted it (a guide with its walk, a choice of matters, a ticket
+look-up, 转人工): ``dialogue.actions.resume.offer_resume`` offers it again once that is done."""
+
+
 def leave_form(tracker: Tracker) -> list[dict[str, Any]]:
     """Ends whatever form is running, so an interrupting request (转人工, a complaint) takes over
-    instead of the form asking its question again."""
-    if (tracker.active_loop or {}).get("name"):
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
-    return []
+    instead of the form asking its question again. A complaint left so is parked, never dropped."""
+    running = (tracker.active_loop or {}).get("name")
+    if not running:
+        return []
+    events = [ActiveLoop(None), SlotSet("requested_slot", None)]
+    if running == "ticket_form" and tracker.get_slot(form.TYPE_SLOT):
+        events.append(SlotSet(PARKED_SLOT, True))
+    return events
 
 
 def previous_bot_action(tracker: Tracker) -> str | None:

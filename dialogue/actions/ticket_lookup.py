@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from common.masking import mask_phone
 from dialogue.actions.guide import divert_to_guide
+from dialogue.actions.resume import offer_resume
 from dialogue.actions.session import entity_value, leave_form, previous_bot_action, state_outcome
 from dialogue.actions.tickets import TICKET_NUMBER, FormQuestion, check_mobile, validated_phone
 from dialogue.routing import bare_phone
@@ -120,8 +121,8 @@ class ActionCheckTicket(Action):
                 "如有疑问，也可以拨打12345热线查询。"
             )
             state_outcome(dispatcher, "ticket_not_found")
-            return kept
+            return [*kept, *offer_resume(dispatcher, tracker)]
         reply, card = found
         dispatcher.utter_message(text=reply)
         dispatcher.utter_message(json_message=card)
-        return reset
+        return [*reset, *offer_resume(dispatcher, tracker)]

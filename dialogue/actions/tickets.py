@@ -21,11 +21,10 @@ from common.masking import mask_phone
 from common.phones import MOBILE_PATTERN, SECOND_DIGITS
 from common.tickets import TICKET_TYPES
 from dialogue.actions.complaint_facts import place_in, time_in
-from dialogue.actions.corrections import correction_in
 from dialogue.actions.guide import divert_to_guide
 from dialogue.actions.resume import cancel_ticket, reset_ticket
-from dialogue.actions.session import entity_value, latest_intent, leave_form, state_outcome
-from dialogue.routing import is_digression
+from dialogue.actions.session import PARKED_SLOT, entity_value, latest_intent, leave_form, state_outcome
+from dialogue.actions.ticket_replies import confirmation_reply, open_answer
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +38,10 @@ INTRO = {
     "求助": "好的，我来帮您登记求助信息，登记后会转交相关部门处理。",
     "咨询": "好的，请留下您想咨询的问题，12345热线工作人员会尽快答复您。",
 }
+CONFIRM_PAYLOAD = "/affirm"
+"""The 确认提交 button: pressed again after the filing, it is shown the ticket filed (``nothing_to_file``)."""
+FILED_SLOT = "filed_ticket"
+"""The number of the ticket this conversation's last 确认提交 filed; cleared by a new complaint or 取消."""
 ANONYMOUS_WORDS = ("匿名", "不留", "跳过", "不想留", "不方便", "不告诉", "保密", "无可奉告")
 _FILLER = re.compile(
     r"你好|您好|请问|我要|我想|想要|我需要|需要|帮我|帮忙|麻烦|一下|投诉|举报|建议|求助|反映|反馈|留言|咨询|"
@@ -127,7 +130,8 @@ class ActionStartTicket(Action):
         )
         text = tracker.latest_message.get("text") or ""
         events = [*leave_form(tracker), SlotSet(form.TYPE_SLOT, ticket_type)]
-        events += [SlotSet(slot, None) for slot in (*TICKET_SLOTS, form.CONFIRMED_SLOT)]
+        events += [SlotSet(slot, None) for slot in (*TICKET_SLOTS, form.CONFIRMED_SLOT, FILED_SLOT)]
+        events.append(SlotSet(PARKED_SLOT, False))
         phone = check_mobile(entity_value(tracker, "phone")).phone if entity_value(tracker, "phone") else None
         if phone:
             events.append(SlotSet(form.PHONE_SLOT, phone))
@@ -198,6 +202,21 @@ class ValidateTicketForm(FormValidationAction):
     def name(self) -> str:
         return "validate_ticket_form"
 
+    def extract_ticket_content(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return open_answer(tracker, form.CONTENT_SLOT)
+
+    def extract_ticket_location(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return open_answer(tracker, form.LOCATION_SLOT)
+
+    def extract_ticket_time(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return open_answer(tracker, form.TIME_SLOT)
+
+    def extract_ticket_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return open_answer(tracker, form.NAME_SLOT)
+
+    def extract_ticket_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return open_answer(tracker, form.PHONE_SLOT)
+
     def validate_ticket_content(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict:
@@ -255,20 +274,6 @@ class ValidateTicketForm(FormValidationAction):
         return confirmation_reply(tracker.latest_message.get("text") or "", latest_intent(tracker))
 
 
-def confirmation_reply(text: str, intent: str | None) -> dict[str, Any]:
-    """The slots a reply to the summary sets (see ``ValidateTicketForm.extract_ticket_confirmed``)."""
-    correction = correction_in(text)
-    if correction is not None and not text.startswith("/"):
-        return {correction.slot: correction.value, form.CONFIRMED_SLOT: None}
-    if is_digression(intent, text, understood=intent in ("affirm", "deny")):
-        return {}
-    if intent == "affirm":
-        return {form.CONFIRMED_SLOT: "yes"}
-    if intent == "deny":
-        return {form.CONFIRMED_SLOT: "no"}
-    return {form.CONFIRMED_SLOT: None}  # unclear: the summary is shown again
-
-
 class AskTicketConfirmed(Action):
     """The form's last question: what will be filed, 确认提交 / 取消. Asked again after a correction or a
     digression taken up again, so the citizen always confirms what is filed."""
@@ -284,7 +289,7 @@ class AskTicketConfirmed(Action):
             f"地点：{slot(form.LOCATION_SLOT)}\n时间：{slot(form.TIME_SLOT)}\n"
             f"称呼：{slot(form.NAME_SLOT) or form.ANONYMOUS}\n手机号码：{slot(form.PHONE_SLOT)}\n"
             "确认无误请点“确认提交”；哪一项不对，直接告诉我，例如“地点写错了，应该是……”。",
-            buttons=[{"title": "确认提交", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}],
+            buttons=[{"title": "确认提交", "payload": CONFIRM_PAYLOAD}, {"title": "取消", "payload": "/deny"}],
         )
         state_outcome(dispatcher, "slot_requested", slot=form.CONFIRMED_SLOT)
         return []
@@ -300,10 +305,9 @@ class ActionSubmitTicket(Action):
 
         slot = tracker.get_slot
         if slot(form.CONFIRMED_SLOT) == "no":
-            return cancel_ticket(dispatcher, slot(form.TYPE_SLOT))
+            return [*cancel_ticket(dispatcher, slot(form.TYPE_SLOT)), SlotSet(FILED_SLOT, None)]
         if not slot(form.CONTENT_SLOT) or not slot(form.PHONE_SLOT):
-            dispatcher.utter_message(text="当前没有待提交的信息。如需投诉、举报、建议或求助，请直接告诉我。")
-            return []
+            return nothing_to_file(dispatcher, tracker)
         name = slot(form.NAME_SLOT)
         item = TicketIn(
             type=slot(form.TYPE_SLOT) or "求助",
@@ -327,12 +331,40 @@ class ActionSubmitTicket(Action):
             )
             return []
         log.info("conversation %s filed ticket %s (phone %s)", tracker.sender_id, number, mask(item.phone))
-        dispatcher.utter_message(
-            text=f"已为您提交成功，工单编号：{number}，当前状态：{status}。\n"
-            "工作人员会尽快处理并通过您留下的手机号码联系您。请记下工单编号，之后可以凭编号和手机号码向我查询办理进度。"
-        )
-        dispatcher.utter_message(
-            json_message={"type": "ticket", "number": number, "ticket_type": kind, "status": status}
-        )
-        state_outcome(dispatcher, "ticket_filed", number=number, ticket_type=kind)
-        return reset_ticket()
+        tell_filed(dispatcher, number, status, kind)
+        return [*reset_ticket(), SlotSet(FILED_SLOT, number)]
+
+
+def tell_filed(dispatcher: CollectingDispatcher, number: str, status: str, kind: str, **stated: Any) -> None:
+    """The filed ticket: its number and status in words, its card, and ``ticket_filed``."""
+    dispatcher.utter_message(
+        text=f"已为您提交成功，工单编号：{number}，当前状态：{status}。\n"
+        "工作人员会尽快处理并通过您留下的手机号码联系您。请记下工单编号，之后可以凭编号和手机号码向我查询办理进度。"
+    )
+    dispatcher.utter_message(json_message={"type": "ticket", "number": number, "ticket_type": kind, "status": status})
+    state_outcome(dispatcher, "ticket_filed", number=number, ticket_type=kind, **stated)
+
+
+def nothing_to_file(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """A reply to a summary already answered (the rule after ``action_submit_ticket``). 确认提交 pressed
+    again, because the answer was lost (a gateway killed while it was in flight: the ticket was filed
+    and the turn stored, the citizen saw nothing), is shown the ticket this conversation filed: its
+    number and status now, filed once. Any other yes is just acknowledged."""
+    from dialogue.actions import catalogue
+    from hotline.tickets import filed_in
+
+    number = tracker.get_slot(FILED_SLOT)
+    if not (tracker.latest_message.get("text") or "").startswith(CONFIRM_PAYLOAD):
+        dispatcher.utter_message(response="utter_ok")
+        return []
+    found = None
+    if number:
+        with catalogue.session() as db:
+            ticket = filed_in(db, tracker.sender_id, number)
+            found = None if ticket is None else (ticket.number, ticket.status, ticket.type)
+    if found is None:
+        dispatcher.utter_message(text="当前没有待提交的信息。如需投诉、举报、建议或求助，请直接告诉我。")
+        return []
+    log.info("conversation %s: 确认提交 again, ticket %s shown again", tracker.sender_id, number)
+    tell_filed(dispatcher, *found, repeated=True)
+    return []
