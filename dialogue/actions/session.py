@@ -24,22 +24,18 @@ def entity_value(tracker: Tracker, entity: str) -> str | None:
 
 
 def named_matter(tracker: Tracker) -> str | None:
-    """The matter the message names in its own words: a ``matter`` entity whose text is its value.
+    """The matter the message names: a ``matter`` entity, the gazetteer's first (its names are exact).
 
-    The gazetteer also resolves an alias or a shortening to one matter's name (烟草零售许可证 →
-    烟草专卖零售许可证新办, 企业注销 → 公司注销登记); such a phrase names a family of sub-cases more
-    often than the one it maps to, so it is no naming: the whole question is searched instead, and
-    the guide gate decides (on the dev file: two wrong guides fewer, two right ones now a choice)."""
-    text = tracker.latest_message.get("text") or ""
+    The gazetteer also resolves an alias to one matter's name (换身份证 → 居民身份证换领, but also
+    烟草零售许可证 → 烟草专卖零售许可证新办, where the alias names a family of sub-cases). Treating an
+    alias as no naming removed two wrong guides on the real catalogue's dev file, but it also lost the
+    sample catalogue's 换身份证要带什么材料 (searched, it is not confident), so an alias still names."""
     found = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "matter"]
     found.sort(key=lambda e: e.get("extractor") != "SpacyGazetteer")
     for item in found:
-        value, start, end = item.get("value"), item.get("start"), item.get("end")
-        if not isinstance(value, str) or not value.strip():
-            continue
-        if isinstance(start, int) and isinstance(end, int) and text[start:end].strip() != value.strip():
-            continue
-        return value.strip()
+        value = item.get("value")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
     return None
 
 
