@@ -98,7 +98,7 @@ def test_a_gazetteer_alias_names_its_matter():
     """换身份证 names 居民身份证换领 (the sample catalogue's walk-through tests rely on it)."""
     from rasa_sdk import Tracker
 
-    from dialogue.actions.session import named_matter
+    from dialogue.actions.session import entity_value
 
     def tracker(text: str, *entities: dict) -> Tracker:
         message = {"text": text, "intent": {"name": "ask_guide"}, "entities": list(entities)}
@@ -106,5 +106,5 @@ def test_a_gazetteer_alias_names_its_matter():
 
     alias = {"entity": "matter", "value": "居民身份证换领", "start": 0, "end": 4, "extractor": "SpacyGazetteer"}
     learned = {"entity": "matter", "value": "居民身份证", "start": 1, "end": 4, "extractor": "DIETClassifier"}
-    assert named_matter(tracker("换身份证要带什么材料", learned, alias)) == "居民身份证换领"
-    assert named_matter(tracker("你好")) is None
+    assert entity_value(tracker("换身份证要带什么材料", learned, alias), "matter") == "居民身份证换领"
+    assert entity_value(tracker("你好"), "matter") is None

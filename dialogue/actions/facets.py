@@ -13,7 +13,7 @@ from dialogue.actions import catalogue
 from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.offers import choose_button, decline, elsewhere_text, place_of
 from dialogue.actions.resume import offer_resume
-from dialogue.actions.session import entity_value, latest_intent, leave_form, named_matter, state_outcome
+from dialogue.actions.session import entity_value, latest_intent, leave_form, state_outcome
 from dialogue.routing import facet_matter, is_follow_up
 
 FACET_OF_INTENT = {
@@ -41,7 +41,7 @@ class ActionAnswerFacet(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         facet = FACET_OF_INTENT.get(latest_intent(tracker) or "", "conditions")
         text = tracker.latest_message.get("text") or ""
-        named = named_matter(tracker)
+        named = entity_value(tracker, "matter")
         region = entity_value(tracker, "region") or tracker.get_slot("region")
         current = tracker.get_slot("matter_id")
         # The same answer as a guide question gets (out of scope, confidence gate), without the FAQ.

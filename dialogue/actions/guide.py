@@ -33,7 +33,7 @@ from dialogue.actions.offers import (
     place_of,
 )
 from dialogue.actions.resume import offer_resume
-from dialogue.actions.session import entity_value, leave_form, named_matter, previous_bot_action, state_outcome
+from dialogue.actions.session import entity_value, leave_form, previous_bot_action, state_outcome
 from dialogue.routing import GUIDE_INTENTS, route
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def divert_to_guide(tracker: Tracker) -> list[dict[str, Any]] | None:
     text = tracker.latest_message.get("text") or ""
     if not text.strip() or text.startswith("/"):
         return None  # a button's payload says exactly what the citizen chose
-    named = named_matter(tracker)
+    named = entity_value(tracker, "matter")
     region = entity_value(tracker, "region") or tracker.get_slot("region")
     found = catalogue.answer(text, named=named, region=region)
     if route(intent.get("name"), float(intent.get("confidence") or 0.0), text, found) != "guide":
@@ -199,7 +199,7 @@ class ActionFindGuide(Action):
         if chosen:
             return [*events, *present(dispatcher, tracker, chosen)]
         text = tracker.latest_message.get("text") or ""
-        named = named_matter(tracker)
+        named = entity_value(tracker, "matter")
         region = entity_value(tracker, "region") or tracker.get_slot("region")
         found = catalogue.answer(text, named=named, region=region)
         decision = found.decision

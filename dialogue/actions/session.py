@@ -23,22 +23,6 @@ def entity_value(tracker: Tracker, entity: str) -> str | None:
     return None
 
 
-def named_matter(tracker: Tracker) -> str | None:
-    """The matter the message names: a ``matter`` entity, the gazetteer's first (its names are exact).
-
-    The gazetteer also resolves an alias to one matter's name (换身份证 → 居民身份证换领, but also
-    烟草零售许可证 → 烟草专卖零售许可证新办, where the alias names a family of sub-cases). Treating an
-    alias as no naming removed two wrong guides on the real catalogue's dev file, but it also lost the
-    sample catalogue's 换身份证要带什么材料 (searched, it is not confident), so an alias still names."""
-    found = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "matter"]
-    found.sort(key=lambda e: e.get("extractor") != "SpacyGazetteer")
-    for item in found:
-        value = item.get("value")
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
-
-
 def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
