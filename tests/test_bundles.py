@@ -17,7 +17,7 @@ from knowledge.bundles import combine, material_key, resolve
 from knowledge.schema import MatterIn
 from retriever import HybridIndex, rebuild
 from retriever.answering import answer
-from tests.conftest import GUIDES_RAW, SAMPLE_CATALOGUE, needs_shared
+from tests.conftest import SAMPLE_CATALOGUE, needs_shared
 
 NEWBORN = "bs-yjs-xsecs"
 
@@ -123,23 +123,22 @@ def test_a_life_event_question_finds_its_bundle_and_the_bundles_matters_are_not_
 
 @pytest.mark.shared
 @needs_shared
-def test_the_real_catalogues_joint_matters_are_bundles_and_a_newborn_question_finds_its_own(session, default_embedder):
-    from knowledge.importers import import_path
+def test_the_real_catalogues_joint_matters_are_bundles_and_a_newborn_question_finds_its_own(real_catalogue):
+    from banshi.db import session_scope
 
-    import_path(session, GUIDES_RAW)
-    live = store.published(session)
-    bundles = {m.name: m for m in live if m.is_bundle}
-    assert len(bundles) == 33  # the platform's 一件事 matters (issue 12)
-    newborn = bundles["新生儿出生“一件事”"]
-    found = resolve(session, newborn)
-    assert found.members == () and found.guide.materials == newborn.materials  # already one joint form
-    index = HybridIndex(default_embedder)
-    rebuild(session, index)
-    assert sum(index.search(name, 1).hits[0].kind == "bundle" for name in bundles) == len(bundles)
-    asked = answer(session, index, "宝宝出生后要跑哪些手续")
-    assert asked.kind == "present" and asked.decision.hits[0].name == "新生儿出生“一件事”"
-    retiring = answer(session, index, "我下个月退休")
-    assert "退休“一件事”" in [hit.name for hit in retiring.decision.hits]
+    engine, index = real_catalogue  # the platform export imported and indexed once for the session
+    with session_scope(engine) as session:
+        live = store.published(session)
+        bundles = {m.name: m for m in live if m.is_bundle}
+        assert len(bundles) == 33  # the platform's 一件事 matters (issue 12)
+        newborn = bundles["新生儿出生“一件事”"]
+        found = resolve(session, newborn)
+        assert found.members == () and found.guide.materials == newborn.materials  # already one joint form
+        assert sum(index.search(name, 1).hits[0].kind == "bundle" for name in bundles) == len(bundles)
+        asked = answer(session, index, "宝宝出生后要跑哪些手续")
+        assert asked.kind == "present" and asked.decision.hits[0].name == "新生儿出生“一件事”"
+        retiring = answer(session, index, "我下个月退休")
+        assert "退休“一件事”" in [hit.name for hit in retiring.decision.hits]
 
 
 def test_the_wechat_checklist_page_lists_the_bundles_matters_and_its_shared_papers(data_dir):
