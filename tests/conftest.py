@@ -16,6 +16,19 @@ SAMPLE_CATALOGUE = ROOT / "knowledge" / "sample" / "catalogue.jsonl"
 needs_shared = pytest.mark.skipif(not GUIDES_RAW.is_dir(), reason="../shared/data is absent")
 
 
+MODEL_FIXTURES = {"live_stack", "browser"}
+"""Fixtures that start Rasa with the trained model: a test that uses one is marked ``model``. ``make test``
+runs the tests without that mark while Rasa trains, and those with it afterwards (see the Makefile); a test
+that starts Rasa by itself carries the mark in its module."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by mark
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+
+
 def _clear_caches() -> None:
     from banshi.config import get_settings
     from banshi.db import get_engine

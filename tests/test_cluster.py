@@ -32,6 +32,7 @@ from tests.sse import events
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.model,
     pytest.mark.skipif(postgres_bindir() is None, reason="PostgreSQL is not installed"),
     pytest.mark.skipif(shutil.which("haproxy") is None, reason="HAProxy is not installed (make system-packages)"),
 ]

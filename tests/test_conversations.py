@@ -12,7 +12,7 @@ import pytest
 from tests.browser import LiveStack
 from tests.rasa_stack import rasa_stack, say, trained_model
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 TICKET_NUMBER = re.compile(r"12345-\d{8}-\d{4,}")
 
 

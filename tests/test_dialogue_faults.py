@@ -35,7 +35,7 @@ from channels.relay import UNAVAILABLE_TEXT
 from tests.rasa_stack import import_catalogue, stack_environment, trained_model
 from tests.services import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 COMPLAINT = "我要投诉港口区渔洲坪路口的路灯坏了一个月没人修"
 ANSWERS = {
     "ticket_location": "港口区渔洲坪路口",

@@ -10,9 +10,8 @@ import pytest
 
 from nlu.evaluation import accuracy, intent_report, load_messages, macro_f1
 from tests.conftest import ROOT
-from tests.rasa_stack import model_path
+from tests.rasa_stack import trained_model
 
-MODEL = model_path()
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 
 
@@ -47,8 +46,10 @@ def test_dev_messages_cover_every_intent():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not MODEL.is_file() or not RASA_PYTHON.exists(), reason="models/banshi.tar.gz is not trained")
+@pytest.mark.model
+@pytest.mark.skipif(not RASA_PYTHON.exists(), reason=".venv-rasa is not installed")
 def test_eval_nlu_with_trained_model(tmp_path):
+    model = trained_model()
     messages = tmp_path / "m.jsonl"
     lines = [
         {"text": "你好", "intent": "greet"},
@@ -58,7 +59,7 @@ def test_eval_nlu_with_trained_model(tmp_path):
     ]
     messages.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "banshi.cli", "eval", "nlu", "--messages", str(messages), "--model", str(MODEL),
+        [sys.executable, "-m", "banshi.cli", "eval", "nlu", "--messages", str(messages), "--model", str(model),
          "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip

@@ -46,7 +46,7 @@ from bench.publish import (
 from tests.rasa_stack import import_catalogue, stack_environment, trained_model
 from tests.services import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 CITIZENS = 8
 PUBLISHES = 4
 VISIBLE_WITHIN = 3.0
