@@ -163,3 +163,20 @@ def test_the_shipped_type_model_beats_the_majority_class_on_a_city_it_was_not_tr
     majority = max(gold.count(label) for label in set(gold)) / len(gold)
     assert len(gold) >= 100 and accuracy > majority + 0.05, (accuracy, majority)
     assert guessed.count("建言") / len(guessed) < 0.15, "suggestions are a few percent of a city's messages"
+
+
+@pytest.mark.shared
+@needs_hotline_data
+def test_msgabench_with_its_own_prior_is_what_a_city_configuring_that_mix_ships():
+    """``bench/hotline.py``'s own-prior row must score the head ``--prior`` would train, not a variant."""
+    from bench.hotline_sources import own_prior
+    from hotline.classifier import MODEL_TYPES
+    from hotline.training import DEPLOYMENT_PRIOR, TYPE_RECIPE, held_out, load_type_set
+
+    data = load_type_set(limit=400)
+    default = held_out(data, TYPE_RECIPE, MODEL_TYPES, DEPLOYMENT_PRIOR)
+    own_mix = tuple(default.train.prior(MODEL_TYPES))
+    configured = held_out(data, TYPE_RECIPE, MODEL_TYPES, own_mix)
+    texts = [*default.test.texts, "请问社保卡怎么补办？", "建议在小区门口增设公交站"]
+    assert np.allclose(own_prior(default.head, default.train).logits(texts), configured.head.logits(texts), atol=1e-4)
+    assert not np.allclose(default.head.logits(texts), configured.head.logits(texts), atol=1e-4)
