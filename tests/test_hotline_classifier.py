@@ -69,6 +69,8 @@ def test_obvious_messages_get_their_category(text, category):
         ("建议在小区附近增设公交线路", "建议"),
         ("建议延长地铁运营时间", "建议"),
         ("请问新生儿医保怎么办理", "咨询"),
+        ("护照办理要多久", "咨询"),
+        ("公积金贷款能否提前还款", "咨询"),
         ("楼下酒吧每天半夜噪音扰民，吵得无法入睡", "投诉"),
         ("家里老人重病，生活困难，请求救助", "求助"),
     ],
@@ -163,3 +165,32 @@ def test_the_shipped_type_model_beats_the_majority_class_on_a_city_it_was_not_tr
     majority = max(gold.count(label) for label in set(gold)) / len(gold)
     assert len(gold) >= 100 and accuracy > majority + 0.05, (accuracy, majority)
     assert guessed.count("建言") / len(guessed) < 0.15, "suggestions are a few percent of a city's messages"
+
+
+@pytest.mark.shared
+@needs_hotline_data
+def test_msgabench_with_its_own_prior_is_what_a_city_configuring_that_mix_ships():
+    """``bench/hotline.py``'s own-prior row must score the head ``--prior`` would train, not a variant."""
+    from bench.hotline_sources import own_prior
+    from hotline.classifier import MODEL_TYPES
+    from hotline.training import DEPLOYMENT_PRIOR, TYPE_RECIPE, held_out, load_type_set
+
+    data = load_type_set(limit=400)
+    default = held_out(data, TYPE_RECIPE, MODEL_TYPES, DEPLOYMENT_PRIOR)
+    own_mix = tuple(default.train.prior(MODEL_TYPES))
+    configured = held_out(data, TYPE_RECIPE, MODEL_TYPES, own_mix)
+    texts = [*default.test.texts, "请问社保卡怎么补办？", "建议在小区门口增设公交站"]
+    assert np.allclose(own_prior(default.head, default.train).logits(texts), configured.head.logits(texts), atol=1e-4)
+    assert not np.allclose(default.head.logits(texts), configured.head.logits(texts), atol=1e-4)
+
+
+@pytest.mark.shared
+@needs_hotline_data
+def test_the_knowledge_base_source_scores_its_questions_not_its_answers():
+    """66 rows of the file hold the answer in ``text`` and the question in ``reply``."""
+    from hotline.sources import type_sources
+
+    kb = next(source for source in type_sources() if source.name == "MSGABench 知识库问题").data.texts
+    assert len(kb) == 233
+    assert "什么是建筑垃圾？" in kb
+    assert not [text for text in kb if text.startswith("《北京市建筑垃圾处置管理规定》")]
