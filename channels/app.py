@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from banshi.config import get_settings
 from banshi.runtime import load_index
-from channels import log_masking
+from channels import log_masking, redis_client
 from channels.admission import Admission
 from channels.desk_clock import DeskClock
 from channels.errors import database_unavailable, validation_error_in_chinese
@@ -59,7 +59,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             wechat_channel.close()
         app.state.desk_clock.close()
         app.state.relay.close()
-        app.state.rate_limits.close()
+        redis_client.close()
 
 
 def create_app() -> FastAPI:

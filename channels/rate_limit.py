@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 
 from banshi.config import Settings, parse_rate
+from channels import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +76,7 @@ class RateLimits:
     def __init__(self, per_address: Rate | None, per_conversation: Rate | None, redis_url: str | None = None) -> None:
         self.per_address, self.per_conversation = per_address, per_conversation
         self._local = _LocalWindows()
-        self._redis = None
-        if redis_url and (per_address or per_conversation):
-            import redis
-
-            self._redis = redis.Redis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._redis = redis_client.connect(redis_url) if redis_url and (per_address or per_conversation) else None
 
     @classmethod
     def of(cls, settings: Settings) -> RateLimits:
@@ -88,10 +85,6 @@ class RateLimits:
     @property
     def shared(self) -> bool:
         return self._redis is not None
-
-    def close(self) -> None:
-        if self._redis is not None:
-            self._redis.close()
 
     def check(self, address: str, conversation_id: str | None = None) -> None:
         """Counts one request; raises ``RateLimited`` when the address or the conversation is over its limit."""

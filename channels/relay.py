@@ -156,7 +156,6 @@ class Relay:
 
     def close(self) -> None:
         self.client.close()
-        self.turn_locks.close()
 
     # ---- Rasa ----
 

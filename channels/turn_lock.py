@@ -19,6 +19,8 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from channels import redis_client
+
 log = logging.getLogger(__name__)
 
 
@@ -35,21 +37,13 @@ class TurnLocks:
 
     def __init__(self, redis_url: str | None = None, *, ttl: float = 6.0, wait: float = 40.0) -> None:
         self.ttl, self.wait = ttl, wait
-        self._redis = None
-        if redis_url:
-            import redis
-
-            self._redis = redis.Redis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._redis = redis_client.connect(redis_url) if redis_url else None
         self._local: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._local_guard = threading.Lock()
 
     @property
     def shared(self) -> bool:
         return self._redis is not None
-
-    def close(self) -> None:
-        if self._redis is not None:
-            self._redis.close()
 
     @contextmanager
     def hold(self, conversation_id: str) -> Iterator[None]:

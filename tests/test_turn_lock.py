@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from channels import redis_client
 from channels.turn_lock import TurnBusy, TurnLocks
 from tests.services import redis
 
@@ -52,8 +53,7 @@ def test_two_gateways_take_turns_on_one_conversation_but_not_on_others() -> None
             # The slow turn outlives the lock's ttl: the renewal keeps the second gateway out.
             assert _overlaps(first, second, "c1", "c2", slow_seconds=1.5) == ["other", "slow", "same"]
         finally:
-            first.close()
-            second.close()
+            redis_client.close()
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="Redis is not installed")
@@ -70,8 +70,7 @@ def test_a_dead_gateways_lock_frees_itself_and_a_stuck_turn_is_refused() -> None
             with alive.hold("c1"):
                 pass
         finally:
-            dead.close()
-            alive.close()
+            redis_client.close()
 
 
 def test_without_redis_one_gateway_still_takes_turns() -> None:
