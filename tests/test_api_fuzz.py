@@ -63,7 +63,7 @@ class Fuzzed:
     mismatches: dict[str, str] = field(default_factory=dict)  # one example per operation, status and failure
     body_mismatches: dict[str, str] = field(default_factory=dict)
     """Bodies unlike their schema: listed in the table; only their times are asserted (every time has an
-    offset, ``common.clock.UtcDateTime``), the rest is left to the doc (e.g. the imports' 422 detail text)."""
+    offset, ``common.clock.UtcDateTime``), the rest is left to the table."""
     cases: int = 0
     chat_replies: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))

@@ -288,11 +288,11 @@ def test_the_studio_imports_another_platform_through_a_chosen_or_uploaded_mappin
         "/api/v1/imports",
         files={"file": (ZJ_CSV.name, ZJ_CSV.read_bytes()), "mapping": ("m.yml", b"name: x\nfields: {external_id: A}")},
     )
-    assert broken.status_code == 422 and "映射文件 m.yml 有误" in broken.json()["detail"]
+    assert broken.status_code == 422 and "映射文件 m.yml 有误" in broken.json()["detail"][0]["msg"]
     unknown = client.post(
         "/api/v1/imports", files={"file": (ZJ_CSV.name, ZJ_CSV.read_bytes())}, data={"mapping_name": "火星"}
     )
-    assert unknown.status_code == 422 and "没有名为 火星 的映射" in unknown.json()["detail"]
+    assert unknown.status_code == 422 and "没有名为 火星 的映射" in unknown.json()["detail"][0]["msg"]
 
     rows = ZJ_CSV.read_text(encoding="utf-8").splitlines()
     rows.append(rows[1].replace("nb330203-101", "nb330203-199").replace(",否,", ",面议,"))

@@ -297,7 +297,7 @@ def test_import_dry_run_reports_a_bad_row_then_confirm_as_drafts(app):
 def test_upload_of_an_unknown_file_type_is_refused_in_chinese(app):
     editor = login(app, "editor1")
     response = editor.post("/api/v1/imports", files={"file": ("x.txt", io.BytesIO(b"hello"))})
-    assert response.status_code == 422 and "不支持的文件类型" in response.json()["detail"]
+    assert response.status_code == 422 and "不支持的文件类型" in response.json()["detail"][0]["msg"]
 
 
 def _upload(client, name: str, items: list[dict]) -> dict:
@@ -371,7 +371,7 @@ def test_an_upload_is_deleted_once_confirmed_and_expires_unconfirmed(app, data_d
     assert sorted(p.name for p in uploads.iterdir()) == [fresh["id"]], "the next upload cleans the expired ones"
 
     broken = editor.post("/api/v1/imports", files={"file": ("坏.xlsx", io.BytesIO(b"not a spreadsheet"))})
-    assert broken.status_code == 422 and "无法读取文件" in broken.json()["detail"]
+    assert broken.status_code == 422 and "无法读取文件" in broken.json()["detail"][0]["msg"]
     assert sorted(p.name for p in uploads.iterdir()) == [fresh["id"]], "an unreadable upload is not kept"
 
 

@@ -22,6 +22,7 @@ from banshi.db import job_session
 from channels.accounts import UserOut
 from channels.commit_first import CommitFirstRoute
 from channels.deps import GUARDED, SessionDep, require_role
+from channels.errors import unprocessable
 from channels.params import Offset
 from knowledge import audit, transfer
 from knowledge.audit import AuditOut
@@ -109,25 +110,25 @@ async def upload(
     try:
         rules = await _mapping(mapping, mapping_name)
     except MappingError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+        raise unprocessable(str(exc), "body", "mapping") from exc
     limit = settings.upload_max_mb * 1024 * 1024
     content = await file.read(limit + 1)
     if len(content) > limit:
         too_big = f"文件不能超过 {settings.upload_max_mb} MB"
         raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail=too_big)
     if not content:
-        raise HTTPException(422, detail="上传的文件是空的")
+        raise unprocessable("上传的文件是空的", "body", "file")
     try:
         upload_id = transfer.store_upload(
             settings.data_dir, file.filename or "", content, keep_hours=settings.upload_keep_hours, mapping=rules
         )
     except UploadError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+        raise unprocessable(str(exc), "body", "file") from exc
     try:
         return transfer.dry_run(session, settings.data_dir, upload_id)
     except Exception as exc:  # an unreadable file (broken XLSX, wrong encoding) is the editor's to fix
         transfer.discard_upload(settings.data_dir, upload_id)
-        raise HTTPException(422, detail=f"无法读取文件：{exc}") from exc
+        raise unprocessable(f"无法读取文件：{exc}", "body", "file") from exc
 
 
 @router.post(
