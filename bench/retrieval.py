@@ -30,6 +30,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from banshi.config import get_settings  # noqa: E402
+from banshi.runtime import index_options  # noqa: E402
 from knowledge.importers import read_source  # noqa: E402
 from knowledge.schema import MatterIn  # noqa: E402
 from retriever import HybridIndex, make_embedder  # noqa: E402
@@ -96,7 +97,7 @@ def _strip_county(text: str) -> str:
 
 
 def build(embedder, matters: list[MatterIn]) -> tuple[HybridIndex, float]:
-    index = HybridIndex(embedder, candidates=50, rrf_k=5, keyword_weight=1.0, threshold=0.6)
+    index = HybridIndex(embedder, **index_options(get_settings()))  # as deployed: the settings' threshold
     started = time.perf_counter()
     index.build(matters)
     return index, time.perf_counter() - started
