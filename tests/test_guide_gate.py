@@ -70,6 +70,15 @@ def test_a_lone_guide_barely_over_the_threshold_is_declined_not_presented():
     assert decide(named, named="证照遗失补领、换发申请").kind == "present", "a matter named exactly needs no floor"
 
 
+def test_the_plain_case_is_told_apart_from_one_with_a_qualifier_the_question_lacks():
+    company, branch = _hit("gs", "公司设立登记", 0.30), _hit("fgs", "分公司设立登记", 0.29)
+    assert told_apart("我想注册一家公司，设立登记怎么办", company, branch)
+    assert not told_apart("我想注册一家公司，设立登记怎么办", branch, company)
+    assert decide(_result("我想注册一家公司，设立登记怎么办", company, branch)).kind == "present"
+    construction = _hit("xb", "建筑工程施工许可（新办）", 0.30)
+    assert not told_apart("施工许可证要什么材料", construction, _hit("yq", "建筑工程施工许可（延期）", 0.29)), "a tie"
+
+
 def test_one_character_tells_sub_cases_apart_when_the_pairs_tie():
     """续期 shares no pair with 延续, but its 续 is 延续's alone; 补缴 and 断缴 tie on both counts."""
     renew, stop = _hit("yx", f"{TOBACCO}延续", 0.30), _hit("ty", f"{TOBACCO}停业", 0.28)
