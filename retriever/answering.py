@@ -112,10 +112,10 @@ def told_apart(question: str, top: Hit, rival: Hit) -> bool:
     longer one; the question is read as searched (with the colloquial rewrite's official terms). On a
     tie of pairs single characters decide: 烟草证快到期了，怎么续期 shares no pair with 延续 but its 续
     (on the dev file: seven choices fewer, one wrong guide more, 医保断了 → 社会保险费断缴补缴).
-    On a tie of characters too, the name the question says the larger share of: the plain case over
-    one with a qualifier the citizen did not say (公司设立登记 over 分公司设立登记 and 非公司企业法人设立登记
-    for 我想注册一家公司; on the dev file ten choices fewer, one wrong guide more, 律师换律所 →
-    律师事务所住所变更备案). A namesake in another place has no words of its own: never told apart."""
+    On a tie of characters too, the plain case over the same name with a qualifier the citizen did not
+    say (公司设立登记 over 分公司设立登记 and 非公司企业法人设立登记 for 我想注册一家公司), but not a name
+    over another with words of its own (公积金怎么提取: 退休提取… or 租赁住房提取…, a choice).
+    A namesake in another place has no words of its own: never told apart."""
     mine, theirs, asked = char_pairs(top.name), char_pairs(rival.name), char_pairs(question)
     ours, others = len(asked & (mine - theirs)), len(asked & (theirs - mine))
     if ours != others:
@@ -124,7 +124,7 @@ def told_apart(question: str, top: Hit, rival: Hit) -> bool:
     ours, others = len(asked_chars & (mine_chars - their_chars)), len(asked_chars & (their_chars - mine_chars))
     if ours != others:
         return ours > others
-    return len(asked & mine) * len(theirs) > len(asked & theirs) * len(mine)  # the larger share of its name
+    return mine_chars < their_chars  # the runner-up is the top with a qualifier the question did not say
 
 
 def names_one(said: str, named: Hit, siblings: Sequence[Hit]) -> bool:

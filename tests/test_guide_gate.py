@@ -75,6 +75,8 @@ def test_the_plain_case_is_told_apart_from_one_with_a_qualifier_the_question_lac
     assert told_apart("我想注册一家公司，设立登记怎么办", company, branch)
     assert not told_apart("我想注册一家公司，设立登记怎么办", branch, company)
     assert decide(_result("我想注册一家公司，设立登记怎么办", company, branch)).kind == "present"
+    retired, renting = _hit("tx", "退休提取住房公积金", 0.30), _hit("zl", "租赁住房提取住房公积金", 0.29)
+    assert not told_apart("公积金怎么提取", retired, renting), "each has words of its own: a choice"
     construction = _hit("xb", "建筑工程施工许可（新办）", 0.30)
     assert not told_apart("施工许可证要什么材料", construction, _hit("yq", "建筑工程施工许可（延期）", 0.29)), "a tie"
 
