@@ -49,10 +49,11 @@ LONE_FLOOR = 0.75
 above; below it, nothing is offered. A barely confident search that finds one matter and nothing like
 it is the mark of a question whose subject the catalogue lacks, matched on its other words
 (身份证丢了在哪补办 → 证照遗失补领、换发申请: on 遗失 and 补领, not 身份证). Below 0.75 a lone top was
-right 2 times in 9 (the dialogue dev file and the retrieval dev set together; the other 7: out of
-catalogue 3, another matter 4), and a wrong guide sends a citizen to the wrong window. A top the
-question's words choose among its near rivals (用气报装 over 用气过户 for 家里要装燃气, 0.71) is
-another thing: the catalogue holds the family asked about, so the retriever's threshold is enough."""
+right 2 times in 9 (an in-process probe of the dialogue dev file and the retrieval dev set; the
+other 7: out of catalogue 3, another matter 4), and a wrong guide sends a citizen to the wrong
+window. A top the question's words choose among its near rivals (用气报装 over 用气过户 for
+家里要装燃气, 0.71) is another thing: the catalogue holds the family asked about, so the retriever's
+threshold is enough."""
 
 DecisionKind = Literal["present", "clarify", "ask_region", "none", "out_of_scope"]
 Reason = Literal["close", "region", "siblings", "name"]
@@ -111,7 +112,8 @@ def told_apart(question: str, top: Hit, rival: Hit) -> bool:
     offer. Character pairs, not the segmenter's words, so a name's word is found inside the citizen's
     longer one; the question is read as searched (with the colloquial rewrite's official terms). On a
     tie of pairs single characters decide: 烟草证快到期了，怎么续期 shares no pair with 延续 but its 续
-    (on the dev file: seven choices fewer, one wrong guide more, 医保断了 → 社会保险费断缴补缴).
+    (in an in-process probe of the dev file's questions: seven choices fewer, one wrong guide more,
+    医保断了 → 社会保险费断缴补缴).
     On a tie of characters too, the plain case over the same name with a qualifier the citizen did not
     say (公司设立登记 over 分公司设立登记 and 非公司企业法人设立登记 for 我想注册一家公司), but not a name
     over another with words of its own (公积金怎么提取: 退休提取… or 租赁住房提取…, a choice).
