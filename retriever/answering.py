@@ -131,22 +131,14 @@ def told_apart(question: str, top: Hit, rival: Hit) -> bool:
 
 def names_one(said: str, named: Hit, siblings: Sequence[Hit]) -> bool:
     """Whether the citizen's words for a matter (a gazetteer alias) name that one sub-case rather than
-    its family: they tell it apart from every sibling (``told_apart``, the characters breaking a tie).
+    its family: they tell it apart from every sibling (``told_apart``).
 
     The gazetteer resolves an alias to one matter's name. 换身份证 → 居民身份证换领 says which (换);
     烟草零售许可证 → 烟草专卖零售许可证新办 says nothing the 延续, 变更 or 补办 sub-cases lack, and
     taking it as naming 新办 presented the wrong guide. Such an alias is no naming: the whole question
     is searched and gated like any other, so the citizen gets the one the question tells apart or the
-    choice. Single characters count only on a tie of pairs: a one-word alias (换) has no pair of its own."""
-    for sibling in siblings:
-        if told_apart(said, named, sibling):
-            continue
-        if told_apart(said, sibling, named):
-            return False  # the words fit the sibling better
-        mine, theirs, chars = set(named.name), set(sibling.name), set(said)
-        if len(chars & (mine - theirs)) <= len(chars & (theirs - mine)):
-            return False
-    return True
+    choice. A one-word difference (换) has no pair of its own: ``told_apart``'s characters decide it."""
+    return all(told_apart(said, named, sibling) for sibling in siblings)
 
 
 @dataclass(frozen=True)
