@@ -53,7 +53,8 @@ right 2 times in 9 (an in-process probe of the dialogue dev file and the retriev
 other 7: out of catalogue 3, another matter 4), and a wrong guide sends a citizen to the wrong
 window. A top the question's words choose among its near rivals (用气报装 over 用气过户 for
 家里要装燃气, 0.71) is another thing: the catalogue holds the family asked about, so the retriever's
-threshold is enough."""
+threshold is enough. So is a 一件事 (bundle): a life event's question is vague by nature
+(宝宝出生后要跑哪些手续, 退伍军人要办什么), and both lone bundles below 0.75 in the probe were right."""
 
 DecisionKind = Literal["present", "clarify", "ask_region", "none", "out_of_scope"]
 Reason = Literal["close", "region", "siblings", "name"]
@@ -95,7 +96,8 @@ def decide(result: SearchResult, *, named: str | None = None) -> Decision:
             close.append(hit)
             siblings = siblings or not near
     if not close:
-        return Decision("none") if lone and result.confidence < LONE_FLOOR else Decision("present", (top,))
+        held_back = lone and top.kind != "bundle" and result.confidence < LONE_FLOOR
+        return Decision("none") if held_back else Decision("present", (top,))
     if result.confidence < CLARIFY_FLOOR:
         return Decision("none")
     if all(hit.name == top.name for hit in close):
@@ -137,7 +139,11 @@ def names_one(said: str, named: Hit, siblings: Sequence[Hit]) -> bool:
     烟草零售许可证 → 烟草专卖零售许可证新办 says nothing the 延续, 变更 or 补办 sub-cases lack, and
     taking it as naming 新办 presented the wrong guide. Such an alias is no naming: the whole question
     is searched and gated like any other, so the citizen gets the one the question tells apart or the
-    choice. A one-word difference (换) has no pair of its own: ``told_apart``'s characters decide it."""
+    choice. A one-word difference (换) has no pair of its own: ``told_apart``'s characters decide it.
+    An alias that shares no pair with the name (办营业执照 → 个体工商户设立登记) says nothing of the
+    family's name: it is the editors' own word for this one matter, and names it."""
+    if not char_pairs(said) & char_pairs(named.name):
+        return True
     return all(told_apart(said, named, sibling) for sibling in siblings)
 
 

@@ -66,6 +66,8 @@ def test_a_lone_guide_barely_over_the_threshold_is_declined_not_presented():
     gas, transfer = _hit("bz", "用气报装", 0.17), _hit("gh", "用气过户", 0.15)
     chosen = decide(_result("家里要装燃气怎么申请", gas, transfer, confidence=0.71))
     assert chosen.kind == "present" and chosen.hits == (gas,), "the words chose it among its family"
+    newborn = Hit("xs", "新生儿出生“一件事”", "卫健委", "广西壮族自治区防城港市", None, None, 0.27, kind="bundle")
+    assert decide(_result("宝宝出生后要跑哪些手续", newborn, confidence=0.66)).kind == "present", "a life event"
     named = SearchResult("证照遗失补领、换发申请", [lost], 0.5, False)
     assert decide(named, named="证照遗失补领、换发申请").kind == "present", "a matter named exactly needs no floor"
 
@@ -166,6 +168,8 @@ def test_an_alias_of_a_family_of_sub_cases_names_none_of_them():
     swap, lost = _hit("hl", "居民身份证换领", 0.0), _hit("bl", "居民身份证补领", 0.0)
     assert names_one("换身份证", swap, [lost]) and not names_one("身份证", swap, [lost])
     assert names_one("烟草零售许可证", new, []), "a matter with no siblings is named by any alias"
+    business = _hit("sl", "个体工商户设立登记", 0.0)
+    assert names_one("办营业执照", business, [_hit("bg", "个体工商户变更登记", 0.0)]), "the editors' own word"
 
 
 def test_a_family_alias_is_searched_and_gated_a_sub_case_alias_is_presented(use_embedder):
