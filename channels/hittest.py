@@ -108,16 +108,24 @@ class NluParse:
     error: str | None = None
     """Why there is no parse, in Chinese, for the editor."""
 
-    def entity(self, name: str) -> str | None:
-        """Like ``dialogue.actions.session.entity_value``: the gazetteer's canonical value first."""
+    def _found(self, name: str) -> dict[str, Any] | None:
         found = sorted(
             (e for e in self.entities if e.get("entity") == name), key=lambda e: e.get("extractor") != "SpacyGazetteer"
         )
-        for item in found:
-            value = item.get("value")
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-        return None
+        return next((e for e in found if isinstance(e.get("value"), str) and e["value"].strip()), None)
+
+    def entity(self, name: str) -> str | None:
+        """Like ``dialogue.actions.session.entity_value``: the gazetteer's canonical value first."""
+        item = self._found(name)
+        return item["value"].strip() if item else None
+
+    def said(self, name: str, text: str) -> str | None:
+        """Like ``dialogue.actions.session.entity_said``: the words of ``text`` the value was read from."""
+        item = self._found(name)
+        start, end = (item.get("start"), item.get("end")) if item else (None, None)
+        if not isinstance(start, int) or not isinstance(end, int):
+            return None
+        return text[start:end].strip() or None
 
 
 def parse(client: httpx.Client, text: str) -> NluParse:
@@ -165,9 +173,11 @@ class Outcome:
         return self.answer.region
 
 
-def find(session: Session, index: HybridIndex, text: str, *, named: str | None, region: str | None) -> Outcome:
+def find(
+    session: Session, index: HybridIndex, text: str, *, named: str | None, region: str | None, said: str | None = None
+) -> Outcome:
     """What the dialogue would answer on ``index`` (``retriever.answering.answer``), with the ranked list."""
-    found = answer(session, index, text, named=named, region=region)
+    found = answer(session, index, text, named=named, region=region, said=said)
     return Outcome(found.searched or index.search(text, 5, region=region or None), found)
 
 

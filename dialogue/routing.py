@@ -61,8 +61,11 @@ ACCOUNT_CHARS = 60
 """A message this long is an account of a problem, not a question about a matter."""
 _SENTENCE = re.compile(r"[。！？!?；;]")
 _QUESTION = re.compile(
-    r"怎么|怎样|如何|哪里|哪儿|在哪|去哪|找谁|哪个|什么|多久|多少|能否|可否|能不能|可不可以|吗|[?？]\s*$"
+    r"怎么|怎样|如何|哪里|哪儿|在哪|去哪|找谁|哪个|哪家|哪些|哪种|什么|多久|多少|能否|可否|能不能|可不可以|吗|"
+    r"几\s*[?？]?\s*$|[?？]\s*$"
 )
+_WHICH_IS_BEST = re.compile(r"哪(?:个|家|种|里|儿)?(?:比较|最|更)?好")
+"""哪家好 / 哪个比较好: a citizen asking for a recommendation, which no hotline ticket answers."""
 _TICKET = re.compile(r"工单|单号|12345|投诉|举报|反映|诉求|留言|回复")
 """Words of a genuine ticket-status question: it stays a ticket look-up."""
 
@@ -166,10 +169,11 @@ def unsure_question(intent: str | None, confidence: float, text: str) -> bool:
     declines honestly, with the hotline's 转人工 and 留言咨询 offered; a question in the hotline's own
     words (怎么投诉, 工单) keeps its intent. On the dev file every real complaint short enough to ask
     this is a statement, and every short question these intents took was a guide question or out of
-    the catalogue."""
+    the catalogue. A question asking which one is best (驾校哪家好) is unsure however sure the intent
+    is: the classifier reads the complaint's vocabulary (a school, a shop), the citizen wants advice."""
     return (
         intent in HOTLINE_INTENTS | {"check_ticket"}
-        and confidence < SURE_STATEMENT
+        and (confidence < SURE_STATEMENT or bool(_WHICH_IS_BEST.search(text)))
         and is_question(text)
         and not is_account(text)
         and not _TICKET.search(text)

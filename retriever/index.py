@@ -119,6 +119,18 @@ class HybridIndex:
         unknown place filters nothing, so its answers are all another region's)."""
         return self._snapshot.regions.knows(region)
 
+    def siblings(self, external_id: str) -> list[Hit]:
+        """The other sub-cases (情形) of a matter's parent, by name; its namesakes in other places are
+        the same matter, not siblings. Empty for a matter with no parent or one not in the index."""
+        snap = self._snapshot
+        slot = snap.slot_of.get(external_id)
+        doc = snap.docs.get(slot) if slot is not None else None
+        if doc is None or not doc.parent_external_id:
+            return []
+        others = {d.name: d for d in snap.docs.values() if d.parent_external_id == doc.parent_external_id}
+        others.pop(doc.name, None)
+        return [self._hit(d, 0.0, None, None) for d in others.values()]
+
     def search(
         self,
         query: str,

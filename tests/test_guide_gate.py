@@ -6,7 +6,7 @@ the catalogue does not hold."""
 from __future__ import annotations
 
 from retriever import Hit, SearchResult
-from retriever.answering import CLARIFY_FLOOR, decide, told_apart
+from retriever.answering import CLARIFY_FLOOR, LONE_FLOOR, decide, names_one, told_apart
 from tests.test_regions import run, two_platforms  # noqa: F401  (the fixture, used by name)
 
 TOBACCO = "烟草专卖零售许可证"
@@ -48,14 +48,48 @@ def test_the_question_as_searched_counts_the_rewrites_official_words():
     assert decide(SearchResult("买的二手房怎么过户", [stock, new], 0.95, True)).kind == "clarify"
 
 
-def test_a_choice_needs_its_own_floor_a_single_clear_top_does_not():
+def test_a_choice_and_a_single_guide_each_need_their_own_floor():
     cultural = _hit("ww", "文物的认定", 0.30, parent=None)
     blasting = _hit("bp", "爆破作业人员资格认定", 0.29, parent=None)
     unsure = CLARIFY_FLOOR - 0.05
     assert decide(_result("教师资格证怎么认定", cultural, blasting, confidence=unsure)).kind == "none"
     assert decide(_result("教师资格证怎么认定", cultural, blasting, confidence=0.9)).kind == "clarify"
     alone = _hit("ww", "文物的认定", 0.30, parent=None)
-    assert decide(_result("文物怎么认定", alone, confidence=unsure)).kind == "present"
+    assert decide(_result("文物怎么认定", alone, confidence=LONE_FLOOR)).kind == "present"
+
+
+def test_a_lone_guide_barely_over_the_threshold_is_declined_not_presented():
+    """身份证丢了在哪补办 matches 证照遗失补领 on 遗失 and 补领, not on 身份证: a guess, declined."""
+    lost = _hit("zz", "证照遗失补领、换发申请", 0.30, parent=None)
+    assert decide(_result("身份证丢了在哪补办", lost, confidence=0.74)).kind == "none"
+    assert decide(_result("身份证丢了在哪补办", lost, confidence=0.74)).hits == ()
+    gas, transfer = _hit("bz", "用气报装", 0.17), _hit("gh", "用气过户", 0.15)
+    chosen = decide(_result("家里要装燃气怎么申请", gas, transfer, confidence=0.71))
+    assert chosen.kind == "present" and chosen.hits == (gas,), "the words chose it among its family"
+    newborn = Hit("xs", "新生儿出生“一件事”", "卫健委", "广西壮族自治区防城港市", None, None, 0.27, kind="bundle")
+    assert decide(_result("宝宝出生后要跑哪些手续", newborn, confidence=0.66)).kind == "present", "a life event"
+    named = SearchResult("证照遗失补领、换发申请", [lost], 0.5, False)
+    assert decide(named, named="证照遗失补领、换发申请").kind == "present", "a matter named exactly needs no floor"
+
+
+def test_the_plain_case_is_told_apart_from_one_with_a_qualifier_the_question_lacks():
+    company, branch = _hit("gs", "公司设立登记", 0.30), _hit("fgs", "分公司设立登记", 0.29)
+    assert told_apart("我想注册一家公司，设立登记怎么办", company, branch)
+    assert not told_apart("我想注册一家公司，设立登记怎么办", branch, company)
+    assert decide(_result("我想注册一家公司，设立登记怎么办", company, branch)).kind == "present"
+    retired, renting = _hit("tx", "退休提取住房公积金", 0.30), _hit("zl", "租赁住房提取住房公积金", 0.29)
+    assert not told_apart("公积金怎么提取", retired, renting), "each has words of its own: a choice"
+    construction = _hit("xb", "建筑工程施工许可（新办）", 0.30)
+    assert not told_apart("施工许可证要什么材料", construction, _hit("yq", "建筑工程施工许可（延期）", 0.29)), "a tie"
+
+
+def test_one_character_tells_sub_cases_apart_when_the_pairs_tie():
+    """续期 shares no pair with 延续, but its 续 is 延续's alone; 补缴 and 断缴 tie on both counts."""
+    renew, stop = _hit("yx", f"{TOBACCO}延续", 0.30), _hit("ty", f"{TOBACCO}停业", 0.28)
+    assert told_apart("烟草证快到期了，怎么续期", renew, stop)
+    assert decide(_result("烟草证快到期了，怎么续期", renew, stop)).kind == "present"
+    arrears = _hit("qf", "社会保险费欠费补缴申报", 0.28)
+    assert not told_apart("社保要补缴", _hit("dj", "社会保险费断缴补缴申报", 0.30), arrears)
 
 
 def test_namesakes_in_several_places_are_never_told_apart_by_words():
@@ -94,11 +128,23 @@ def test_a_short_question_a_hotline_intent_is_unsure_of_is_the_guides_even_with_
     assert route("nlu_fallback", 0.3, "快递丢了找谁赔", nothing) == "intent", "the fallback declines by itself"
 
 
+def test_a_question_for_a_recommendation_or_a_sum_is_no_complaint():
+    from dialogue.routing import route
+    from retriever.answering import Answer, Decision
+
+    nothing = Answer(Decision("none"), None, None)
+    assert route("complain", 0.99, "汽车驾驶培训学校哪家好", nothing) == "guide", "advice, however sure the intent"
+    assert route("suggest", 0.48, "一加一等于几", nothing) == "guide"
+    assert route("complain", 0.99, "驾校教练态度不好还乱收费", nothing) == "intent", "a sure statement"
+    assert route("complain", 0.95, "楼下烧烤店油烟太大怎么办", nothing) == "intent"
+    assert route("complain", 0.6, "医保断了几个月没人管", nothing) == "intent", "几 inside a statement asks nothing"
+
+
 def test_a_gazetteer_alias_names_its_matter():
     """换身份证 names 居民身份证换领 (the sample catalogue's walk-through tests rely on it)."""
     from rasa_sdk import Tracker
 
-    from dialogue.actions.session import entity_value
+    from dialogue.actions.session import entity_said, entity_value
 
     def tracker(text: str, *entities: dict) -> Tracker:
         message = {"text": text, "intent": {"name": "ask_guide"}, "entities": list(entities)}
@@ -107,4 +153,49 @@ def test_a_gazetteer_alias_names_its_matter():
     alias = {"entity": "matter", "value": "居民身份证换领", "start": 0, "end": 4, "extractor": "SpacyGazetteer"}
     learned = {"entity": "matter", "value": "居民身份证", "start": 1, "end": 4, "extractor": "DIETClassifier"}
     assert entity_value(tracker("换身份证要带什么材料", learned, alias), "matter") == "居民身份证换领"
-    assert entity_value(tracker("你好"), "matter") is None
+    assert entity_said(tracker("换身份证要带什么材料", learned, alias), "matter") == "换身份证"
+    assert entity_value(tracker("你好"), "matter") is None and entity_said(tracker("你好"), "matter") is None
+
+
+def test_an_alias_of_a_family_of_sub_cases_names_none_of_them():
+    """烟草零售许可证 fits 新办, 延续 and 变更 alike; 换身份证 says 换, which only 换领 has."""
+    new, renew, change = (
+        _hit(eid, f"{TOBACCO}{case}", 0.0) for eid, case in (("xin", "新办"), ("yx", "延续"), ("bg", "变更"))
+    )
+    assert not names_one("烟草零售许可证", new, [renew, change])
+    assert not names_one("办烟草证", new, [_hit("bu", f"{TOBACCO}补办", 0.0)]), "补办 has 办 too"
+    assert names_one("新办烟草证", new, [renew, change])
+    swap, lost = _hit("hl", "居民身份证换领", 0.0), _hit("bl", "居民身份证补领", 0.0)
+    assert names_one("换身份证", swap, [lost]) and not names_one("身份证", swap, [lost])
+    assert names_one("烟草零售许可证", new, []), "a matter with no siblings is named by any alias"
+    business = _hit("sl", "个体工商户设立登记", 0.0)
+    assert names_one("办营业执照", business, [_hit("bg", "个体工商户变更登记", 0.0)]), "the editors' own word"
+
+
+def test_a_family_alias_is_searched_and_gated_a_sub_case_alias_is_presented(use_embedder):
+    from knowledge.schema import MatterIn
+    from retriever import HybridIndex
+    from retriever.answering import find
+
+    def matter(eid: str, name: str, parent: str) -> MatterIn:
+        return MatterIn(
+            external_id=eid, name=name, department="防城港市烟草专卖局", province="广西壮族自治区", city="防城港市",
+            parent_external_id=parent, parent_name=f"{parent}核发",
+        )  # fmt: skip
+
+    cases = ("新办", "延续", "变更", "补办", "停业")
+    family = [matter(f"yc-{i}", f"{TOBACCO}{case}", "yc") for i, case in enumerate(cases)]
+    ids = [matter("sfz-hl", "居民身份证换领", "sfz"), matter("sfz-bl", "居民身份证补领", "sfz")]
+    index = HybridIndex(use_embedder)
+    index.build([*family, *ids], seq=1)
+    assert {hit.name for hit in index.siblings("yc-0")} == {f"{TOBACCO}{case}" for case in cases[1:]}
+
+    question, named = "烟草零售许可证上的地址要改，怎么变更", f"{TOBACCO}新办"
+    assert find(index, question, named=named, region=None).external_ids == ["yc-0"], "today's naming"
+    searched = find(index, question, named=named, region=None, said="烟草零售许可证")
+    assert searched.searched is not None and "yc-0" not in searched.external_ids[:1]
+    assert searched.external_ids[:1] == ["yc-2"], searched.external_ids
+    by_name = find(index, "烟草专卖零售许可证新办要什么材料", named=named, region=None, said=named)
+    assert by_name.kind == "present" and by_name.external_ids == ["yc-0"]
+    swap = find(index, "换身份证要带什么材料", named="居民身份证换领", region=None, said="换身份证")
+    assert swap.kind == "present" and swap.external_ids == ["sfz-hl"] and swap.searched is None

@@ -200,7 +200,8 @@ def _test(
 ):
     nlu = nlu or hittest.parse(client, question)
     named, place = nlu.entity("matter"), region or nlu.entity("region")
-    return nlu, hittest.find(session, index, question, named=named, region=place)
+    said = nlu.said("matter", question)
+    return nlu, hittest.find(session, index, question, named=named, region=place, said=said)
 
 
 @router.post("", response_model=HitTestOut)

@@ -57,15 +57,23 @@ def session() -> Iterator[Session]:
         yield db
 
 
-def answer(question: str, *, named: str | None = None, region: str | None = None, with_faq: bool = True) -> Answer:
-    """The assistant's answer (``retriever.answering``) on the published catalogue, after replaying changes."""
+def answer(
+    question: str,
+    *,
+    named: str | None = None,
+    region: str | None = None,
+    with_faq: bool = True,
+    said: str | None = None,
+) -> Answer:
+    """The assistant's answer (``retriever.answering``) on the published catalogue, after replaying changes;
+    ``said`` is the citizen's own words for ``named`` (``dialogue.actions.session.entity_said``)."""
     from retriever import catch_up
     from retriever.answering import answer as answer_question
 
     index = get_index()
     with session() as db:
         catch_up(db, index)
-        return answer_question(db, index, question, named=named, region=region or None, with_faq=with_faq)
+        return answer_question(db, index, question, named=named, region=region or None, with_faq=with_faq, said=said)
 
 
 def get_bundle(external_id: str | None) -> Combined | None:

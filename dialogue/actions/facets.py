@@ -13,7 +13,7 @@ from dialogue.actions import catalogue
 from dialogue.actions.facet_answers import answer_facet
 from dialogue.actions.offers import choose_button, decline, elsewhere_text, place_of
 from dialogue.actions.resume import offer_resume
-from dialogue.actions.session import entity_value, latest_intent, leave_form, state_outcome
+from dialogue.actions.session import entity_said, entity_value, latest_intent, leave_form, state_outcome
 from dialogue.routing import facet_matter, is_follow_up
 
 FACET_OF_INTENT = {
@@ -45,7 +45,7 @@ class ActionAnswerFacet(Action):
         region = entity_value(tracker, "region") or tracker.get_slot("region")
         current = tracker.get_slot("matter_id")
         # The same answer as a guide question gets (out of scope, confidence gate), without the FAQ.
-        found = catalogue.answer(text, named=named, region=region, with_faq=False)
+        found = catalogue.answer(text, named=named, region=region, with_faq=False, said=entity_said(tracker, "matter"))
         decision = found.decision
         if decision.kind == "out_of_scope":
             resume = offer_resume(dispatcher, tracker)

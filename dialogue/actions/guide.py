@@ -33,7 +33,7 @@ from dialogue.actions.offers import (
     place_of,
 )
 from dialogue.actions.resume import offer_resume
-from dialogue.actions.session import entity_value, leave_form, previous_bot_action, state_outcome
+from dialogue.actions.session import entity_said, entity_value, leave_form, previous_bot_action, state_outcome
 from dialogue.routing import GUIDE_INTENTS, route
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def divert_to_guide(tracker: Tracker) -> list[dict[str, Any]] | None:
         return None  # a button's payload says exactly what the citizen chose
     named = entity_value(tracker, "matter")
     region = entity_value(tracker, "region") or tracker.get_slot("region")
-    found = catalogue.answer(text, named=named, region=region)
+    found = catalogue.answer(text, named=named, region=region, said=entity_said(tracker, "matter"))
     if route(intent.get("name"), float(intent.get("confidence") or 0.0), text, found) != "guide":
         return None
     log.info("route %s (%.2f) to the guide", intent.get("name"), float(intent.get("confidence") or 0.0))
@@ -201,7 +201,7 @@ class ActionFindGuide(Action):
         text = tracker.latest_message.get("text") or ""
         named = entity_value(tracker, "matter")
         region = entity_value(tracker, "region") or tracker.get_slot("region")
-        found = catalogue.answer(text, named=named, region=region)
+        found = catalogue.answer(text, named=named, region=region, said=entity_said(tracker, "matter"))
         decision = found.decision
         log.info("guide %s for intent=%s named=%s region=%s", decision.kind, intent, named, region)
         if decision.kind == "out_of_scope":

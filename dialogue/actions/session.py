@@ -12,15 +12,33 @@ from rasa_sdk.executor import CollectingDispatcher
 from common import tickets as form
 
 
-def entity_value(tracker: Tracker, entity: str) -> str | None:
-    """The latest message's value for an entity, preferring the gazetteer (it gives canonical names)."""
+def _entity(tracker: Tracker, entity: str) -> dict[str, Any] | None:
+    """The latest message's entity of a type with a value, the gazetteer's first (it gives canonical names)."""
     found = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == entity]
     found.sort(key=lambda e: e.get("extractor") != "SpacyGazetteer")
     for item in found:
         value = item.get("value")
         if isinstance(value, str) and value.strip():
-            return value.strip()
+            return item
     return None
+
+
+def entity_value(tracker: Tracker, entity: str) -> str | None:
+    """The latest message's value for an entity, preferring the gazetteer (it gives canonical names)."""
+    item = _entity(tracker, entity)
+    return item["value"].strip() if item else None
+
+
+def entity_said(tracker: Tracker, entity: str) -> str | None:
+    """The citizen's own words for the value ``entity_value`` gives: an alias, when the gazetteer
+    resolved one (烟草零售许可证 for 烟草专卖零售许可证新办); ``retriever.answering.names_one`` judges
+    whether such an alias names that one matter or its family."""
+    item = _entity(tracker, entity)
+    text = tracker.latest_message.get("text") or ""
+    start, end = (item.get("start"), item.get("end")) if item else (None, None)
+    if not isinstance(start, int) or not isinstance(end, int) or not text[start:end].strip():
+        return None
+    return text[start:end].strip()
 
 
 def latest_intent(tracker: Tracker) -> str | None:

@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 
 from common import tickets as form
 from dialogue.actions.corrections import correction_in
-from dialogue.actions.session import entity_value, latest_intent
+from dialogue.actions.session import entity_said, entity_value, latest_intent
 from dialogue.routing import is_digression, is_question, route
 
 LEAVING = frozenset({"request_human", "goodbye"})
@@ -45,7 +45,9 @@ def _guide_fits(tracker: Tracker, intent: str | None, text: str) -> bool:
     from dialogue.actions import catalogue
 
     region = entity_value(tracker, "region") or tracker.get_slot("region")
-    found = catalogue.answer(text, named=entity_value(tracker, "matter"), region=region)
+    found = catalogue.answer(
+        text, named=entity_value(tracker, "matter"), region=region, said=entity_said(tracker, "matter")
+    )
     confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
     return route(intent, confidence, text, found) == "guide"
 
