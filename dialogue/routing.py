@@ -19,6 +19,7 @@ goodbye) ask ``route`` first, with both signals:
   than taken for a complaint or a ticket number;
 - a check_ticket message that holds a 身份证号 and no ticket number or ticket words is no ticket-status
   question (the ID's digits read as one): the find-guide action answers it or declines;
+- an account the NLU could not place (nlu_fallback) goes to the hotline intake (``account_to_intake``);
 - anything else keeps its intent.
 
 More decisions about what a message is, made here for the same reason (one place, no model):
@@ -159,6 +160,14 @@ def is_small_talk(intent: str | None, text: str, understood: bool = False) -> bo
 def bare_phone(text: str) -> str | None:
     """The mobile number when the message is nothing else (13900001111, 139-0000-1111)."""
     return normalise_phone(text.strip().strip("。.，,！!"))
+
+
+def account_to_intake(intent: str | None, text: str) -> bool:
+    """An account of a problem (``is_account``) that the NLU could not place goes to the hotline intake,
+    typed by the hotline classifier, rather than to 没太理解: real citizens' long messages about a school
+    place, a broken registration page or a pyramid scheme in their estate are what the hotline takes, and
+    a citizen who wrote one will not rephrase it. (A short message keeps the fallback: it asks again.)"""
+    return intent == "nlu_fallback" and is_account(text)
 
 
 def unsure_question(intent: str | None, confidence: float, text: str) -> bool:

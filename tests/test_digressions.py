@@ -14,7 +14,7 @@ import pytest
 from common import tickets as form
 from dialogue.actions.corrections import Correction, correction_in
 from dialogue.actions.ticket_replies import confirmation_reply
-from dialogue.routing import bare_phone, is_digression, is_small_talk, route
+from dialogue.routing import account_to_intake, bare_phone, is_digression, is_small_talk, route
 from retriever.answering import Answer, Decision
 
 NOTHING = Answer(Decision("none", ()), None, None, None)  # type: ignore[arg-type]
@@ -234,3 +234,52 @@ def test_a_yes_typed_after_the_filing_is_only_acknowledged():
     tracker = _tracker({"filed_ticket": "12345-20260101-0001"}, text="好的", intent="affirm")
     assert _run(ActionSubmitTicket().run(dispatcher, tracker, {})) == []
     assert [m.get("response") for m in dispatcher.messages] == ["utter_ok"], "no ticket shown, none filed"
+
+
+# -- a long account the NLU could not place -----------------------------------------------------------
+
+ACCOUNT = (
+    "我们小区里从今年三月以来越来越多的传销人员进出，每天晚上在楼下聚集到很晚，居民都很害怕，"
+    "找过物业几次，物业说管不了，希望有关部门赶快来处理。"
+)
+
+
+def test_routing_sends_only_an_unplaced_account_to_the_intake():
+    assert account_to_intake("nlu_fallback", ACCOUNT)
+    assert not account_to_intake("nlu_fallback", "电表能不能移个位置"), "a short miss asks again"
+    assert not account_to_intake("complain", ACCOUNT), "a placed intent has its own rule"
+
+
+def test_an_account_the_nlu_could_not_place_starts_the_intake_with_what_it_says(data_dir, use_embedder, monkeypatch):
+    """A citizen who wrote a whole account is not told 没太理解: the intake takes it, typed by the hotline
+    classifier, its content already filled; a short message the NLU could not place still asks again."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from banshi.config import get_settings
+    from banshi.db import migrate, session_scope
+    from banshi.runtime import index_options
+    from dialogue.actions import catalogue
+    from dialogue.actions.handoff import ActionFallback
+    from knowledge.importers import import_path
+    from retriever import HybridIndex, rebuild
+    from tests.conftest import SAMPLE_CATALOGUE
+
+    migrate()
+    with session_scope() as db:
+        import_path(db, SAMPLE_CATALOGUE)
+    index = HybridIndex(use_embedder, **index_options(get_settings()))
+    with session_scope() as db:
+        rebuild(db, index)
+    monkeypatch.setattr(catalogue, "_index", index)
+
+    dispatcher = CollectingDispatcher()
+    events = _run(ActionFallback().run(dispatcher, _tracker(text=ACCOUNT, intent="nlu_fallback"), {}))
+    stated = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    assert [s["kind"] for s in stated] == ["intake_started"]
+    assert stated[0]["ticket_type"] in ("投诉", "举报", "求助")
+    assert _set(events)[form.CONTENT_SLOT] == ACCOUNT, "what it already said is not asked again"
+    assert {"event": "followup", "name": "ticket_form", "timestamp": None} in events
+
+    dispatcher = CollectingDispatcher()
+    _run(ActionFallback().run(dispatcher, _tracker(text="嗯那个东西呢", intent="nlu_fallback"), {}))
+    assert [m["custom"]["kind"] for m in dispatcher.messages if m.get("custom")] == ["misunderstood"]

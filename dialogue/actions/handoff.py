@@ -14,9 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from dialogue.actions.guide import divert_to_guide
 from dialogue.actions.offers import HOTLINE_BUTTONS
 from dialogue.actions.resume import offer_resume
-from dialogue.actions.session import filled_slots, leave_form, state_outcome
+from dialogue.actions.session import filled_slots, latest_intent, leave_form, state_outcome
 from dialogue.actions.ticket_lookup import retry_lookup
-from dialogue.routing import bare_phone
+from dialogue.actions.tickets import start_intake
+from dialogue.routing import account_to_intake, bare_phone
 
 HANDOFF_TEXT = "好的，这就为您联系12345热线人工客服。人工客服能看到我们刚才的对话，您不用再重复说明。"
 """Says nothing about waiting: whether a person can answer now (business hours) is the gateway's notice
@@ -55,7 +56,8 @@ class ActionHandoff(Action):
 
 
 class ActionFallback(Action):
-    """First miss: ask to rephrase. Second miss in a row: a person takes over."""
+    """First miss: ask to rephrase. Second miss in a row: a person takes over. A long account of a problem
+    is no miss: the hotline intake takes it (``dialogue.routing.account_to_intake``)."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -65,6 +67,8 @@ class ActionFallback(Action):
             return retry
         if (guide := divert_to_guide(tracker)) is not None:
             return guide
+        if account_to_intake(latest_intent(tracker), tracker.latest_message.get("text") or ""):
+            return [*start_intake(dispatcher, tracker), FollowupAction("ticket_form")]
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(text="抱歉，我还是没能理解您的意思。")
             return handoff(dispatcher, tracker, "fallback")

@@ -124,28 +124,43 @@ class ActionStartTicket(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         if (guide := divert_to_guide(tracker)) is not None:
             return guide
-        chosen = entity_value(tracker, "ticket_type")
-        ticket_type = (
-            chosen if chosen in TICKET_TYPES else TICKET_TYPE_OF_INTENT.get(latest_intent(tracker) or "", "求助")
-        )
-        text = tracker.latest_message.get("text") or ""
-        events = [*leave_form(tracker), SlotSet(form.TYPE_SLOT, ticket_type)]
-        events += [SlotSet(slot, None) for slot in (*TICKET_SLOTS, form.CONFIRMED_SLOT, FILED_SLOT)]
-        events.append(SlotSet(PARKED_SLOT, False))
-        phone = check_mobile(entity_value(tracker, "phone")).phone if entity_value(tracker, "phone") else None
-        if phone:
-            events.append(SlotSet(form.PHONE_SLOT, phone))
-        if describes_problem(text):
-            # What the first message already says is not asked again; the confirmation shows all of it.
-            events.append(SlotSet(form.CONTENT_SLOT, text.strip()))
-            regions = [_written(text, e) for e in _entities(tracker, "region")]
-            if place := place_in(text, regions, named=entity_value(tracker, "address")):
-                events.append(SlotSet(form.LOCATION_SLOT, place))
-            if when := time_in(text):
-                events.append(SlotSet(form.TIME_SLOT, when))
-        dispatcher.utter_message(text=INTRO[ticket_type] + "过程中如需人工帮助，随时说“转人工”。")
-        state_outcome(dispatcher, "intake_started", ticket_type=ticket_type)
-        return events
+        return start_intake(dispatcher, tracker)
+
+
+def intake_type(tracker: Tracker) -> str:
+    """The 留言咨询 button's type, else the hotline intent's, else what the hotline classifier reads in the
+    message (an account the NLU could not place: ``dialogue.routing.account_to_intake``)."""
+    chosen = entity_value(tracker, "ticket_type")
+    if chosen in TICKET_TYPES:
+        return chosen
+    if of_intent := TICKET_TYPE_OF_INTENT.get(latest_intent(tracker) or ""):
+        return of_intent
+    from hotline.classifier import classify
+
+    return classify(tracker.latest_message.get("text") or "").type
+
+
+def start_intake(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """The intake's first turn: the type, and what the message already says (content, place, time)."""
+    ticket_type = intake_type(tracker)
+    text = tracker.latest_message.get("text") or ""
+    events = [*leave_form(tracker), SlotSet(form.TYPE_SLOT, ticket_type)]
+    events += [SlotSet(slot, None) for slot in (*TICKET_SLOTS, form.CONFIRMED_SLOT, FILED_SLOT)]
+    events.append(SlotSet(PARKED_SLOT, False))
+    phone = check_mobile(entity_value(tracker, "phone")).phone if entity_value(tracker, "phone") else None
+    if phone:
+        events.append(SlotSet(form.PHONE_SLOT, phone))
+    if describes_problem(text):
+        # What the first message already says is not asked again; the confirmation shows all of it.
+        events.append(SlotSet(form.CONTENT_SLOT, text.strip()))
+        regions = [_written(text, e) for e in _entities(tracker, "region")]
+        if place := place_in(text, regions, named=entity_value(tracker, "address")):
+            events.append(SlotSet(form.LOCATION_SLOT, place))
+        if when := time_in(text):
+            events.append(SlotSet(form.TIME_SLOT, when))
+    dispatcher.utter_message(text=INTRO[ticket_type] + "过程中如需人工帮助，随时说“转人工”。")
+    state_outcome(dispatcher, "intake_started", ticket_type=ticket_type)
+    return events
 
 
 class FormQuestion(Action, ABC):
