@@ -180,6 +180,12 @@ async def complainant(citizen: Citizen, phase: Phase, offset: float) -> None:
     await phase.go.wait()
     await asyncio.sleep(offset)
     done = await citizen.turn(CONFIRM)
+    for _ in range(citizen.args.retries):
+        # Not filed (the database restarting): the reply says so in data and offers 确认提交 again.
+        if done is None or any(m["kind"] == "ticket" for m in done) or not confirmable(done):
+            break
+        await asyncio.sleep(citizen.args.retry_pause)
+        done = await citizen.turn(CONFIRM)
     if done is not None and not any(m["kind"] == "ticket" for m in done):
         citizen.tally.stuck["confirmation_not_filed"] += 1
 

@@ -39,6 +39,7 @@ OutcomeKind = Literal[
     "intake_started",
     "slot_requested",
     "ticket_filed",
+    "ticket_not_filed",
     "ticket_cancelled",
     "ticket_not_found",
     "resume_offered",

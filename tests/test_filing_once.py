@@ -74,3 +74,34 @@ def test_the_same_confirmation_twice_files_one_ticket_and_a_new_complaint_anothe
             assert session.scalar(select(func.count()).select_from(Ticket)) == 2
     finally:
         engine.dispose()
+
+
+def test_a_filing_the_database_refuses_offers_the_confirmation_again_and_files_once_pressed(tmp_path):
+    """The database locked past its wait (as while it restarts): the citizen is told, in data too, and
+    gets 确认提交 again; pressed once the database is back, it files the ticket."""
+    import sqlite3
+
+    from banshi.db import migrate
+
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    ports = Ports(gateway=0, rasa=free_port(), actions=free_port())
+    env = stack_environment(data_dir, ports)
+    migrate(env["DATABASE_URL"])
+    actions = services(ports=ports, gateway=False)[0]
+    with running([actions], env, data_dir / "logs"):
+        url = f"http://127.0.0.1:{ports.actions}/webhook"
+        holder = sqlite3.connect(data_dir / "banshi.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock past the filing's wait
+        try:
+            refused = httpx.post(url, json=_confirm("c-locked", SLOTS), timeout=60)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        again = httpx.post(url, json=_confirm("c-locked", SLOTS), timeout=60)
+    assert _numbers(refused) == []
+    replies = refused.json()["responses"]
+    outcomes = [r["custom"] for r in replies if (r.get("custom") or {}).get("type") == "outcome"]
+    assert outcomes == [{"type": "outcome", "kind": "ticket_not_filed", "ticket_type": "投诉"}]
+    assert {"title": "确认提交", "payload": "/affirm"} in [b for r in replies for b in r.get("buttons") or []]
+    assert len(_numbers(again)) == 1, "pressed again, it is filed"

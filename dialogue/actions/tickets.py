@@ -340,10 +340,13 @@ class ActionSubmitTicket(Action):
                 ticket = create_ticket(db, item)
                 number, status, kind = ticket.number, ticket.status, ticket.type
         except Exception:
+            # The form's slots are kept, so 确认提交 pressed again files it (the rule for a repeated press).
             log.exception("filing a ticket failed (phone %s)", mask(item.phone))
             dispatcher.utter_message(
-                text="抱歉，系统暂时无法提交，您的信息没有丢失，请稍后再点“确认提交”，或直接拨打12345热线。"
+                text="抱歉，系统暂时无法提交，您的信息没有丢失，请稍后再点“确认提交”，或直接拨打12345热线。",
+                buttons=[{"title": "确认提交", "payload": CONFIRM_PAYLOAD}],
             )
+            state_outcome(dispatcher, "ticket_not_filed", ticket_type=item.type)
             return []
         log.info("conversation %s filed ticket %s (phone %s)", tracker.sender_id, number, mask(item.phone))
         tell_filed(dispatcher, number, status, kind)
