@@ -18,6 +18,7 @@ from dialogue.evaluation.cases import Case, load_cases, read_cases
 from dialogue.evaluation.citizen import ANSWERS, CONFIRM_PAYLOAD, SKIP_WALK_PAYLOAD, converse_all, run_sync
 from dialogue.evaluation.report import write_report
 from dialogue.evaluation.scoring import figures, judge
+from tests.conftest import GUIDES_JSONL, ROOT, SHARED_DATA, needs_shared
 
 RIGHT, OTHER, SIBLING = "m-right", "m-other", "m-sibling"
 CATALOGUE = {RIGHT: ["身份证", "购房合同"], SIBLING: ["户口簿"]}
@@ -268,12 +269,45 @@ def test_a_malformed_case_is_a_clear_error_naming_its_line(tmp_path: Path, line:
         read_cases(path)
 
 
-def test_the_shipped_case_files_parse_and_hold_enough_cases():
-    root = Path(__file__).resolve().parents[1] / "bench" / "data"
-    dev, test = read_cases(root / "dialogue_dev.jsonl"), read_cases(root / "dialogue_test.jsonl")
-    assert len(dev) >= 300
-    assert {c.kind for c in dev} == {"guide", "intake", "decline"}
-    assert not {c.text for c in dev if c.text} & {c.text for c in test if c.text}
-    refs = [c.ref for c in [*dev, *test] if c.ref]
-    assert refs and all(c.text is None for c in [*dev, *test] if c.ref)  # real messages only by reference
-    assert len({(r.file, r.id) for r in refs}) == len(refs)
+CASE_FILES = sorted((ROOT / "bench" / "data").glob("dialogue_*.jsonl"))
+
+
+def test_every_case_file_is_found():
+    assert {"dialogue_dev.jsonl", "dialogue_test.jsonl", "dialogue_test2.jsonl"} <= {p.name for p in CASE_FILES}
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.name)
+def test_a_shipped_case_file_parses_with_every_kind_and_real_messages_only_by_reference(path: Path):
+    cases = read_cases(path)
+    assert len(cases) >= 100
+    assert {c.kind for c in cases} == {"guide", "intake", "decline"}
+    assert all(c.text is None for c in cases if c.ref)  # a real citizen's message is never copied in
+    refs = [(c.ref.file, c.ref.id) for c in cases if c.ref]
+    assert len(set(refs)) == len(refs)
+    assert len({c.text for c in cases if c.text}) == len([c for c in cases if c.text])
+
+
+def test_the_dev_file_is_the_largest_and_no_case_is_shared_across_files():
+    """A test file is only blind if none of its questions, matters or messages is in another file (dev is tuned on)."""
+    loaded = {p.name: read_cases(p) for p in CASE_FILES}
+    assert len(loaded["dialogue_dev.jsonl"]) >= 300
+    seen: dict[object, str] = {}
+    for name, cases in loaded.items():
+        for case in cases:
+            matter = ("matter", case.gold[0]) if case.gold else None  # the matter a question is written for
+            for key in (("id", case.id), ("text", case.text) if case.text else None, matter,
+                        ("ref", case.ref.file, case.ref.id) if case.ref else None):  # fmt: skip
+                if key is not None:
+                    assert seen.setdefault(key, name) == name, f"{key} is in {seen[key]} and {name}"
+
+
+@needs_shared
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.name)
+def test_a_shipped_case_file_names_real_matters_and_resolvable_messages(path: Path):
+    catalogue = {json.loads(line)["source_item_id"] for line in GUIDES_JSONL.read_text(encoding="utf-8").splitlines()}
+    cases = read_cases(path)
+    unknown = {gold for c in cases for gold in c.gold} - catalogue
+    assert not unknown, f"matters not in the real catalogue: {sorted(unknown)[:5]}"
+    loaded = load_cases(path, SHARED_DATA)
+    assert not loaded.skipped and len(loaded.cases) == len(cases)
+    assert all(0 < len(c.text or "") <= 1000 for c in loaded.cases)
