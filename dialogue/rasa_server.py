@@ -92,6 +92,8 @@ def _pooled_for_sqlite(rasa_kwargs: Any) -> Any:
 
             # Rasa's event loop is its one thread; check_same_thread only guards a pool handing over.
             kwargs.update(poolclass=QueuePool, connect_args={"check_same_thread": False})
+        else:  # a pooled connection that a PostgreSQL restart closed is replaced, not a failed turn
+            kwargs["pool_pre_ping"] = True
         return kwargs
 
     return create_engine_kwargs
