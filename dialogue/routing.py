@@ -25,8 +25,9 @@ goodbye) ask ``route`` first, with both signals:
 More decisions about what a message is, made here for the same reason (one place, no model):
 ``is_digression`` (a new question in the middle of the materials walk or of the complaint form, not an
 answer to it), ``is_small_talk`` (谢谢 / 好的 there: manners, answered politely, the question asked
-again) and ``bare_phone`` (a message that is only a phone number, never a goodbye, whatever the
-classifier says of its digits).
+again), ``leaves_lookup`` (a new question or request at the ticket look-up's questions, not a number)
+and ``bare_phone`` (a message that is only a phone number, never a goodbye, whatever the classifier
+says of its digits).
 
 "Confident" is the one gate a guide is ever shown behind (``guide_gate``): the retriever's own
 confidence on the search of the question (``retriever.confidence``), or a matter the question names
@@ -155,6 +156,31 @@ def is_small_talk(intent: str | None, text: str, understood: bool = False) -> bo
     if _ACKNOWLEDGE.fullmatch(text.strip()):
         return True
     return intent in SMALL_TALK_INTENTS and not understood
+
+
+_NUMBER_TYPED = re.compile(r"\d[\d\s\-－—–]{4,}\d")
+"""Six or more digits (dashes and spaces between them allowed): a ticket number or a phone, however
+malformed (12345热线 is no number typed)."""
+
+
+def leaves_lookup(intent: str | None, confidence: float, text: str, *, guide_fits: bool = False) -> bool:
+    """Whether a reply to the ticket look-up's question (the ticket number, then the phone) is something
+    else: a new question or request, answered by its intent's rule while the look-up is left. A number
+    typed, however malformed, never is (it gets the format hint; digits alone may read as goodbye);
+    nor is a reply the NLU could not place or read as a ticket question (我不记得了, 工单号找不到了),
+    unless it is a question ``route`` would give a confident guide (``guide_fits``, as the fallback
+    would). Another
+    intent leads elsewhere when it is 转人工, asks a question, or is sure of itself (``SURE_STATEMENT``):
+    a statement it is unsure of stays, and gets the hint."""
+    if text.startswith("/"):
+        return intent not in ANSWER_INTENTS  # a button says exactly what was chosen
+    if intent == "request_human":
+        return True
+    if _NUMBER_TYPED.search(text) or intent not in DIGRESSION_INTENTS | {"nlu_fallback"}:
+        return False
+    if intent in ("nlu_fallback", "check_ticket"):
+        return guide_fits and is_question(text)
+    return is_question(text) or confidence >= SURE_STATEMENT
 
 
 def bare_phone(text: str) -> str | None:

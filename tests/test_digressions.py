@@ -78,10 +78,12 @@ def test_a_bare_phone_number_is_recognised():
 # -- the complaint form's open questions, parked complaints, small talk, a repeated 确认提交 -------------
 
 
-def _tracker(slots: dict | None = None, *, text: str = "", intent: str | None = None, loop: str | None = None):
+def _tracker(
+    slots: dict | None = None, *, text: str = "", intent: str | None = None, loop: str | None = None, sure: float = 0.9
+):
     from rasa_sdk import Tracker
 
-    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    message = {"text": text, "intent": {"name": intent, "confidence": sure}, "entities": []}
     active = {"name": loop} if loop else {}
     return Tracker("t-detour", dict(slots or {}), message, [], False, None, active, "action_listen")
 
@@ -199,7 +201,7 @@ def test_a_complaint_left_for_a_walk_is_parked_and_offered_when_the_walk_is_done
     dispatcher = CollectingDispatcher()
     done = {**complaint, PARKED_SLOT: True, "walk_state": {**WALK, "done": True}}
     offered = _set(offer_resume(dispatcher, _tracker(done)))
-    assert offered == {"requested_slot": None, "resume_offered": True, "resume_task": "ticket", PARKED_SLOT: False}
+    assert offered == {"requested_slot": None, "resume_offered": True, "resume_task": "ticket", PARKED_SLOT: True}
     [outcome] = [m["custom"] for m in dispatcher.messages if m.get("custom")]
     assert (outcome["kind"], outcome["task"]) == ("resume_offered", "ticket")
     assert offer_resume(CollectingDispatcher(), _tracker(complaint)) == [], "nothing interrupted: no offer"
@@ -283,3 +285,100 @@ def test_an_account_the_nlu_could_not_place_starts_the_intake_with_what_it_says(
     dispatcher = CollectingDispatcher()
     _run(ActionFallback().run(dispatcher, _tracker(text="嗯那个东西呢", intent="nlu_fallback"), {}))
     assert [m["custom"]["kind"] for m in dispatcher.messages if m.get("custom")] == ["misunderstood"]
+
+
+# -- issue 11 (item 5): a walk a complaint interrupted, an offer ignored (the look-up: test_digressions_lookup.py)
+
+
+def _outcomes(dispatcher) -> list[dict]:
+    return [m["custom"] for m in dispatcher.messages if m.get("custom", {}).get("type") == "outcome"]
+
+
+def _offered(dispatcher) -> list[tuple[str, str | None]]:
+    """The offers made: (task, the walk's matter), with the buttons a citizen would see."""
+    offers = [(o["task"], o["matter_id"]) for o in _outcomes(dispatcher) if o["kind"] == "resume_offered"]
+    if offers:
+        assert {"继续", "不用了"} <= {b["title"] for m in dispatcher.messages for b in m.get("buttons") or []}
+    return offers
+
+
+@pytest.mark.parametrize("answer", ["filed", "cancelled"])
+def test_a_walk_a_complaint_interrupted_is_offered_once_the_complaint_is_filed_or_cancelled(data_dir, answer):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from banshi.db import migrate
+    from dialogue.actions.resume import ActionResume
+    from dialogue.actions.tickets import ActionSubmitTicket, start_intake
+
+    migrate()  # the filing writes the ticket
+
+    mid_walk = {"walk_state": WALK, "requested_slot": "material_answer"}
+    text = "我要投诉，港口区渔洲坪路口的路灯坏了一个月没人修"
+    started = _set(
+        start_intake(CollectingDispatcher(), _tracker(mid_walk, text=text, intent="complain", loop="materials_form"))
+    )
+    assert "walk_state" not in started, "the walk is kept while the complaint is taken"
+
+    complaint = {
+        **mid_walk,
+        **started,
+        form.LOCATION_SLOT: "港口区渔洲坪路口",
+        form.TIME_SLOT: "上个月",
+        form.NAME_SLOT: form.ANONYMOUS,
+        form.PHONE_SLOT: "13800138000",
+        form.CONFIRMED_SLOT: "yes" if answer == "filed" else "no",
+    }
+    dispatcher = CollectingDispatcher()
+    events = _run(ActionSubmitTicket().run(dispatcher, _tracker(complaint, text="/affirm", intent="affirm"), {}))
+    kinds = [o["kind"] for o in _outcomes(dispatcher)]
+    assert kinds == ["ticket_filed" if answer == "filed" else "ticket_cancelled", "resume_offered"]
+    assert _offered(dispatcher) == [("walk", WALK["matter_id"])]
+    after = {**complaint, **_set(events)}
+    assert after[form.TYPE_SLOT] is None and after["walk_state"] == WALK
+
+    assert after["resume_offered"] is True and after["resume_task"] == "walk"
+    # 继续 (the same /affirm as 确认提交; a rule sends it here while the walk is offered): the walk again.
+    taken = _run(ActionResume().run(CollectingDispatcher(), _tracker(after, text="/affirm", intent="affirm"), {}))
+    assert {"event": "active_loop", "name": "materials_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in taken if e.get("event") == "active_loop"
+    ]
+
+
+def test_a_walk_is_offered_after_a_complaint_not_taken_up_again():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from dialogue.actions.resume import ActionResume
+    from dialogue.actions.session import PARKED_SLOT
+
+    slots = {form.TYPE_SLOT: "投诉", PARKED_SLOT: True, "walk_state": WALK, "resume_task": "ticket"}
+    dispatcher = CollectingDispatcher()
+    _run(ActionResume().run(dispatcher, _tracker(slots, text="/deny", intent="deny"), {}))
+    assert [o["kind"] for o in _outcomes(dispatcher)] == ["resumed", "ticket_cancelled", "resume_offered"]
+    assert _offered(dispatcher) == [("walk", WALK["matter_id"])]
+    nothing_open = _run(
+        ActionResume().run(
+            CollectingDispatcher(), _tracker({**slots, "walk_state": None}, text="/deny", intent="deny"), {}
+        )
+    )
+    assert _set(nothing_open)["resume_offered"] is False, "no walk open: nothing offered"
+
+
+def test_a_parked_complaint_is_offered_after_every_answer_until_the_citizen_decides():
+    """Offered, ignored (another question), offered again after its answer; 继续 unparks it."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from dialogue.actions.resume import ActionResume, offer_resume
+    from dialogue.actions.session import PARKED_SLOT
+
+    slots = {form.TYPE_SLOT: "投诉", form.CONTENT_SLOT: "路灯坏了", "requested_slot": form.CONFIRMED_SLOT}
+    for _question in range(3):
+        dispatcher = CollectingDispatcher()
+        slots = {
+            **slots,
+            **_set(offer_resume(dispatcher, _tracker(slots, loop=None if PARKED_SLOT in slots else "ticket_form"))),
+        }
+        assert _offered(dispatcher) == [("ticket", None)]
+        assert slots[PARKED_SLOT] is True and slots[form.TYPE_SLOT] == "投诉"
+    taken = _set(_run(ActionResume().run(CollectingDispatcher(), _tracker(slots, text="/affirm", intent="affirm"), {})))
+    assert taken[PARKED_SLOT] is False
+    assert offer_resume(CollectingDispatcher(), _tracker({**slots, **taken})) == [], "taken up: no more offers"

@@ -184,3 +184,47 @@ def test_confirmation_pressed_again_after_the_filing_shows_the_same_ticket(clien
     [card] = [m["ticket"] for m in replies if m["kind"] == "ticket"]
     assert card["number"] == first["number"] and card["status"]
     assert len(_tickets_of(citizen.id)) == 1, "filed once"
+
+
+# -- issue 11 (item 5): a walk a complaint interrupted, the look-up yielding, an offer ignored ------------
+
+
+def test_a_complaint_typed_mid_walk_is_filed_and_the_walk_offered_again(client):  # noqa: F811
+    citizen = Citizen(client)
+    [walk] = _outcomes(citizen.say("换身份证要带什么材料"), "walk_started")
+    replies = citizen.say("我要投诉，港口区渔洲坪路口的路灯坏了一个月没人修")
+    assert _outcomes(replies, "intake_started"), "the complaint is taken"
+    replies = citizen.click(_answer_until_the_summary(citizen, replies), "确认提交")
+    assert len(_outcomes(replies, "ticket_filed")) == 1
+    [offered] = _outcomes(replies, "resume_offered")
+    assert (offered["task"], offered["matter_id"]) == ("walk", walk["matter_id"]), "the walk is not lost"
+    replies = citizen.click(replies, "继续")
+    assert _outcomes(replies, "resumed")[0]["taken"] is True
+    assert {"有", "没有"} <= _buttons(replies), "the walk's question again"
+    assert len(_tickets_of(citizen.id)) == 1, "filed once"
+
+
+def test_a_question_at_the_look_up_leaves_it_and_a_malformed_number_gets_the_hint(client):  # noqa: F811
+    citizen = Citizen(client)
+    assert _requested(citizen.say("我想查一下工单进度")) == ["lookup_ticket_no"]
+    replies = citizen.say("12345-2026")
+    assert _requested(replies) == ["lookup_ticket_no"] and not _outcomes(replies, "ticket_not_found")
+    replies = citizen.say("居民身份证换领在哪里办")
+    assert _outcomes(replies, "facet_answered"), "the question is answered"
+    assert not _requested(replies), "the look-up's question is not asked over the answer"
+    replies = citizen.say("我要投诉，港口区渔洲坪路口的路灯坏了一个月没人修")
+    assert _outcomes(replies, "intake_started") and not {"lookup_ticket_no", "lookup_phone"} & set(_requested(replies))
+
+
+def test_a_complaint_offered_and_ignored_is_offered_again(client):  # noqa: F811
+    citizen = Citizen(client)
+    _to_the_summary(citizen)
+    [offered] = _outcomes(citizen.say("今天天气怎么样"), "resume_offered")
+    assert offered["task"] == "ticket"
+    replies = citizen.say("居民身份证换领在哪里办")  # the offer ignored
+    assert _outcomes(replies, "facet_answered")
+    [again] = _outcomes(replies, "resume_offered")
+    assert again["task"] == "ticket", "offered again, not dropped"
+    replies = citizen.click(replies, "继续")
+    assert _requested(replies) == ["ticket_confirmed"], "the same summary, nothing lost"
+    assert len(_outcomes(citizen.click(replies, "确认提交"), "ticket_filed")) == 1 and len(_tickets_of(citizen.id)) == 1

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from dialogue.actions.guide import divert_to_guide
 from dialogue.actions.offers import HOTLINE_BUTTONS
-from dialogue.actions.resume import offer_resume
+from dialogue.actions.resume import interrupted, offer_resume
 from dialogue.actions.session import filled_slots, latest_intent, leave_form, state_outcome
 from dialogue.actions.ticket_lookup import retry_lookup
 from dialogue.actions.tickets import start_intake
@@ -92,8 +92,9 @@ class ActionGoodbye(Action):
             return guide
         if bare_phone(tracker.latest_message.get("text") or ""):
             return [FollowupAction("action_fallback")]  # a number alone is no goodbye, whatever the NLU says
-        if resume := offer_resume(dispatcher, tracker):
-            return resume  # an unfinished complaint is not left behind by a 再见 without a word
+        if interrupted(tracker) is not None:
+            # An unfinished complaint (or walk) is not left behind by a 再见 without a word.
+            return offer_resume(dispatcher, tracker)
         dispatcher.utter_message(text="感谢您的使用，再见！如有需要随时来问我。")
         return leave_form(tracker)
 

@@ -7,7 +7,9 @@ answer. ``offer_resume`` is called by the actions that answer a digression (guid
 fallback, ticket status, goodbye, the checklist that ends a walk, 都不是 to a choice of matters);
 ``ActionResume`` takes the citizen's 继续 or 不用了. A complaint is never dropped without the citizen
 being told: one left for a walk, a choice of matters or a look-up is parked (``session.leave_form``)
-and offered when that ends, and 不用了 says it will not be filed.
+and offered when that ends; it stays parked, and is offered after every later answer, until the
+citizen says 继续 or 不用了 (which says it will not be filed). A walk a complaint interrupted is offered
+once the complaint is filed or cancelled (``offer_walk``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from common import tickets as form
-from dialogue.actions.session import PARKED_SLOT, latest_intent, state_outcome
+from dialogue.actions.session import PARKED_SLOT, latest_intent, leave_form, state_outcome
 
 Task = Literal["walk", "ticket"]
 FORM_OF: dict[Task, str] = {"walk": "materials_form", "ticket": "ticket_form"}
@@ -28,22 +30,24 @@ TASK_SLOT = "resume_task"
 """Which task the last offer was about: the walk may have been offered while a complaint was parked."""
 
 
+def walk_open(tracker: Tracker) -> bool:
+    """A materials walk started and neither done nor put away (不用了 clears it)."""
+    walk = tracker.get_slot("walk_state")
+    return isinstance(walk, dict) and not walk.get("done")
+
+
 def unfinished(tracker: Tracker) -> Task | None:
     """What the citizen left: a complaint not yet filed comes first, then a walk not yet done."""
     if tracker.get_slot(form.TYPE_SLOT):
         return "ticket"
-    walk = tracker.get_slot("walk_state")
-    if isinstance(walk, dict) and not walk.get("done"):
-        return "walk"
-    return None
+    return "walk" if walk_open(tracker) else None
 
 
 def interrupted(tracker: Tracker) -> Task | None:
     """What a digression answered now left: the running form's task (the walk before a complaint parked
     behind it), else a parked complaint. Nothing when nothing was interrupted."""
     running = (tracker.active_loop or {}).get("name")
-    walk = tracker.get_slot("walk_state")
-    if running == FORM_OF["walk"] and isinstance(walk, dict) and not walk.get("done"):
+    if running == FORM_OF["walk"] and walk_open(tracker):
         return "walk"
     if tracker.get_slot(form.TYPE_SLOT) and (running == FORM_OF["ticket"] or tracker.get_slot(PARKED_SLOT)):
         return "ticket"
@@ -56,23 +60,32 @@ def offer_text(task: Task, ticket_type: str | None) -> str:
     return f"您刚才的{ticket_type or '留言'}还没有提交，信息已为您保留，要继续吗？"
 
 
-def offer_resume(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+def offer_resume(dispatcher: CollectingDispatcher, tracker: Tracker, task: Task | None = None) -> list[dict[str, Any]]:
     """After a digression is answered: when it interrupted the walk or the complaint (their form was
-    running, or the complaint was parked), the form is left and the citizen asked whether to go on.
-    Otherwise nothing."""
-    task = interrupted(tracker)
+    running, or the complaint was parked), or for ``task`` when given, the form is left and the citizen
+    asked whether to go on. The complaint stays parked: a citizen who answers the offer with another
+    question is offered it again after that answer, until 继续 or 不用了. Nothing else interrupted: a
+    form still running (the ticket look-up a new question left) is left, so its question is not asked
+    over the answer."""
+    task = task or interrupted(tracker)
     if task is None:
-        return []
+        return leave_form(tracker)
     dispatcher.utter_message(text=offer_text(task, tracker.get_slot(form.TYPE_SLOT)), buttons=RESUME_BUTTONS)
     state_outcome(dispatcher, "resume_offered", task=task, matter_id=_walk_matter(tracker, task))
-    told = [SlotSet(PARKED_SLOT, False)] if task == "ticket" else []  # offered once; 不用了 or 继续 decides
+    parked = [SlotSet(PARKED_SLOT, True)] if task == "ticket" else []
     return [
         ActiveLoop(None),
         SlotSet("requested_slot", None),
         SlotSet("resume_offered", True),
         SlotSet(TASK_SLOT, task),
-        *told,
+        *parked,
     ]
+
+
+def offer_walk(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """Once a complaint is filed or cancelled: a walk it interrupted (still open) is offered again, as
+    after any digression. Nothing when there is none."""
+    return offer_resume(dispatcher, tracker, "walk") if walk_open(tracker) else []
 
 
 def _walk_matter(tracker: Tracker, task: Task) -> str | None:
@@ -81,16 +94,21 @@ def _walk_matter(tracker: Tracker, task: Task) -> str | None:
 
 
 def reset_ticket() -> list[dict[str, Any]]:
-    """The complaint's fields and type cleared: filed, cancelled, or not taken up again."""
+    """The complaint's fields and type cleared: filed, cancelled, or not taken up again. An offer of it
+    still pending is void: a yes after the filing is 确认提交 again, unless the walk is offered anew
+    (``offer_walk``, after this)."""
     fields = (*form.FORM_SLOTS, form.TYPE_SLOT, form.CONFIRMED_SLOT)
-    return [*(SlotSet(slot, None) for slot in fields), SlotSet(PARKED_SLOT, False)]
+    resets = [SlotSet(PARKED_SLOT, False), SlotSet("resume_offered", False), SlotSet(TASK_SLOT, None)]
+    return [*(SlotSet(slot, None) for slot in fields), *resets]
 
 
-def cancel_ticket(dispatcher: CollectingDispatcher, ticket_type: str | None) -> list[dict[str, Any]]:
-    """取消 at the summary, or 不用了 to a complaint offered again: said, stated, and the fields cleared."""
+def cancel_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """取消 at the summary, or 不用了 to a complaint offered again: said, stated, and the fields cleared;
+    a walk the complaint interrupted is offered again."""
+    ticket_type = tracker.get_slot(form.TYPE_SLOT)
     dispatcher.utter_message(text=f"好的，已取消，这次填写的{ticket_type or '信息'}不会提交。还有什么可以帮您？")
     state_outcome(dispatcher, "ticket_cancelled", ticket_type=ticket_type)
-    return reset_ticket()
+    return [*reset_ticket(), *offer_walk(dispatcher, tracker)]
 
 
 class ActionResume(Action):
@@ -117,7 +135,7 @@ class ActionResume(Action):
         if task == "walk":
             dispatcher.utter_message(text="好的，材料先不核对了。需要时可以再问我这个事项要带什么材料。")
             return [*events, SlotSet("walk_state", None), *offer_resume(dispatcher, tracker)]
-        return [*events, *cancel_ticket(dispatcher, tracker.get_slot(form.TYPE_SLOT))]
+        return [*events, *cancel_ticket(dispatcher, tracker)]
 
 
 def _offered(tracker: Tracker) -> Task | None:
@@ -125,7 +143,6 @@ def _offered(tracker: Tracker) -> Task | None:
     task = tracker.get_slot(TASK_SLOT)
     if task == "ticket" and tracker.get_slot(form.TYPE_SLOT):
         return "ticket"
-    walk = tracker.get_slot("walk_state")
-    if task == "walk" and isinstance(walk, dict) and not walk.get("done"):
+    if task == "walk" and walk_open(tracker):
         return "walk"
     return unfinished(tracker) if task is None else None

@@ -4,6 +4,11 @@ right pair. Split from the intake (``dialogue.actions.tickets``): the look-up fi
 After a look-up that found nothing, a message that is only a phone number is that lookup tried again
 with the same ticket number (``retry_lookup``), whatever the classifier makes of its digits (it has
 read a bare number as goodbye).
+
+A reply to the form's questions is taken as the number or the phone (a malformed one gets the format
+hint), unless it is something else (``dialogue.routing.leaves_lookup``: a guide question, a complaint,
+转人工): then nothing is extracted, the form yields to the intent's rule, and the answering action leaves
+the look-up (``resume.offer_resume``; the complaint's and the guide's start leave it themselves).
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from common.masking import mask_phone
 from dialogue.actions.guide import divert_to_guide
 from dialogue.actions.resume import offer_resume
-from dialogue.actions.session import entity_value, leave_form, previous_bot_action, state_outcome
+from dialogue.actions.session import entity_value, latest_intent, leave_form, previous_bot_action, state_outcome
+from dialogue.actions.ticket_replies import guide_fits
 from dialogue.actions.tickets import TICKET_NUMBER, FormQuestion, check_mobile, validated_phone
-from dialogue.routing import bare_phone
+from dialogue.routing import bare_phone, leaves_lookup
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +78,35 @@ class ActionStartTicketLookup(Action):
         ]
 
 
+LOOKUP_SLOTS = ("lookup_ticket_no", "lookup_phone")
+
+
+def lookup_reply(tracker: Tracker) -> dict[str, Any]:
+    """What a reply to the look-up's question fills: a ticket number or a phone wherever it is in the
+    message, else the text itself for the slot asked (its validation gives the format hint); nothing
+    for a message that is something else (``leaves_lookup``), so the form yields to its rule."""
+    asked = tracker.get_slot("requested_slot")
+    if asked not in LOOKUP_SLOTS:
+        return {}
+    text = (tracker.latest_message.get("text") or "").strip()
+    intent = latest_intent(tracker)
+    confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+    if leaves_lookup(intent, confidence, text, guide_fits=guide_fits(tracker, intent, text)):
+        return {}
+    number = TICKET_NUMBER.search(entity_value(tracker, "ticket_no") or "") or TICKET_NUMBER.search(text)
+    found = {"lookup_ticket_no": number[0] if number else None, "lookup_phone": entity_value(tracker, "phone")}
+    found[asked] = found[asked] or text
+    return {slot: value for slot, value in found.items() if value}
+
+
 class ValidateTicketLookupForm(FormValidationAction):
     def name(self) -> str:
         return "validate_ticket_lookup_form"
+
+    def extract_lookup_ticket_no(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        """The whole reply, the phone included (a message may give both): read once, so the search a
+        question may need (``guide_fits``) runs once. ``lookup_phone`` has no extractor of its own."""
+        return lookup_reply(tracker)
 
     def validate_lookup_ticket_no(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict

@@ -30,17 +30,19 @@ def open_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
     intent = latest_intent(tracker)
     if intent in ({"request_human"} if slot == form.PHONE_SLOT else LEAVING):
         return {}
-    if is_digression(intent, text, understood=True, free_text=True, guide_fits=_guide_fits(tracker, intent, text)):
+    fits = intent == "nlu_fallback" and guide_fits(tracker, intent, text)
+    if is_digression(intent, text, understood=True, free_text=True, guide_fits=fits):
         return {}
     if slot == form.PHONE_SLOT:
         return {slot: entity_value(tracker, "phone") or text}
     return {slot: text}
 
 
-def _guide_fits(tracker: Tracker, intent: str | None, text: str) -> bool:
-    """A question the NLU could not place that the fallback would answer with a guide (the same
-    ``route`` the fallback asks); searched only for such a question."""
-    if intent != "nlu_fallback" or not is_question(text):
+def guide_fits(tracker: Tracker, intent: str | None, text: str) -> bool:
+    """A question the NLU could not place (or read as a ticket question) that the fallback or the
+    look-up's start would answer with a guide instead (the same ``route`` they ask); searched only for
+    such a question."""
+    if intent not in ("nlu_fallback", "check_ticket") or not is_question(text):
         return False
     from dialogue.actions import catalogue
 

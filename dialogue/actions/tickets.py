@@ -22,7 +22,7 @@ from common.phones import MOBILE_PATTERN, SECOND_DIGITS
 from common.tickets import TICKET_TYPES
 from dialogue.actions.complaint_facts import place_in, time_in
 from dialogue.actions.guide import divert_to_guide
-from dialogue.actions.resume import cancel_ticket, reset_ticket
+from dialogue.actions.resume import cancel_ticket, offer_walk, reset_ticket
 from dialogue.actions.session import PARKED_SLOT, entity_value, latest_intent, leave_form, state_outcome
 from dialogue.actions.ticket_replies import confirmation_reply, open_answer
 
@@ -320,7 +320,7 @@ class ActionSubmitTicket(Action):
 
         slot = tracker.get_slot
         if slot(form.CONFIRMED_SLOT) == "no":
-            return [*cancel_ticket(dispatcher, slot(form.TYPE_SLOT)), SlotSet(FILED_SLOT, None)]
+            return [SlotSet(FILED_SLOT, None), *cancel_ticket(dispatcher, tracker)]
         if not slot(form.CONTENT_SLOT) or not slot(form.PHONE_SLOT):
             return nothing_to_file(dispatcher, tracker)
         name = slot(form.NAME_SLOT)
@@ -350,7 +350,8 @@ class ActionSubmitTicket(Action):
             return []
         log.info("conversation %s filed ticket %s (phone %s)", tracker.sender_id, number, mask(item.phone))
         tell_filed(dispatcher, number, status, kind)
-        return [*reset_ticket(), SlotSet(FILED_SLOT, number)]
+        # A walk the complaint interrupted is offered again now that the complaint is filed.
+        return [*reset_ticket(), SlotSet(FILED_SLOT, number), *offer_walk(dispatcher, tracker)]
 
 
 def tell_filed(dispatcher: CollectingDispatcher, number: str, status: str, kind: str, **stated: Any) -> None:
@@ -367,7 +368,8 @@ def nothing_to_file(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     """A reply to a summary already answered (the rule after ``action_submit_ticket``). 确认提交 pressed
     again, because the answer was lost (a gateway killed while it was in flight: the ticket was filed
     and the turn stored, the citizen saw nothing), is shown the ticket this conversation filed: its
-    number and status now, filed once. Any other yes is just acknowledged."""
+    number and status now, filed once. Any other yes is just acknowledged. (When the filing offered
+    the walk the complaint interrupted, a yes is 继续 to it: a rule sends it to ``action_resume``.)"""
     from dialogue.actions import catalogue
     from hotline.tickets import filed_in
 
