@@ -169,9 +169,8 @@ def leaves_lookup(intent: str | None, confidence: float, text: str, *, guide_fit
     typed, however malformed, never is (it gets the format hint; digits alone may read as goodbye);
     nor is a reply the NLU could not place or read as a ticket question (我不记得了, 工单号找不到了),
     unless it is a question ``route`` would give a confident guide (``guide_fits``, as the fallback
-    would). Another
-    intent leads elsewhere when it is 转人工, asks a question, or is sure of itself (``SURE_STATEMENT``):
-    a statement it is unsure of stays, and gets the hint."""
+    would). Another intent leads elsewhere when it is 转人工, asks a question, or is sure of itself
+    (``SURE_STATEMENT``): a statement it is unsure of stays, and gets the hint."""
     if text.startswith("/"):
         return intent not in ANSWER_INTENTS  # a button says exactly what was chosen
     if intent == "request_human":

@@ -361,24 +361,3 @@ def test_a_walk_is_offered_after_a_complaint_not_taken_up_again():
         )
     )
     assert _set(nothing_open)["resume_offered"] is False, "no walk open: nothing offered"
-
-
-def test_a_parked_complaint_is_offered_after_every_answer_until_the_citizen_decides():
-    """Offered, ignored (another question), offered again after its answer; 继续 unparks it."""
-    from rasa_sdk.executor import CollectingDispatcher
-
-    from dialogue.actions.resume import ActionResume, offer_resume
-    from dialogue.actions.session import PARKED_SLOT
-
-    slots = {form.TYPE_SLOT: "投诉", form.CONTENT_SLOT: "路灯坏了", "requested_slot": form.CONFIRMED_SLOT}
-    for _question in range(3):
-        dispatcher = CollectingDispatcher()
-        slots = {
-            **slots,
-            **_set(offer_resume(dispatcher, _tracker(slots, loop=None if PARKED_SLOT in slots else "ticket_form"))),
-        }
-        assert _offered(dispatcher) == [("ticket", None)]
-        assert slots[PARKED_SLOT] is True and slots[form.TYPE_SLOT] == "投诉"
-    taken = _set(_run(ActionResume().run(CollectingDispatcher(), _tracker(slots, text="/affirm", intent="affirm"), {})))
-    assert taken[PARKED_SLOT] is False
-    assert offer_resume(CollectingDispatcher(), _tracker({**slots, **taken})) == [], "taken up: no more offers"

@@ -111,6 +111,18 @@ def cancel_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[di
     return [*reset_ticket(), *offer_walk(dispatcher, tracker)]
 
 
+def replace_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> None:
+    """A new complaint started while an earlier one is still unfiled: the earlier one is given up, and
+    the citizen told so (``ticket_cancelled`` with ``replaced``), never silently. The same complaint
+    sent again (its reply lost) is not an earlier one."""
+    earlier = tracker.get_slot(form.TYPE_SLOT)
+    content = tracker.get_slot(form.CONTENT_SLOT)
+    if not earlier or not content or content.strip() == text.strip():
+        return
+    dispatcher.utter_message(text=f"您刚才未提交的{earlier}不再保留，下面记录这次的新留言。")
+    state_outcome(dispatcher, "ticket_cancelled", ticket_type=earlier, replaced=True)
+
+
 class ActionResume(Action):
     """继续: the form again, where it was (the walk's next material; the complaint's next question or its
     summary). 不用了: the walk is put away, the complaint cancelled, and the citizen told so; a complaint

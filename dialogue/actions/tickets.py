@@ -22,7 +22,7 @@ from common.phones import MOBILE_PATTERN, SECOND_DIGITS
 from common.tickets import TICKET_TYPES
 from dialogue.actions.complaint_facts import place_in, time_in
 from dialogue.actions.guide import divert_to_guide
-from dialogue.actions.resume import cancel_ticket, offer_walk, reset_ticket
+from dialogue.actions.resume import cancel_ticket, offer_walk, replace_ticket, reset_ticket
 from dialogue.actions.session import PARKED_SLOT, entity_value, latest_intent, leave_form, state_outcome
 from dialogue.actions.ticket_replies import confirmation_reply, open_answer
 
@@ -144,6 +144,7 @@ def start_intake(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dic
     """The intake's first turn: the type, and what the message already says (content, place, time)."""
     ticket_type = intake_type(tracker)
     text = tracker.latest_message.get("text") or ""
+    replace_ticket(dispatcher, tracker, text)
     events = [*leave_form(tracker), SlotSet(form.TYPE_SLOT, ticket_type)]
     events += [SlotSet(slot, None) for slot in (*TICKET_SLOTS, form.CONFIRMED_SLOT, FILED_SLOT)]
     events.append(SlotSet(PARKED_SLOT, False))
