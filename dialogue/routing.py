@@ -70,6 +70,18 @@ _WHICH_IS_BEST = re.compile(r"哪(?:个|家|种|里|儿)?(?:比较|最|更)?好"
 """哪家好 / 哪个比较好: a citizen asking for a recommendation, which no hotline ticket answers."""
 _TICKET = re.compile(r"工单|单号|12345|投诉|举报|反映|诉求|留言|回复")
 """Words of a genuine ticket-status question: it stays a ticket look-up."""
+_PROCEDURE = re.compile(
+    r"备案|报备|登记|审批|批准|许可|核准|预核|申请|申领|办理|手续|补助|补贴|资格|资质|证书|执照|注销|变更|"
+    r"年审|年检|验收|认定|核定|鉴定|裁决|领取|怎么领"
+)
+"""What a question about a procedure names: a filing, a registration, a permit, a subsidy, a licence."""
+_GRIEVANCE = re.compile(
+    r"为什么|为何|凭什么|没人|不管|不给|不予|不发|乱|违规|违法|非法|扰民|噪音|拖欠|欠薪|克扣|骗|差|坏|堵|漏|臭|脏|吵|偷|"
+    r"拒|推诿|刁难|态度"
+)
+"""What a grievance says: a complaint asking 为什么没人管 is the hotline's, whatever procedure it names."""
+_ASKS = re.compile(r"是不是|要不要|用不用|需不需要|需要不|有没有|咋|谁|[不没吧]\s*[?？]?\s*$")
+"""Ways of asking that ``is_question`` leaves out (是不是要备案, 网上能弄不, 要先备案吧)."""
 
 
 def is_account(text: str) -> bool:
@@ -205,13 +217,22 @@ def unsure_question(intent: str | None, confidence: float, text: str) -> bool:
     this is a statement, and every short question these intents took was a guide question or out of
     the catalogue. A question asking which one is best (驾校哪家好) is unsure however sure the intent
     is: the classifier reads the complaint's vocabulary (a school, a shop), the citizen wants advice."""
-    return (
-        intent in HOTLINE_INTENTS | {"check_ticket"}
-        and (confidence < SURE_STATEMENT or bool(_WHICH_IS_BEST.search(text)))
-        and is_question(text)
-        and not is_account(text)
-        and not _TICKET.search(text)
-    )
+    if intent not in HOTLINE_INTENTS | {"check_ticket"} or is_account(text) or _TICKET.search(text):
+        return False
+    if asks_about_procedure(text):
+        return True
+    return is_question(text) and (confidence < SURE_STATEMENT or bool(_WHICH_IS_BEST.search(text)))
+
+
+def asks_about_procedure(text: str) -> bool:
+    """A question about a filing, a permit, a registration or a subsidy, without a grievance (塔吊验收后要去
+    登记吗, 多招人的补助怎么领, 是不是还要去环保局备个案): a business owner or a citizen asking what to
+    do, which DIET, having learnt from real complaints that name the same offices, reads as a complaint
+    however sure it is. Short only: an account (``is_account``) stays the hotline's. On the real hotline
+    sets (10,760 messages of 30–1000 characters) 72 match: 55 consultations, 9 泰迪杯, 5 complaints or
+    requests for help, 3 suggestions."""
+    asks = is_question(text) or bool(_ASKS.search(text))
+    return asks and bool(_PROCEDURE.search(text)) and not _GRIEVANCE.search(text) and not is_account(text)
 
 
 def route(intent: str | None, confidence: float, text: str, found: Answer) -> Route:
@@ -224,7 +245,8 @@ def route(intent: str | None, confidence: float, text: str, found: Answer) -> Ro
         return "intent"
     if found.elsewhere:
         return "intent"  # another region's matter is not confident enough to override what the citizen said
-    if intent in HOTLINE_INTENTS and confidence >= SURE_STATEMENT and not is_question(text):
+    sure = intent in HOTLINE_INTENTS and confidence >= SURE_STATEMENT
+    if sure and not is_question(text) and not asks_about_procedure(text):
         return "intent"
     if intent == "check_ticket" and _TICKET.search(text):
         return "intent"

@@ -128,6 +128,23 @@ def test_a_short_question_a_hotline_intent_is_unsure_of_is_the_guides_even_with_
     assert route("nlu_fallback", 0.3, "快递丢了找谁赔", nothing) == "intent", "the fallback declines by itself"
 
 
+def test_a_question_about_a_filing_or_a_permit_is_the_guides_however_sure_the_complaint_reading():
+    """Business owners' questions that DIET reads as complaints at 0.9 and above (dialogue_dev2)."""
+    from dialogue.routing import asks_about_procedure, route
+    from retriever.answering import Answer, Decision
+
+    nothing = Answer(Decision("none"), None, None)
+    for text in ["工地上的塔吊装好了，验收合格后要去登记吗", "厂里装好了监测设备，验收完了是不是还要去环保局备个案"]:
+        assert asks_about_procedure(text)
+        assert route("complain", 0.97, text, nothing) == "guide", text
+    assert route("suggest", 0.95, "多招了应届生，政府的补助怎么领", nothing) == "guide"
+    # a grievance, the hotline's own words, an account: the hotline keeps it
+    assert route("complain", 0.97, "办营业执照的窗口态度很差，为什么没人管", nothing) == "intent"
+    assert route("complain", 0.97, "补贴申请了半年还不发，能投诉吗", nothing) == "intent"
+    account = "我去年就申请了创业补贴。材料交齐了，窗口说等通知。到现在半年了一直没有消息，打电话也没人接，怎么办？"
+    assert not asks_about_procedure(account)
+
+
 def test_a_question_for_a_recommendation_or_a_sum_is_no_complaint():
     from dialogue.routing import route
     from retriever.answering import Answer, Decision

@@ -35,8 +35,8 @@ def test_the_packaged_vocabulary_loads_and_knows_the_issue_examples():
     assert "死亡" in rewriter.terms("家里老人去世了")
 
 
-# Dev-set questions (bench/data/retrieval_colloquial_dev.jsonl, bench/data/dialogue_dev.jsonl), never a
-# test file.
+# Dev-set questions (bench/data/retrieval_colloquial_dev.jsonl, bench/data/dialogue_dev.jsonl,
+# bench/data/dialogue_dev2.jsonl), never a test file.
 COLLOQUIAL = [
     ("人死了抚恤金找谁领", "丧葬补助金和抚恤金申领"),
     ("房子的产权信息去哪查", "属地办理的不动产登记资料查询"),
@@ -45,6 +45,11 @@ COLLOQUIAL = [
     ("水费户名怎么改成我的名字", "用水过户"),
     ("领养老金的银行卡换了怎么改", "养老保险待遇发放账户维护申请"),
     ("电表能不能移个位置", "移表"),
+    ("刚买的施工升降机要在工地用，使用登记怎么办", "建筑起重机械使用登记"),
+    (
+        "我开了个理发店，办会员充值卡，是不是要去商务局备案",
+        "单用途商业预付卡规模发卡企业备案、单用途商业预付卡其他发卡企业备案",
+    ),
 ]
 
 
