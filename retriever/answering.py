@@ -10,9 +10,10 @@ editor sees in 命中测试 is what a citizen gets. The steps, in order:
 3. otherwise the question is searched, and ``decide`` turns the hits into one matter (``present``),
    a choice (``clarify``, ``ask_region``) or nothing (``none``): never a guide the retriever was not
    confident about, because a wrong guide sends a citizen to the wrong window with the wrong papers,
-   and never a choice of matters below ``CLARIFY_FLOOR``; a runner-up that the question's own words
-   tell apart from the top (``told_apart``) is no rival to ask about, and a lone top (nothing like it
-   found) needs ``LONE_FLOOR``;
+   and never a choice of matters below ``CLARIFY_FLOOR``; a runner-up near the top's score, a sibling
+   sub-case or a matter named nearly alike (``are_twins``) is a rival, unless the question's own words
+   tell it apart from the top (``told_apart``), and a lone top (nothing like it found) needs
+   ``LONE_FLOOR``;
 4. a published FAQ of the matters found (or of a lone top held back) that asks what the citizen asked
    is answered instead.
 
@@ -21,6 +22,7 @@ It is Rasa-free: it needs an index already caught up with the catalogue and a da
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -55,6 +57,16 @@ window. A top the question's words choose among its near rivals (用气报装 ov
 家里要装燃气, 0.71) is another thing: the catalogue holds the family asked about, so the retriever's
 threshold is enough. So is a 一件事 (bundle): a life event's question is vague by nature
 (宝宝出生后要跑哪些手续, 退伍军人要办什么), and both lone bundles below 0.75 in the probe were right."""
+
+TWIN_NAME = 0.7
+"""Names sharing this share of their character pairs (of the shorter name) are twins: 企业老工伤人员纳入
+工伤保险统筹管理申请 and 机关事业单位老工（公）伤人员…, 国有建设用地使用权首次登记 and …地役权首次登记."""
+TWIN_RATIO = 0.6
+"""A twin this close to the top is a rival even below ``CLOSE_RATIO``, whatever their parents: the
+fused score rewards the words the twins share, and the one word that tells them apart weighs little.
+On the two dialogue dev files together (327 guide questions, an in-process probe), four wrong guides
+became a choice holding the right one, and one right guide a choice (经济专业技术资格 beside 会计专业
+技术资格考试报名, for 经济师职称考试)."""
 
 DecisionKind = Literal["present", "clarify", "ask_region", "none", "out_of_scope"]
 Reason = Literal["close", "region", "siblings", "name"]
@@ -91,8 +103,9 @@ def decide(result: SearchResult, *, named: str | None = None) -> Decision:
             and hit.parent_external_id == top.parent_external_id
             and hit.score >= SIBLING_RATIO * top.score
         )
+        twin = are_twins(top, hit) and hit.score >= TWIN_RATIO * top.score
         lone = lone and not (near or sibling)
-        if (near or sibling) and not told_apart(question, top, hit):
+        if (near or sibling or twin) and not told_apart(question, top, hit):
             close.append(hit)
             siblings = siblings or not near
     if not close:
@@ -103,6 +116,20 @@ def decide(result: SearchResult, *, named: str | None = None) -> Decision:
     if all(hit.name == top.name for hit in close):
         return Decision("ask_region", (top, *close), "region")
     return Decision("clarify", tuple(hits[:3]), "siblings" if siblings else "close")
+
+
+def are_twins(top: Hit, other: Hit) -> bool:
+    """Two matters named nearly alike (``TWIN_NAME``) once the qualifiers many names share are set
+    aside (（初级、中级、高级）, ——机关事业单位职工); a 一件事 is no matter's twin (it is offered by its
+    own name, as a life event)."""
+    if "bundle" in (top.kind, other.kind):
+        return False
+    mine, theirs = char_pairs(_without_qualifiers(top.name)), char_pairs(_without_qualifiers(other.name))
+    return len(mine & theirs) >= TWIN_NAME * max(1, min(len(mine), len(theirs)))
+
+
+def _without_qualifiers(name: str) -> str:
+    return re.sub(r"[（(][^）)]*[）)]", "", name).split("——")[0]
 
 
 def told_apart(question: str, top: Hit, rival: Hit) -> bool:

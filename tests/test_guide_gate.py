@@ -34,6 +34,26 @@ def test_sub_cases_the_question_does_not_tell_apart_are_offered():
     assert [hit.external_id for hit in decision.hits] == ["ke", "huo"]
 
 
+def test_matters_named_nearly_alike_are_offered_even_below_the_close_ratio():
+    """The fused score rewards the words twins share: 企业 or 机关事业单位 weighs little (dialogue_dev2)."""
+    from retriever.answering import are_twins
+
+    firms = _hit("qy", "企业老工伤人员纳入工伤保险统筹管理申请", 0.177, parent=None)
+    public = _hit("jg", "机关事业单位老工（公）伤人员纳入工伤保险统筹管理申请", 0.155, parent="other")
+    decision = decide(_result("单位有个老职工很多年前工伤，现在能纳入工伤保险统筹吗", firms, public))
+    assert decision.kind == "clarify" and {h.external_id for h in decision.hits} == {"qy", "jg"}
+    assert decide(_result("企业的老工伤人员怎么纳入统筹", firms, public)).kind == "present", "the question says which"
+    # shared qualifiers are no likeness; a 一件事 is no matter's twin
+    retire = _hit("tx", "职工正常退休（职）申请——机关事业单位职工", 0.2, parent=None)
+    recheck = _hit("hd", "退休人员基本养老金重新核定申请——机关事业单位职工", 0.17, parent=None)
+    assert not are_twins(retire, recheck)
+    loan = _hit("jq", "贷款结清", 0.2, parent=None)
+    bundle = Hit(
+        "yjs", "个人公积金贷款结清“一件事”", "公积金中心", "广西壮族自治区防城港市", None, None, 0.17, kind="bundle"
+    )
+    assert not are_twins(loan, bundle)
+
+
 def test_words_of_the_runner_up_keep_the_choice_open():
     reissue, new = _hit("bu", f"{TOBACCO}补办", 0.30), _hit("xin", f"{TOBACCO}新办", 0.29)
     assert not told_apart("新办还是补办烟草证", reissue, new)
