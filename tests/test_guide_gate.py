@@ -158,6 +158,8 @@ def test_a_question_about_a_filing_or_a_permit_is_the_guides_however_sure_the_co
         assert asks_about_procedure(text)
         assert route("complain", 0.97, text, nothing) == "guide", text
     assert route("suggest", 0.95, "多招了应届生，政府的补助怎么领", nothing) == "guide"
+    assert route("complain", 0.97, "考研报名什么时候开始", nothing) == "guide", "declined there, not a complaint"
+    assert route("complain", 0.97, "报关找哪家代理比较靠谱", nothing) == "guide", "advice"
     # a grievance, the hotline's own words, an account: the hotline keeps it
     assert route("complain", 0.97, "办营业执照的窗口态度很差，为什么没人管", nothing) == "intent"
     assert route("complain", 0.97, "补贴申请了半年还不发，能投诉吗", nothing) == "intent"
