@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from retriever import Hit, SearchResult
 from retriever.answering import CLARIFY_FLOOR, LONE_FLOOR, decide, names_one, told_apart
-from tests.test_regions import run, two_platforms  # noqa: F401  (the fixture, used by name)
+from tests.test_regions import run, texts, two_platforms  # noqa: F401  (the fixture, used by name)
 
 TOBACCO = "烟草专卖零售许可证"
 
@@ -128,6 +128,11 @@ def test_a_facet_question_about_something_not_in_the_catalogue_is_declined(two_p
 
     shown, outcomes = run(ActionAnswerFacet(), "在哪办", intent="ask_location")
     assert outcomes == [{"type": "outcome", "kind": "clarification_offered", "matter_ids": [], "reason": "name"}]
+
+    # After a guide, the same follow-up is about the conversation's matter, and says where.
+    shown, outcomes = run(ActionAnswerFacet(), "在哪办", intent="ask_location", slots={"matter_id": "nb330203-101"})
+    told = {"type": "outcome", "kind": "facet_answered", "matter_id": "nb330203-101", "facet": "location"}
+    assert outcomes == [told] and texts(shown)
 
 
 def test_a_short_question_a_hotline_intent_is_unsure_of_is_the_guides_even_with_nothing_to_show():

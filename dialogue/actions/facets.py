@@ -15,6 +15,7 @@ from dialogue.actions.offers import choose_button, decline, elsewhere_text, plac
 from dialogue.actions.resume import offer_resume
 from dialogue.actions.session import entity_said, entity_value, latest_intent, leave_form, state_outcome
 from dialogue.routing import facet_matter, is_follow_up
+from knowledge.schema import MatterIn
 
 FACET_OF_INTENT = {
     "ask_location": "location",
@@ -44,6 +45,10 @@ class ActionAnswerFacet(Action):
         named = entity_value(tracker, "matter")
         region = entity_value(tracker, "region") or tracker.get_slot("region")
         current = tracker.get_slot("matter_id")
+        if current and not named and is_follow_up(text) and (matter := catalogue.get_matter(current)):
+            # 那要多久 after a guide names nothing: it is about the conversation's matter, as facet_matter
+            # would decide, and searching it (an embedding: over half a facet turn's time) is skipped.
+            return _answered(dispatcher, tracker, facet, matter)
         # The same answer as a guide question gets (out of scope, confidence gate), without the FAQ.
         found = catalogue.answer(text, named=named, region=region, with_faq=False, said=entity_said(tracker, "matter"))
         decision = found.decision
@@ -58,13 +63,7 @@ class ActionAnswerFacet(Action):
                 if found.elsewhere and chosen in found.external_ids:
                     # Another region's facts: said as such, never as the citizen's own region's.
                     dispatcher.utter_message(text=elsewhere_text(region))
-                dispatcher.utter_message(text=answer_facet(facet, matter))
-                state_outcome(dispatcher, "facet_answered", matter_id=matter.external_id, facet=facet)
-                return [
-                    SlotSet("matter_id", matter.external_id),
-                    SlotSet("pending_facet", None),
-                    *offer_resume(dispatcher, tracker),
-                ]
+                return _answered(dispatcher, tracker, facet, matter)
         label = FACET_LABEL[facet]
         if decision.kind in ("clarify", "ask_region"):
             if found.elsewhere:
@@ -83,3 +82,10 @@ class ActionAnswerFacet(Action):
         dispatcher.utter_message(text=f"请问您想了解哪个事项的{label}？请告诉我事项名称，例如“办身份证”“公积金提取”。")
         state_outcome(dispatcher, "clarification_offered", matter_ids=[], reason="name")
         return [*leave_form(tracker), SlotSet("pending_facet", facet)]
+
+
+def _answered(dispatcher: CollectingDispatcher, tracker: Tracker, facet: str, matter: MatterIn) -> list[dict[str, Any]]:
+    dispatcher.utter_message(text=answer_facet(facet, matter))
+    state_outcome(dispatcher, "facet_answered", matter_id=matter.external_id, facet=facet)
+    resume = offer_resume(dispatcher, tracker)
+    return [SlotSet("matter_id", matter.external_id), SlotSet("pending_facet", None), *resume]
