@@ -7,7 +7,8 @@
 Each simulated citizen opens a conversation and says a fixed script of turns (a guide question, the
 walk-through skipped, follow-ups); a turn is the POST of one message until the bot's replies are back,
 so it includes the gateway's two database writes, Rasa, and the action server. Every loop is bounded
-by the turn count and by ``--deadline`` seconds; it prints p50 / p95 / max and turns per second.
+by the turn count and by ``--deadline`` seconds; it prints p50 / p95 / max and turns per second, and, on
+a stack it started itself, each service's CPU time per turn.
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from banshi.stack import DEFAULT_MODEL  # noqa: E402
-from bench.loopback import NO_RATE_LIMITS, SAMPLE_CATALOGUE, describe, own_stack, percentile  # noqa: E402, F401
+from bench.loopback import (  # noqa: E402, F401
+    NO_RATE_LIMITS,
+    SAMPLE_CATALOGUE,
+    cpu_seconds_by_service,
+    describe,
+    own_stack,
+    percentile,
+)
 
 SCRIPT = ["办身份证要带什么", "直接告诉我全部", "那要多久", "在哪办", "公积金怎么提取", "谢谢"]
 
@@ -54,7 +62,8 @@ async def citizen(
             errors.append(repr(exc))
 
 
-async def run(url: str, citizens: int, turns: int, seconds: float) -> None:
+async def run(url: str, citizens: int, turns: int, seconds: float) -> int:
+    """The turns answered, after printing their latency."""
     if not url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise SystemExit("chat_load only sends traffic to loopback addresses")
     limits = httpx.Limits(max_connections=citizens + 5)
@@ -79,6 +88,7 @@ async def run(url: str, citizens: int, turns: int, seconds: float) -> None:
     print(f"throughput    {len(latencies) / wall:.1f} turns/s")
     if errors:
         print("errors (first 5):", *errors[:5], sep="\n  ")
+    return len(latencies)
 
 
 def main() -> None:
@@ -116,7 +126,12 @@ def main() -> None:
     if not args.model.is_file():
         raise SystemExit(f"no trained model at {args.model}: run `make train`")
     with own_stack(args.model) as url:
-        asyncio.run(run(url, args.citizens, args.turns, args.deadline))
+        before = cpu_seconds_by_service()
+        answered = asyncio.run(run(url, args.citizens, args.turns, args.deadline))
+        after = cpu_seconds_by_service()
+    # Where a turn's CPU goes (the warm-up's two turns included, which a run of a few hundred hides).
+    shares = {name: (after[name] - before.get(name, 0.0)) * 1000 / answered for name in after}
+    print("CPU per turn  " + "   ".join(f"{name} {ms:.1f} ms" for name, ms in sorted(shares.items())))
 
 
 if __name__ == "__main__":
