@@ -80,6 +80,7 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout http-request 10s
+    timeout http-keep-alive 60s
     timeout check 30s
     retries 3
     option redispatch 1

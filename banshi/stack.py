@@ -24,6 +24,12 @@ from banshi.config import get_settings
 ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = RASA_BIN.with_name("python")
+GATEWAY_KEEP_ALIVE_S = 75
+"""How long the gateway keeps a citizen's idle connection open. uvicorn's own 5 s is shorter than a
+citizen's pause between turns (2–5 s in the open-loop bench, longer when reading a checklist), so a
+message sent just as the gateway closed the connection failed with no answer (a client ``ReadError``
+at 24 turns/s, once in 900; a browser does not resend a POST). 75 s is longer than any pause between
+two turns and than HAProxy's own keep-alive to a replica."""
 SAFE_LOGGING = [sys.executable, "-m", "banshi.safe_logging"]
 DEFAULT_MODEL = ROOT / "models" / "banshi.tar.gz"
 
@@ -127,6 +133,8 @@ def services(
                     str(ports.gateway),
                     "--forwarded-allow-ips",
                     get_settings().forwarded_allow_ips,
+                    "--timeout-keep-alive",
+                    str(GATEWAY_KEEP_ALIVE_S),
                 ],
                 f"http://127.0.0.1:{ports.gateway}/healthz",
             )

@@ -3,14 +3,17 @@ machine and keep citizens out of their logs:
 
 - every port any of them listens on is bound to loopback (the action server listened on 0.0.0.0);
 - a button payload with a newline and a phone number in it writes neither a forged line nor the
-  number into ``rasa.log`` (Rasa echoes a payload it cannot parse), nor into the other logs.
+  number into ``rasa.log`` (Rasa echoes a payload it cannot parse), nor into the other logs;
+- the gateway keeps a citizen's connection open across a pause between turns.
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -111,3 +114,24 @@ def test_a_payload_with_a_newline_forges_no_log_line_and_leaks_no_number(live_st
         assert forged == [], f"{name} holds a forged line: {forged}"
         assert PHONE not in text and ID_NUMBER not in text, f"{name} holds a citizen's number whole"
     assert "138****1234" in rasa_log, "the number is there masked: the line was written, not dropped"
+
+
+def test_the_gateway_keeps_a_citizens_connection_across_a_pause(live_stack):
+    """uvicorn's default closed an idle connection after 5 s, and a turn sent at that moment got no answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", live_stack.ports.gateway, timeout=10)
+    try:
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().read() == b'{"status":"ok"}'
+        first = conn.sock
+        time.sleep(7)  # longer than uvicorn's 5 s, shorter than a citizen reading an answer
+        first.setblocking(False)
+        try:
+            closed = first.recv(1, socket.MSG_PEEK) == b""
+        except BlockingIOError:
+            closed = False  # nothing to read: still open
+        first.setblocking(True)
+        assert not closed, "the gateway closed an idle citizen's connection"
+        conn.request("GET", "/healthz")  # on the same connection
+        assert conn.sock is first and conn.getresponse().status == 200
+    finally:
+        conn.close()
