@@ -50,6 +50,7 @@ def cpu_seconds_by_service() -> dict[str, float]:
     """CPU seconds so far of the stack this process started, by service (a worker counts as its parent's
     service: the action server's are multiprocessing children). Linux ``/proc``; dead processes drop out,
     so take it before and after a run of live ones."""
+    me, tick = str(os.getpid()), os.sysconf("SC_CLK_TCK")
     parent, service, used = {}, {}, {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -57,15 +58,15 @@ def cpu_seconds_by_service() -> dict[str, float]:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        parent[pid], used[pid] = stat[1], (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        parent[pid], used[pid] = stat[1], (int(stat[11]) + int(stat[12])) / tick
         service[pid] = next((name for key, name in SERVICE_OF_COMMAND.items() if key in command), None)
     totals: dict[str, float] = {}
     for pid in used:
         chain, node = [], pid
-        while node in parent and node != str(os.getpid()) and len(chain) < 20:
+        while node in parent and node != me and len(chain) < 20:
             chain.append(node)
             node = parent[node]
-        if node == str(os.getpid()):  # started by this process, however deep
+        if node == me:  # started by this process, however deep
             name = next((service[n] for n in chain if service.get(n)), None)
             if name:
                 totals[name] = totals.get(name, 0.0) + used[pid]

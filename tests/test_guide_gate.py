@@ -134,6 +134,15 @@ def test_a_facet_question_about_something_not_in_the_catalogue_is_declined(two_p
     told = {"type": "outcome", "kind": "facet_answered", "matter_id": "nb330203-101", "facet": "location"}
     assert outcomes == [told] and texts(shown)
 
+    # An editors' out-of-scope ruling comes first, even for a follow-up about the conversation's matter.
+    from banshi.db import session_scope
+    from knowledge.unanswered import mark_out_of_scope
+
+    with session_scope() as db:
+        mark_out_of_scope(db, ["在哪办"], author="editor1")
+    shown, outcomes = run(ActionAnswerFacet(), "在哪办", intent="ask_location", slots={"matter_id": "nb330203-101"})
+    assert outcomes[0]["kind"] == "out_of_scope", outcomes
+
 
 def test_a_short_question_a_hotline_intent_is_unsure_of_is_the_guides_even_with_nothing_to_show():
     from dialogue.routing import route, unsure_question

@@ -76,6 +76,15 @@ def answer(
         return answer_question(db, index, question, named=named, region=region or None, with_faq=with_faq, said=said)
 
 
+def ruled_out(question: str) -> bool:
+    """Whether editors ruled the question out of scope: step 1 of every answer (``retriever.answering``),
+    asked on its own by a caller that skips the search."""
+    from knowledge.unanswered import is_out_of_scope
+
+    with session() as db:
+        return is_out_of_scope(db, question)
+
+
 def get_bundle(external_id: str | None) -> Combined | None:
     """A published matter read as a bundle (its matters and their combined materials); a plain matter
     is a bundle of itself alone, so every caller reads one shape."""

@@ -45,9 +45,11 @@ class ActionAnswerFacet(Action):
         named = entity_value(tracker, "matter")
         region = entity_value(tracker, "region") or tracker.get_slot("region")
         current = tracker.get_slot("matter_id")
-        if current and not named and is_follow_up(text) and (matter := catalogue.get_matter(current)):
+        follow_up = current and not named and is_follow_up(text) and not catalogue.ruled_out(text)
+        if follow_up and (matter := catalogue.get_matter(current)):
             # 那要多久 after a guide names nothing: it is about the conversation's matter, as facet_matter
-            # would decide, and searching it (an embedding: over half a facet turn's time) is skipped.
+            # would decide, and searching it (an embedding: over half a facet turn's time) is skipped. An
+            # editors' out-of-scope ruling still comes first, as in every answer.
             return _answered(dispatcher, tracker, facet, matter)
         # The same answer as a guide question gets (out of scope, confidence gate), without the FAQ.
         found = catalogue.answer(text, named=named, region=region, with_faq=False, said=entity_said(tracker, "matter"))
