@@ -3,9 +3,10 @@
 - **one box**: one gateway, one Rasa server, one action server, on SQLite (what ``banshi up`` starts);
 - **cluster**: two of each behind HAProxy (``banshi.cluster``), on a throwaway PostgreSQL and Redis;
 - **one-2rasa**: the one box with two Rasa workers (``BANSHI_RASA_WORKERS=2``);
-- **one-before**: the one box as it was before the action server ran its calls on threads and Rasa
-  loaded its models for prediction only (``BANSHI_ACTION_THREADS=0``, ``BANSHI_RASA_FAST_LOAD=0``): the
-  baseline, in the same run.
+- **one-before**: the one box as it was before the action server ran its calls on threads, Rasa loaded
+  its models for prediction only, and Rasa kept its tracker reads, replays and TED's answers
+  (``BANSHI_ACTION_THREADS=0``, ``BANSHI_RASA_FAST_LOAD=0``, ``BANSHI_RASA_INCREMENTAL=0``): the baseline,
+  in the same run.
 
 They run one after the other on the same machine (never together: they would share the CPU), each on a
 fresh database holding the sample catalogue. The machine's load average is printed with every step,
@@ -31,13 +32,13 @@ from bench.open_loop import Result, measure
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGIES = ("one-before", "one", "one-2rasa", "cluster")
 LABELS = {
-    "one-before": "1 box, before (actions on the loop)",
+    "one-before": "1 box, before (actions on the loop, Rasa re-reading)",
     "one": "1 box (SQLite)",
     "one-2rasa": "1 box, 2 Rasa workers",
     "cluster": "2×2×2 + HAProxy (PostgreSQL + Redis)",
 }
 SETTINGS = {
-    "one-before": {"BANSHI_ACTION_THREADS": "0", "BANSHI_RASA_FAST_LOAD": "0"},
+    "one-before": {"BANSHI_ACTION_THREADS": "0", "BANSHI_RASA_FAST_LOAD": "0", "BANSHI_RASA_INCREMENTAL": "0"},
     "one-2rasa": {"BANSHI_RASA_WORKERS": "2"},
 }
 

@@ -36,6 +36,9 @@ from bench.loopback import (  # noqa: E402, F401
     percentile,
 )
 
+BASELINE = {"BANSHI_RASA_INCREMENTAL": "0"}
+"""Rasa reading the whole conversation back and replaying it for every policy (``dialogue.rasa_server``)."""
+
 SCRIPT = ["办身份证要带什么", "直接告诉我全部", "那要多久", "在哪办", "公积金怎么提取", "谢谢"]
 
 
@@ -98,6 +101,9 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=20)
     parser.add_argument("--turns", type=int, default=6, help="turns per citizen")
     parser.add_argument("--deadline", type=float, default=300.0, help="stop starting turns after this many seconds")
+    parser.add_argument(
+        "--baseline", action="store_true", help="first the same run with Rasa's own tracker reads and replays"
+    )
     loop = parser.add_argument_group("--open-loop", "citizens arrive at fixed rates (bench/open_loop.py)")
     loop.add_argument("--open-loop", action="store_true", help="step through arrival rates on 1 box and 2×2×2")
     loop.add_argument(
@@ -125,13 +131,16 @@ def main() -> None:
         return
     if not args.model.is_file():
         raise SystemExit(f"no trained model at {args.model}: run `make train`")
-    with own_stack(args.model) as url:
-        before = cpu_seconds_by_service()
-        answered = asyncio.run(run(url, args.citizens, args.turns, args.deadline))
-        after = cpu_seconds_by_service()
-    # Where a turn's CPU goes (the warm-up's two turns included, which a run of a few hundred hides).
-    shares = {name: (after[name] - before.get(name, 0.0)) * 1000 / answered for name in after}
-    print("CPU per turn  " + "   ".join(f"{name} {ms:.1f} ms" for name, ms in sorted(shares.items())))
+    runs = [("baseline: " + " ".join(f"{k}={v}" for k, v in BASELINE.items()), BASELINE)] if args.baseline else []
+    for title, env in [*runs, ("as shipped", {})]:
+        print(f"--- {title}")
+        with own_stack(args.model, env=env) as url:
+            before = cpu_seconds_by_service()
+            answered = asyncio.run(run(url, args.citizens, args.turns, args.deadline))
+            after = cpu_seconds_by_service()
+        # Where a turn's CPU goes (the warm-up's two turns included, which a run of a few hundred hides).
+        shares = {name: (after[name] - before.get(name, 0.0)) * 1000 / answered for name in after}
+        print("CPU per turn  " + "   ".join(f"{name} {ms:.1f} ms" for name, ms in sorted(shares.items())))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,11 @@ walks all of ``Event``'s subclasses (``all_subclasses``, recursive, with an ``is
 for each event: 8 % of Rasa's busy time under load (py-spy, 24 turns/s), growing with the conversation.
 The classes are fixed once Rasa is imported, so the look-up is kept per type name.
 
+Each turn read the whole conversation back from the tracker store and replayed all of it seven times,
+once for each policy's question: the two costs that grow with a conversation's length. The rows already
+read are kept (``dialogue.tracker_reads``) and the replay is continued within a turn
+(``dialogue.incremental_states``); ``BANSHI_RASA_INCREMENTAL=0`` turns both off.
+
 A turn in which the action server failed is not stored (``dialogue.failed_turns``), so a form survives an
 action-server outage.
 """
@@ -41,7 +46,7 @@ import sys
 import time
 from typing import Any
 
-from dialogue import failed_turns, fast_model_load
+from dialogue import failed_turns, fast_model_load, incremental_states, ted_answers, tracker_reads
 
 log = logging.getLogger("rasa.banshi")  # under "rasa": Rasa sets that logger's level (INFO), not the root's
 WARM_UP_TEXT = "办身份证要带什么"
@@ -174,6 +179,10 @@ def install() -> None:
     RemoteAction._validate_action_result = _validate_once_built
     failed_turns.install()
     fast_model_load.install()
+    if os.environ.get("BANSHI_RASA_INCREMENTAL", "1") != "0":  # "0": Rasa's own reads and replays, a baseline
+        tracker_reads.install()
+        incremental_states.install()
+        ted_answers.install()
 
 
 def main() -> None:
