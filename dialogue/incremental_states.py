@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KEPT_TRACKERS = 256
-"""Folds kept at once (trackers in flight in this process): a tracker's fold is only reused within its turn."""
+"""Folds kept at once (trackers in flight in this process): a tracker's fold is only reused within its turn,
+and is dropped as soon as the tracker is."""
 
 
 @dataclass
@@ -40,6 +41,17 @@ class _Fold:
 
 
 _folds: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Any], _Fold]] = OrderedDict()
+
+
+def _dropping(kept: OrderedDict[Any, Any], key: Any) -> Any:
+    """A weakref callback: the tracker is gone, so is what was kept for it (its events, a replayed copy)."""
+
+    def drop(_ref: Any) -> None:
+        entry = kept.get(key)
+        if entry is not None and entry[0] is _ref:
+            del kept[key]
+
+    return drop
 
 
 @dataclass
@@ -105,7 +117,7 @@ def applied_events(self: Any) -> list[Any]:
         new = list(events)
         loop_names = {event.name for event in new if isinstance(event, ActiveLoop) and event.name}
         state = _Applied([], loop_names, [])
-        _applied[id(self)] = (weakref.ref(self), state)
+        _applied[id(self)] = (weakref.ref(self, _dropping(_applied, id(self))), state)
         while len(_applied) > KEPT_TRACKERS:
             _applied.popitem(last=False)
     _applied.move_to_end(id(self))
@@ -159,7 +171,7 @@ def _fold_for(domain: Any, tracker: Any, key: tuple[Any, ...], applied: list[Any
             _folds.move_to_end(key)
             return fold
     fold = _Fold(replay=tracker.init_copy())
-    _folds[key] = (weakref.ref(tracker), fold)
+    _folds[key] = (weakref.ref(tracker, _dropping(_folds, key)), fold)
     while len(_folds) > KEPT_TRACKERS:
         _folds.popitem(last=False)
     return fold

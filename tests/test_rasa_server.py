@@ -155,6 +155,8 @@ for conversation in range(60):
             if ours and "user" in ours[-1]:
                 ours[-1]["user"].clear()  # as a featurizer edits the last state it is given
             checked += 1
+del tracker
+assert not incremental._folds and not incremental._applied  # nothing kept for a tracker gone
 print(checked, "calls alike,", continued[0], "continued")
 """
 
