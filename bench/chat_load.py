@@ -102,7 +102,10 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=6, help="turns per citizen")
     parser.add_argument("--deadline", type=float, default=300.0, help="stop starting turns after this many seconds")
     parser.add_argument(
-        "--baseline", action="store_true", help="first the same run with Rasa's own tracker reads and replays"
+        "--baseline",
+        nargs="*",
+        metavar="NAME=VALUE",
+        help="first the same run with these settings (none given: Rasa's own tracker reads, replays and TED runs)",
     )
     loop = parser.add_argument_group("--open-loop", "citizens arrive at fixed rates (bench/open_loop.py)")
     loop.add_argument("--open-loop", action="store_true", help="step through arrival rates on 1 box and 2×2×2")
@@ -131,7 +134,9 @@ def main() -> None:
         return
     if not args.model.is_file():
         raise SystemExit(f"no trained model at {args.model}: run `make train`")
-    runs = [("baseline: " + " ".join(f"{k}={v}" for k, v in BASELINE.items()), BASELINE)] if args.baseline else []
+    baseline = dict(setting.split("=", 1) for setting in args.baseline or []) or BASELINE
+    title = "baseline: " + " ".join(f"{name}={value}" for name, value in baseline.items())
+    runs = [] if args.baseline is None else [(title, baseline)]
     for title, env in [*runs, ("as shipped", {})]:
         print(f"--- {title}")
         with own_stack(args.model, env=env) as url:
