@@ -36,7 +36,8 @@ class _Rows:
     rows: list[tuple[str, float | None, str]] = field(default_factory=list)  # type_name, timestamp, data
 
 
-_kept: OrderedDict[tuple[int, str], _Rows] = OrderedDict()
+_kept: OrderedDict[tuple[str, str], _Rows] = OrderedDict()
+"""(database URL, sender id) → the rows read so far: whichever store object reads that database."""
 
 
 def _read_rows(store: Any, session: Any, sender_id: str) -> list[tuple[str, float | None, str]]:
@@ -44,7 +45,7 @@ def _read_rows(store: Any, session: Any, sender_id: str) -> list[tuple[str, floa
     from sqlalchemy import func
 
     event = store.SQLEvent
-    key = (id(store), sender_id)
+    key = (str(store.engine.url), sender_id)
     kept = _kept.pop(key, None)
     if kept is not None:
         still = session.query(func.count(event.id)).filter(event.sender_id == sender_id, event.id <= kept.last_id)

@@ -206,7 +206,7 @@ async def main():
                 tracker.update(SessionStarted())
             await store.save(tracker)
             assert (await alike(sender)).get_slot("matter") == (None if turn == 6 else f"m{turn}")
-    assert (id(mine), "a") in tracker_reads._kept
+    assert (str(mine.engine.url), "a") in tracker_reads._kept
     with sqlite3.connect(sys.argv[1]) as db:
         db.execute("DELETE FROM events WHERE id IN (SELECT max(id) FROM events WHERE sender_id = 'a')")
     print(len((await alike("a")).events), "events")
