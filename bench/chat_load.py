@@ -134,12 +134,13 @@ def main() -> None:
         return
     if not args.model.is_file():
         raise SystemExit(f"no trained model at {args.model}: run `make train`")
-    baseline = dict(setting.split("=", 1) for setting in args.baseline or []) or BASELINE
-    title = "baseline: " + " ".join(f"{name}={value}" for name, value in baseline.items())
-    runs = [] if args.baseline is None else [(title, baseline)]
-    for title, env in [*runs, ("as shipped", {})]:
+    runs: list[tuple[str, dict[str, str]]] = [("as shipped", {})]
+    if args.baseline is not None:
+        baseline = dict(setting.split("=", 1) for setting in args.baseline) or BASELINE
+        runs.insert(0, ("baseline: " + " ".join(f"{name}={value}" for name, value in baseline.items()), baseline))
+    for title, settings in runs:
         print(f"--- {title}")
-        with own_stack(args.model, env=env) as url:
+        with own_stack(args.model, settings=settings) as url:
             before = cpu_seconds_by_service()
             answered = asyncio.run(run(url, args.citizens, args.turns, args.deadline))
             after = cpu_seconds_by_service()

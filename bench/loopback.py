@@ -78,18 +78,19 @@ NO_RATE_LIMITS = {"BANSHI_RATE_PER_ADDRESS": "0", "BANSHI_RATE_PER_CONVERSATION"
 
 
 @contextmanager
-def own_stack(model: Path, setup: list[list[str]] | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
+def own_stack(
+    model: Path, setup: list[list[str]] | None = None, settings: dict[str, str] | None = None
+) -> Iterator[str]:
     """The three processes over a fresh data dir holding the sample catalogue; yields the gateway URL.
     ``setup``: further ``banshi`` commands run on that data dir first (e.g. ``user add`` for a bench);
-    ``env``: settings for the services (e.g. a baseline's)."""
+    ``settings``: environment for the services (e.g. a baseline's)."""
     with tempfile.TemporaryDirectory(prefix="banshi-chat-load-") as tmp:
         data_dir = Path(tmp) / "var"
         ports = Ports(gateway=_free_port(), rasa=_free_port(), actions=_free_port())
-        settings = env or {}
         env = stack_env(data_dir, ports, database_url=f"sqlite:///{(data_dir / 'banshi.db').resolve()}")
         env["RASA_TELEMETRY_ENABLED"] = "false"
         env.update(NO_RATE_LIMITS)
-        env.update(settings)
+        env.update(settings or {})
         banshi = Path(sys.executable).with_name("banshi")
         print("importing the sample catalogue and starting the stack …", file=sys.stderr, flush=True)
         for command in [["import", str(SAMPLE_CATALOGUE)], *(setup or [])]:

@@ -54,6 +54,24 @@ def _dropping(kept: OrderedDict[Any, Any], key: Any) -> Any:
     return drop
 
 
+def _recall(kept: OrderedDict[Any, Any], key: Any, tracker: Any) -> Any:
+    """What was kept under ``key`` for this very tracker object, or None (a tracker since gone whose id was
+    reused is another tracker)."""
+    entry = kept.get(key)
+    if entry is None or entry[0]() is not tracker:
+        return None
+    kept.move_to_end(key)
+    return entry[1]
+
+
+def _remember(kept: OrderedDict[Any, Any], key: Any, tracker: Any, value: Any) -> Any:
+    """Kept while the tracker lives, and among the ``KEPT_TRACKERS`` most recently used at most."""
+    kept[key] = (weakref.ref(tracker, _dropping(kept, key)), value)
+    while len(kept) > KEPT_TRACKERS:
+        kept.popitem(last=False)
+    return value
+
+
 @dataclass
 class _Applied:
     """``DialogueStateTracker.applied_events``'s loop variables after consuming some of a tracker's events."""
@@ -103,12 +121,9 @@ def applied_events(self: Any) -> list[Any]:
     from rasa.shared.core.events import ActiveLoop
 
     events = self.events
-    kept = _applied.get(id(self))
-    state = None
-    if kept is not None and kept[0]() is self:
-        state = kept[1]
-        if len(events) < len(state.consumed) or not all(map(operator.is_, events, state.consumed)):
-            state = None
+    state = _recall(_applied, id(self), self)
+    if state is not None and (len(events) < len(state.consumed) or not all(map(operator.is_, events, state.consumed))):
+        state = None
     if state is not None:
         new = list(events)[len(state.consumed) :]
         if any(isinstance(event, ActiveLoop) and event.name and event.name not in state.loop_names for event in new):
@@ -116,11 +131,7 @@ def applied_events(self: Any) -> list[Any]:
     if state is None:
         new = list(events)
         loop_names = {event.name for event in new if isinstance(event, ActiveLoop) and event.name}
-        state = _Applied([], loop_names, [])
-        _applied[id(self)] = (weakref.ref(self, _dropping(_applied, id(self))), state)
-        while len(_applied) > KEPT_TRACKERS:
-            _applied.popitem(last=False)
-    _applied.move_to_end(id(self))
+        state = _remember(_applied, id(self), self, _Applied([], loop_names, []))
     for event in new:
         state.applied = _undo_or_apply(self, event, state.loop_names, state.applied)
         state.consumed.append(event)
@@ -163,18 +174,12 @@ def _step(
 
 
 def _fold_for(domain: Any, tracker: Any, key: tuple[Any, ...], applied: list[Any]) -> _Fold:
-    kept = _folds.get(key)
-    if kept is not None:
-        ref, fold = kept
+    fold = _recall(_folds, key, tracker)
+    if fold is not None:
         done = len(fold.consumed)
-        if ref() is tracker and len(applied) >= done and all(map(operator.is_, applied[:done], fold.consumed)):
-            _folds.move_to_end(key)
+        if len(applied) >= done and all(map(operator.is_, applied[:done], fold.consumed)):
             return fold
-    fold = _Fold(replay=tracker.init_copy())
-    _folds[key] = (weakref.ref(tracker, _dropping(_folds, key)), fold)
-    while len(_folds) > KEPT_TRACKERS:
-        _folds.popitem(last=False)
-    return fold
+    return _remember(_folds, key, tracker, _Fold(replay=tracker.init_copy()))
 
 
 def states_for_tracker_history(

@@ -32,7 +32,8 @@ The classes are fixed once Rasa is imported, so the look-up is kept per type nam
 Each turn read the whole conversation back from the tracker store and replayed all of it seven times,
 once for each policy's question: the two costs that grow with a conversation's length. The rows already
 read are kept (``dialogue.tracker_reads``) and the replay is continued within a turn
-(``dialogue.incremental_states``); ``BANSHI_RASA_INCREMENTAL=0`` turns both off.
+(``dialogue.incremental_states``); TED's outputs are kept per input (``dialogue.ted_answers``).
+``BANSHI_RASA_INCREMENTAL=0`` turns all three off.
 
 A turn in which the action server failed is not stored (``dialogue.failed_turns``), so a form survives an
 action-server outage.

@@ -18,12 +18,9 @@ Installed by ``dialogue.rasa_server`` (``BANSHI_RASA_INCREMENTAL=0`` keeps Rasa'
 from __future__ import annotations
 
 import json
-import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
-
-log = logging.getLogger("rasa.banshi")
 
 KEPT_CONVERSATIONS = 512
 """Conversations whose rows stay in memory (least recently read dropped first): about 100 kB each at ten
